@@ -1,0 +1,95 @@
+package transport
+
+import (
+	"crypto/tls"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Options configures how a transport reaches the server. The zero value is
+// ready to use: a shared HTTP client, no extra headers, verified TLS.
+type Options struct {
+	// HTTPClient carries polling requests. Nil selects a client shared by
+	// every session with the same TLSConfig and LocalAddr.
+	HTTPClient *fasthttp.Client
+	// Header is sent with every polling request and the WebSocket handshake.
+	Header http.Header
+	// TLSConfig is used for https and wss. Nil means the system roots,
+	// verified; set InsecureSkipVerify in it explicitly to skip checks.
+	TLSConfig *tls.Config
+	// LocalAddr binds outgoing connections to a source address, which is how
+	// a load test exceeds one address's ephemeral port range.
+	LocalAddr *net.TCPAddr
+	// Jar keeps cookies across the requests of one session (sticky
+	// sessions). Nil disables cookies.
+	Jar *Jar
+	// MaxMessageSize caps one incoming WebSocket message; 0 means 16 MiB.
+	MaxMessageSize int64
+}
+
+// DefaultMaxMessageSize bounds a WebSocket message when Options leaves it 0.
+const DefaultMaxMessageSize = 16 << 20
+
+type clientKey struct {
+	tls   *tls.Config
+	local string
+}
+
+var (
+	sharedMu      sync.Mutex
+	sharedClients = map[clientKey]*fasthttp.Client{}
+)
+
+// sharedClient returns one fasthttp.Client per (TLS config, source address)
+// so that thousands of sessions pool their connections.
+func sharedClient(o *Options) *fasthttp.Client {
+	if o.HTTPClient != nil {
+		return o.HTTPClient
+	}
+	k := clientKey{tls: o.TLSConfig}
+	if o.LocalAddr != nil {
+		k.local = o.LocalAddr.String()
+	}
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if c := sharedClients[k]; c != nil {
+		return c
+	}
+	c := NewHTTPClient(o.TLSConfig, o.LocalAddr)
+	sharedClients[k] = c
+	return c
+}
+
+// NewHTTPClient returns a fasthttp client suited to long-polling: no
+// per-host connection cap (every session keeps a GET pending), no idle
+// timeout shorter than a heartbeat, and optional source-address binding.
+func NewHTTPClient(tlsConfig *tls.Config, local *net.TCPAddr) *fasthttp.Client {
+	c := &fasthttp.Client{
+		Name:                          "siokit",
+		MaxConnsPerHost:               1 << 20,
+		MaxIdleConnDuration:           90 * time.Second,
+		TLSConfig:                     tlsConfig,
+		NoDefaultUserAgentHeader:      false,
+		DisableHeaderNamesNormalizing: true,
+		// Responses are read whole: a polling body is one payload.
+		MaxResponseBodySize: 64 << 20,
+	}
+	if local != nil {
+		d := &fasthttp.TCPDialer{LocalAddr: local}
+		c.Dial = d.Dial
+	}
+	return c
+}
+
+// netDialer returns a dialer honouring LocalAddr for WebSocket connections.
+func netDialer(o *Options) *net.Dialer {
+	d := &net.Dialer{}
+	if o.LocalAddr != nil {
+		d.LocalAddr = o.LocalAddr
+	}
+	return d
+}

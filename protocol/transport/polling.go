@@ -1,0 +1,126 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// StatusError reports a polling response whose status was not 200. Body is
+// a copy of the response body (Node puts a JSON {code,message} there).
+type StatusError struct {
+	Method string
+	Status int
+	Body   []byte
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("transport: %s answered %d: %.200q", e.Method, e.Status, e.Body)
+}
+
+// ErrNoDeadline is returned when a polling call gets a context without a
+// deadline and no default wait: fasthttp cannot be interrupted by a
+// context, so an unbounded long poll could never be abandoned.
+var ErrNoDeadline = errors.New("transport: polling call needs a context deadline")
+
+// Polling issues the HTTP requests of one long-polling session. Its methods
+// may be called from two goroutines at once (one GET, one POST), which is
+// exactly what the protocol allows; the session layer enforces that bound.
+type Polling struct {
+	client *fasthttp.Client
+	url    string // includes the sid once the handshake is done
+	opts   *Options
+}
+
+// NewPolling returns a polling transport for the given request URL (which
+// carries EIO, transport=polling and, after the handshake, sid).
+func NewPolling(url string, opts *Options) *Polling {
+	if opts == nil {
+		opts = &Options{}
+	}
+	return &Polling{client: sharedClient(opts), url: url, opts: opts}
+}
+
+// SetURL switches to another request URL, typically once the sid is known.
+func (p *Polling) SetURL(url string) { p.url = url }
+
+// URL returns the request URL in use.
+func (p *Polling) URL() string { return p.url }
+
+// Get performs one long-poll GET and appends the body to dst. binary
+// reports an application/octet-stream body (the Engine.IO v3 XHR2 form).
+//
+// The wait ends at the earlier of deadline (zero: none) and the context's
+// deadline. fasthttp cannot be interrupted once a request is in flight, so
+// cancelling ctx is noticed only before the request starts; a call with no
+// deadline at all is refused with ErrNoDeadline rather than risk hanging.
+func (p *Polling) Get(ctx context.Context, deadline time.Time, dst []byte) (body []byte, binary bool, err error) {
+	return p.do(ctx, deadline, fasthttp.MethodGet, nil, false, dst)
+}
+
+// Post sends one payload, with the same deadline rules as Get. binary
+// selects Content-Type application/octet-stream (v3 XHR2 payloads only).
+func (p *Polling) Post(ctx context.Context, deadline time.Time, payload []byte, binary bool) error {
+	_, _, err := p.do(ctx, deadline, fasthttp.MethodPost, payload, binary, nil)
+	return err
+}
+
+var octetStream = []byte("application/octet-stream")
+
+func (p *Polling) do(ctx context.Context, deadline time.Time, method string, payload []byte, binary bool, dst []byte) ([]byte, bool, error) {
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
+	if deadline.IsZero() {
+		return dst, false, ErrNoDeadline
+	}
+	if err := ctx.Err(); err != nil {
+		return dst, false, err
+	}
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(p.url)
+	req.Header.SetMethod(method)
+	setHeaders(req, p.opts)
+	if method == fasthttp.MethodPost {
+		if binary {
+			req.Header.SetContentTypeBytes(octetStream)
+		} else {
+			req.Header.SetContentType("text/plain;charset=UTF-8")
+		}
+		req.SetBodyRaw(payload)
+	}
+	if err := p.client.DoDeadline(req, resp, deadline); err != nil {
+		if errors.Is(err, fasthttp.ErrTimeout) && ctx.Err() != nil {
+			return dst, false, ctx.Err()
+		}
+		return dst, false, fmt.Errorf("transport: %s: %w", method, err)
+	}
+	p.opts.Jar.storeFrom(&resp.Header)
+	body, err := resp.BodyUncompressed()
+	if err != nil {
+		return dst, false, fmt.Errorf("transport: %s: decoding body: %w", method, err)
+	}
+	if sc := resp.StatusCode(); sc != fasthttp.StatusOK {
+		return dst, false, &StatusError{Method: method, Status: sc, Body: bytes.Clone(body)}
+	}
+	isBinary := bytes.HasPrefix(resp.Header.ContentType(), octetStream)
+	return append(dst, body...), isBinary, nil
+}
+
+func setHeaders(req *fasthttp.Request, o *Options) {
+	for k, vs := range o.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if c := o.Jar.Header(); c != "" {
+		req.Header.Set("Cookie", c)
+	}
+}

@@ -1,0 +1,283 @@
+package transport
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/fasthttp/websocket"
+)
+
+// CloseError reports that the peer ended the WebSocket. Code is the close
+// status (1005 when the close frame had none, 1006 when the TCP connection
+// ended without a close frame).
+type CloseError struct {
+	Code int
+	Text string
+}
+
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("transport: websocket closed: %d %s", e.Code, e.Text)
+}
+
+// HandshakeError reports a WebSocket upgrade the server refused; Status and
+// Body are what it answered instead of 101 (0 and nil if it answered
+// nothing usable).
+type HandshakeError struct {
+	Status int
+	Body   []byte
+	Err    error
+}
+
+func (e *HandshakeError) Error() string {
+	return fmt.Sprintf("transport: websocket handshake refused: status %d: %.200q: %v", e.Status, e.Body, e.Err)
+}
+
+func (e *HandshakeError) Unwrap() error { return e.Err }
+
+// WebSocket is one client WebSocket connection. Reads must come from one
+// goroutine at a time; writes are serialised internally and may come from
+// any goroutine.
+type WebSocket struct {
+	conn *websocket.Conn
+	nc   net.Conn
+
+	wmu    sync.Mutex
+	wbuf   []byte // reused frame buffer, guarded by wmu
+	closed bool   // a close frame was sent, guarded by wmu
+}
+
+// noWriteBuffers keeps the library from allocating a write buffer per
+// connection: we never write through it.
+type noWriteBuffers struct{}
+
+func (noWriteBuffers) Get() any { return nil }
+func (noWriteBuffers) Put(any)  {}
+
+// DialWebSocket opens a WebSocket to url (ws:// or wss://). On refusal the
+// error is a *HandshakeError carrying the server's status and body.
+// Set-Cookie headers of the handshake response go into opts.Jar.
+func DialWebSocket(ctx context.Context, url string, opts *Options) (*WebSocket, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	conn, resp, err := dialer(opts).DialContext(ctx, url, requestHeader(opts))
+	if err != nil {
+		herr := &HandshakeError{Err: err}
+		if resp != nil {
+			herr.Status = resp.StatusCode
+			herr.Body, _ = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			return nil, herr
+		}
+		if errors.Is(err, websocket.ErrBadHandshake) {
+			return nil, herr
+		}
+		return nil, fmt.Errorf("transport: websocket dial: %w", err)
+	}
+	if resp != nil {
+		opts.Jar.storeHeader(resp.Header.Values("Set-Cookie"))
+	}
+	return newWebSocket(conn, opts), nil
+}
+
+func newWebSocket(conn *websocket.Conn, opts *Options) *WebSocket {
+	w := &WebSocket{conn: conn, nc: conn.NetConn()}
+	limit := opts.MaxMessageSize
+	if limit == 0 {
+		limit = DefaultMaxMessageSize
+	}
+	conn.SetReadLimit(limit)
+	// Control replies must go through our writer so they never interleave
+	// with a data frame we are writing on another goroutine.
+	conn.SetPingHandler(func(data string) error {
+		return w.writeFrame(opPong, []byte(data))
+	})
+	conn.SetCloseHandler(func(code int, text string) error {
+		var payload []byte
+		if code != websocket.CloseNoStatusReceived {
+			payload = websocket.FormatCloseMessage(code, "")
+		}
+		_ = w.writeFrame(opClose, payload)
+		return nil
+	})
+	return w
+}
+
+func dialer(opts *Options) *websocket.Dialer {
+	nd := netDialer(opts)
+	return &websocket.Dialer{
+		NetDialContext:   nd.DialContext,
+		TLSClientConfig:  opts.TLSConfig,
+		HandshakeTimeout: 30 * time.Second,
+		ReadBufferSize:   2048,
+		WriteBufferPool:  noWriteBuffers{},
+	}
+}
+
+func requestHeader(opts *Options) http.Header {
+	h := opts.Header.Clone()
+	if c := opts.Jar.Header(); c != "" {
+		if h == nil {
+			h = http.Header{}
+		}
+		h.Set("Cookie", c)
+	}
+	return h
+}
+
+// Opcodes of RFC 6455 section 5.2 that this writer emits.
+const (
+	opText   = 1
+	opBinary = 2
+	opClose  = 8
+	opPong   = 10
+)
+
+// WriteText sends one text message.
+func (w *WebSocket) WriteText(p []byte) error { return w.writeFrame(opText, p) }
+
+// WriteBinary sends one binary message.
+func (w *WebSocket) WriteBinary(p []byte) error { return w.writeFrame(opBinary, p) }
+
+// WriteMessages sends a text message followed by binary messages with no
+// other frame in between, as a Socket.IO packet with attachments needs.
+func (w *WebSocket) WriteMessages(text []byte, binaries [][]byte) error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if err := w.writeLocked(opText, text); err != nil {
+		return err
+	}
+	for _, b := range binaries {
+		if err := w.writeLocked(opBinary, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = errors.New("transport: websocket closed")
+
+func (w *WebSocket) writeFrame(op byte, p []byte) error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	return w.writeLocked(op, p)
+}
+
+// writeLocked builds header, mask key and masked payload in one buffer and
+// writes it with a single syscall.
+func (w *WebSocket) writeLocked(op byte, p []byte) error {
+	if w.closed {
+		return ErrClosed
+	}
+	n := len(p)
+	buf := w.wbuf[:0]
+	buf = append(buf, 0x80|op)
+	switch {
+	case n < 126:
+		buf = append(buf, 0x80|byte(n))
+	case n <= 0xFFFF:
+		buf = append(buf, 0x80|126, byte(n>>8), byte(n))
+	default:
+		buf = append(buf, 0x80|127)
+		buf = binary.BigEndian.AppendUint64(buf, uint64(n))
+	}
+	key := rand.Uint32()
+	buf = binary.LittleEndian.AppendUint32(buf, key)
+	start := len(buf)
+	buf = append(buf, p...)
+	maskBytes(buf[start:], key)
+	if op == opClose {
+		w.closed = true
+	}
+	_, err := w.nc.Write(buf)
+	// Keep small buffers for the next frame; let large ones go so an idle
+	// connection does not pin its biggest message.
+	if cap(buf) <= 4096 {
+		w.wbuf = buf[:0]
+	} else {
+		w.wbuf = nil
+	}
+	if err != nil {
+		return fmt.Errorf("transport: websocket write: %w", err)
+	}
+	return nil
+}
+
+// maskBytes XORs b with the little-endian key, eight bytes at a time.
+func maskBytes(b []byte, key uint32) {
+	k8 := uint64(key) | uint64(key)<<32
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		v := binary.LittleEndian.Uint64(b[i:])
+		binary.LittleEndian.PutUint64(b[i:], v^k8)
+	}
+	for j := 0; i < len(b); i, j = i+1, j+1 {
+		b[i] ^= byte(key >> (8 * (j & 3)))
+	}
+}
+
+// Read returns the next data message, appended to buf[:0]. Control frames
+// are handled on the way. A peer close yields a *CloseError.
+func (w *WebSocket) Read(buf []byte) (data []byte, binary bool, err error) {
+	mt, r, err := w.conn.NextReader()
+	if err != nil {
+		return buf[:0], false, translateReadErr(err)
+	}
+	data = buf[:0]
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, mt == websocket.BinaryMessage, nil
+		}
+		if err != nil {
+			return data, false, translateReadErr(err)
+		}
+	}
+}
+
+func translateReadErr(err error) error {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return &CloseError{Code: ce.Code, Text: ce.Text}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return &CloseError{Code: websocket.CloseAbnormalClosure, Text: "connection ended without close frame"}
+	}
+	return fmt.Errorf("transport: websocket read: %w", err)
+}
+
+// SetReadDeadline bounds the next Read; the session layer uses it as the
+// heartbeat watchdog so that no timer per connection is needed.
+func (w *WebSocket) SetReadDeadline(t time.Time) error { return w.conn.SetReadDeadline(t) }
+
+// Close sends a normal close frame and closes the connection without
+// waiting for the peer's reply.
+func (w *WebSocket) Close() error {
+	_ = w.writeFrame(opClose, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	return w.conn.Close()
+}
+
+// Abort drops the TCP connection without a close frame, as a crashing
+// client or a cut network would.
+func (w *WebSocket) Abort() error {
+	w.wmu.Lock()
+	w.closed = true
+	w.wmu.Unlock()
+	return w.conn.Close()
+}
+
+// LocalAddr returns the local network address.
+func (w *WebSocket) LocalAddr() net.Addr { return w.conn.LocalAddr() }
