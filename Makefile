@@ -1,0 +1,28 @@
+# siokit: `make test` is what CI runs (.ci/run); `make example` is the demo.
+GO ?= go
+
+.PHONY: test peers vet example fuzz bench
+
+# test installs the real Node peers the tests run against, then vets and
+# runs every test with the race detector.
+test: peers
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+peers:
+	peers/install.sh
+
+example: peers
+	$(GO) run ./examples/echo
+
+# fuzz runs every fuzz target briefly (FUZZTIME each).
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in ./protocol/engineio ./protocol/socketio; do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep ^Fuzz); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench: peers
+	bench/client.sh

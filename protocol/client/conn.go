@@ -1,0 +1,833 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/siokit/siokit/protocol/engineio"
+	"github.com/siokit/siokit/protocol/socketio"
+	"github.com/siokit/siokit/protocol/transport"
+)
+
+// Transport names as they appear in Engine.IO URLs and in Event.Transport.
+const (
+	Polling   = "polling"
+	WebSocket = "websocket"
+)
+
+// Disconnect reasons, as the reference client names them.
+const (
+	ReasonClientDisconnect = "io client disconnect"
+	ReasonServerDisconnect = "io server disconnect"
+	ReasonPingTimeout      = "ping timeout"
+	ReasonTransportClose   = "transport close"
+	ReasonTransportError   = "transport error"
+	ReasonParseError       = "parse error"
+)
+
+// Errors returned by the client.
+var (
+	// ErrClosed: the connection was closed by Close.
+	ErrClosed = errors.New("client: connection closed")
+	// ErrNotConnected: the namespace or session is not connected (yet, or
+	// any more, for example during reconnection).
+	ErrNotConnected = errors.New("client: not connected")
+	// ErrAckTimeout: an acknowledgement did not arrive in time.
+	ErrAckTimeout = errors.New("client: ack timeout")
+)
+
+// DisconnectError tells why a session ended.
+type DisconnectError struct {
+	Reason string
+	Err    error
+}
+
+func (e *DisconnectError) Error() string {
+	if e.Err != nil {
+		return "client: disconnected: " + e.Reason + ": " + e.Err.Error()
+	}
+	return "client: disconnected: " + e.Reason
+}
+
+func (e *DisconnectError) Unwrap() error { return e.Err }
+
+// Conn is one Engine.IO session and the namespaces multiplexed on it.
+// Create it with New (no I/O) or Dial (New then Open).
+type Conn struct {
+	opts  Options
+	base  url.URL // scheme, host, path; query assembled per request
+	query string  // user query, encoded, with trailing '&' when non-empty
+	eio   engineio.Version
+	sio   socketio.Version
+	topts transport.Options
+	hook  Hook
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the reader goroutine ends
+
+	mu        sync.Mutex
+	hs        engineio.Handshake
+	transport string
+	ws        *transport.WebSocket
+	poll      *transport.Polling
+	open      bool // a transport is up
+	closed    bool // Close was called
+	sockets   map[string]*Socket
+	lastErr   error
+	rootSID   string // v4: the implicit "/" CONNECT arrived before its Socket asked
+	pingTimer *time.Timer
+
+	// Polling send queue, guarded by sendMu.
+	sendMu   sync.Mutex
+	out      []byte
+	spare    []byte
+	flushing bool
+
+	// Reader-goroutine state.
+	dec  socketio.Decoder
+	rbuf []byte
+	msg  Message
+
+	acks    ackTable
+	started atomic.Bool
+	wd      atomic.Int64 // pingInterval+pingTimeout of the session, in ns
+}
+
+// New returns an unopened client for rawURL (http, https, ws or wss; the
+// path is ignored, set Options.Path instead). It does no I/O, so handlers
+// can be registered on its sockets before anything arrives.
+func New(rawURL string, opts *Options) (*Conn, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("client: bad url %q: %w", rawURL, err)
+	}
+	switch u.Scheme {
+	case "http", "https":
+	case "ws":
+		u.Scheme = "http"
+	case "wss":
+		u.Scheme = "https"
+	default:
+		return nil, fmt.Errorf("client: bad url %q: scheme must be http, https, ws or wss", rawURL)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("client: bad url %q: no host", rawURL)
+	}
+	c := &Conn{sockets: map[string]*Socket{}, done: make(chan struct{})}
+	if opts != nil {
+		c.opts = *opts
+	}
+	o := &c.opts
+	if o.Path == "" {
+		o.Path = DefaultPath
+	}
+	if !strings.HasPrefix(o.Path, "/") {
+		o.Path = "/" + o.Path
+	}
+	if !strings.HasSuffix(o.Path, "/") {
+		o.Path += "/"
+	}
+	switch o.EIO {
+	case 0, engineio.V4:
+		c.eio, c.sio = engineio.V4, socketio.V5
+	case engineio.V3:
+		c.eio, c.sio = engineio.V3, socketio.V4
+	default:
+		return nil, fmt.Errorf("client: unsupported Engine.IO version %d", o.EIO)
+	}
+	if o.UpgradeTimeout <= 0 {
+		o.UpgradeTimeout = DefaultUpgradeTimeout
+	}
+	q := u.Query()
+	for k, vs := range o.Query {
+		for _, v := range vs {
+			q.Add(k, v)
+		}
+	}
+	for _, k := range []string{"EIO", "transport", "sid"} {
+		q.Del(k)
+	}
+	if enc := q.Encode(); enc != "" {
+		c.query = enc + "&"
+	}
+	c.base = url.URL{Scheme: u.Scheme, Host: u.Host, Path: o.Path}
+	c.topts = o.Transport
+	c.topts.Header = o.Header
+	c.topts.LocalAddr = o.LocalAddr
+	c.topts.TLSConfig = o.TLSConfig
+	if o.InsecureSkipVerify {
+		c.topts.TLSConfig = insecure(o.TLSConfig)
+	}
+	if !o.NoCookies {
+		c.topts.Jar = &transport.Jar{}
+	}
+	c.hook = o.Hook
+	c.dec.Version = c.sio
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	if c.sio == socketio.V4 {
+		// Socket.IO v4 servers connect "/" without being asked; the root
+		// socket must exist to receive what follows.
+		c.Socket("/")
+	}
+	return c, nil
+}
+
+// insecureConfigs maps a caller's TLS config (nil included) to its
+// non-verifying twin, so that clients sharing a config keep sharing one
+// pooled HTTP client (the transport pools per config pointer).
+var insecureConfigs sync.Map
+
+func insecure(tc *tls.Config) *tls.Config {
+	if v, ok := insecureConfigs.Load(tc); ok {
+		return v.(*tls.Config)
+	}
+	twin := &tls.Config{}
+	if tc != nil {
+		twin = tc.Clone()
+	}
+	twin.InsecureSkipVerify = true
+	v, _ := insecureConfigs.LoadOrStore(tc, twin)
+	return v.(*tls.Config)
+}
+
+// Dial creates a client and opens its Engine.IO session.
+func Dial(ctx context.Context, rawURL string, opts *Options) (*Conn, error) {
+	c, err := New(rawURL, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Open(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Connect dials rawURL and connects the namespace named by its path ("/"
+// when empty), like the reference client's io(url).
+func Connect(ctx context.Context, rawURL string, auth any, opts *Options) (*Socket, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("client: bad url %q: %w", rawURL, err)
+	}
+	nsp := u.Path
+	if nsp == "" {
+		nsp = "/"
+	}
+	c, err := Dial(ctx, rawURL, opts)
+	if err != nil {
+		return nil, err
+	}
+	s := c.Socket(nsp)
+	if err := s.Connect(ctx, auth); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Handshake returns the open packet of the current session.
+func (c *Conn) Handshake() engineio.Handshake {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hs
+}
+
+// Transport returns the name of the transport in use.
+func (c *Conn) Transport() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.transport
+}
+
+// Done is closed when the connection is finished for good: closed by
+// Close, or disconnected with reconnection disabled or exhausted.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err returns why the connection finished, once Done is closed.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastErr
+}
+
+func (c *Conn) emit(e Event) {
+	if c.hook != nil {
+		if e.Time.IsZero() {
+			e.Time = time.Now()
+		}
+		e.Conn = c
+		c.hook.Observe(e)
+	}
+}
+
+func (c *Conn) requestURL(scheme, transportName, sid string) string {
+	var b strings.Builder
+	b.Grow(len(c.base.Host) + len(c.base.Path) + len(c.query) + 64)
+	b.WriteString(scheme)
+	b.WriteString("://")
+	b.WriteString(c.base.Host)
+	b.WriteString(c.base.Path)
+	b.WriteByte('?')
+	b.WriteString(c.query)
+	b.WriteString("EIO=")
+	b.WriteString(c.eio.String())
+	b.WriteString("&transport=")
+	b.WriteString(transportName)
+	if sid != "" {
+		b.WriteString("&sid=")
+		b.WriteString(url.QueryEscape(sid))
+	}
+	return b.String()
+}
+
+func (c *Conn) wsScheme() string {
+	if c.base.Scheme == "https" {
+		return "wss"
+	}
+	return "ws"
+}
+
+// Open performs the Engine.IO handshake (and upgrade, per Mode) and starts
+// the reader. It does not connect any namespace: use Socket.Connect.
+func (c *Conn) Open(ctx context.Context) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.mu.Unlock()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultOpenTimeout)
+		defer cancel()
+	}
+	if err := c.openSession(ctx); err != nil {
+		return err
+	}
+	c.started.Store(true)
+	go c.run()
+	return nil
+}
+
+// openSession does the handshake and the upgrade; on success the session
+// is open and packets that came with the handshake have been dispatched.
+func (c *Conn) openSession(ctx context.Context) error {
+	start := time.Now()
+	var (
+		extra []engineio.Packet
+		err   error
+	)
+	if c.opts.Mode == WebSocketOnly {
+		err = c.openWebSocket(ctx, start)
+	} else {
+		extra, err = c.openPolling(ctx, start)
+	}
+	if err != nil {
+		return err
+	}
+	c.armPing()
+	for _, p := range extra {
+		c.handlePacket(p)
+	}
+	if c.opts.Mode == PollingThenUpgrade && c.hs.CanUpgrade(WebSocket) {
+		c.upgrade(ctx)
+	}
+	return nil
+}
+
+func (c *Conn) openPolling(ctx context.Context, start time.Time) ([]engineio.Packet, error) {
+	p := transport.NewPolling(c.requestURL(c.base.Scheme, Polling, ""), &c.topts)
+	body, binary, err := p.Get(ctx, time.Time{}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("client: handshake: %w", err)
+	}
+	pkts, err := engineio.DecodePayload(c.eio, body, binary)
+	if err != nil {
+		return nil, fmt.Errorf("client: handshake: %w", err)
+	}
+	if len(pkts) == 0 || pkts[0].Type != engineio.Open {
+		return nil, fmt.Errorf("client: handshake: first packet is not open: %.100q", body)
+	}
+	hs, err := engineio.ParseHandshake(pkts[0].Data)
+	if err != nil {
+		return nil, fmt.Errorf("client: handshake: %w", err)
+	}
+	p.SetURL(c.requestURL(c.base.Scheme, Polling, hs.SID))
+	c.setSession(hs, nil, p)
+	c.emit(Event{Kind: KindHandshake, Duration: time.Since(start), Transport: Polling, SID: hs.SID})
+	return pkts[1:], nil
+}
+
+func (c *Conn) openWebSocket(ctx context.Context, start time.Time) error {
+	ws, err := transport.DialWebSocket(ctx, c.requestURL(c.wsScheme(), WebSocket, ""), &c.topts)
+	if err != nil {
+		return fmt.Errorf("client: handshake: %w", err)
+	}
+	if d, ok := ctx.Deadline(); ok {
+		ws.SetReadDeadline(d)
+	}
+	frame, bin, err := ws.Read(nil)
+	var p engineio.Packet
+	if err == nil {
+		p, err = engineio.ParseFrame(c.eio, frame, bin)
+		if err == nil && p.Type != engineio.Open {
+			err = fmt.Errorf("first packet is %v, not open", p.Type)
+		}
+	}
+	var hs engineio.Handshake
+	if err == nil {
+		hs, err = engineio.ParseHandshake(p.Data)
+	}
+	if err != nil {
+		ws.Abort()
+		return fmt.Errorf("client: handshake: %w", err)
+	}
+	c.setSession(hs, ws, nil)
+	c.emit(Event{Kind: KindHandshake, Duration: time.Since(start), Transport: WebSocket, SID: hs.SID})
+	return nil
+}
+
+// setSession installs a freshly opened session.
+func (c *Conn) setSession(hs engineio.Handshake, ws *transport.WebSocket, poll *transport.Polling) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.hs, c.ws, c.poll, c.open = hs, ws, poll, true
+	c.transport = Polling
+	if ws != nil {
+		c.transport = WebSocket
+	}
+	c.wd.Store(int64(hs.PingIntervalDuration() + hs.PingTimeoutDuration()))
+}
+
+var (
+	probePing = []byte("2probe")
+	probePong = []byte("3probe")
+	upgradePk = []byte("5")
+)
+
+// upgrade moves an open polling session to WebSocket. Nothing polls while
+// it runs (the reader has not started), so the spec's "pause polling"
+// holds by construction; the server keeps what it wants to send and
+// flushes it on the WebSocket after the upgrade packet.
+func (c *Conn) upgrade(ctx context.Context) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, c.opts.UpgradeTimeout)
+	defer cancel()
+	err := func() error {
+		ws, err := transport.DialWebSocket(ctx, c.requestURL(c.wsScheme(), WebSocket, c.hs.SID), &c.topts)
+		if err != nil {
+			return err
+		}
+		fail := func(err error) error { ws.Abort(); return err }
+		if err := ws.WriteText(probePing); err != nil {
+			return fail(err)
+		}
+		d, _ := ctx.Deadline()
+		ws.SetReadDeadline(d)
+		frame, _, err := ws.Read(nil)
+		if err != nil {
+			return fail(err)
+		}
+		if string(frame) != string(probePong) {
+			return fail(fmt.Errorf("probe answered %.100q, want 3probe", frame))
+		}
+		// Flush what the session queued for polling before switching, so
+		// nothing is lost or reordered across the upgrade.
+		c.sendMu.Lock()
+		pending := c.out
+		c.out = nil
+		c.sendMu.Unlock()
+		if len(pending) > 0 {
+			if err := c.poll.Post(ctx, time.Time{}, pending, false); err != nil {
+				return fail(err)
+			}
+		}
+		if err := ws.WriteText(upgradePk); err != nil {
+			return fail(err)
+		}
+		c.mu.Lock()
+		c.ws, c.poll, c.transport = ws, nil, WebSocket
+		c.mu.Unlock()
+		return nil
+	}()
+	c.emit(Event{Kind: KindUpgrade, Duration: time.Since(start), Transport: c.Transport(), Err: err})
+}
+
+// armPing starts the client heartbeat that Engine.IO v3 requires.
+func (c *Conn) armPing() {
+	if c.eio != engineio.V3 {
+		return
+	}
+	iv := c.hs.PingIntervalDuration()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pingTimer != nil {
+		c.pingTimer.Reset(iv)
+		return
+	}
+	c.pingTimer = time.AfterFunc(iv, func() {
+		if c.sendEngine(engineio.Packet{Type: engineio.Ping}) == nil {
+			c.mu.Lock()
+			if !c.closed && c.pingTimer != nil {
+				c.pingTimer.Reset(iv)
+			}
+			c.mu.Unlock()
+		}
+	})
+}
+
+// watchdog is how long the reader waits for any packet before declaring
+// the server gone: the spec's pingInterval + pingTimeout.
+func (c *Conn) watchdog() time.Duration { return time.Duration(c.wd.Load()) }
+
+// run is the reader goroutine: it reads the current transport until the
+// session ends, then reconnects if the policy says so.
+func (c *Conn) run() {
+	defer close(c.done)
+	var downAt time.Time
+	for {
+		err := c.readLoop()
+		reason := c.closeReason(err)
+		if reason == ReasonClientDisconnect {
+			err = nil // the read error is only our own close
+		}
+		c.sessionDown(reason, err)
+		if downAt.IsZero() {
+			downAt = time.Now()
+		}
+		if !c.shouldReconnect(reason) {
+			c.finish(&DisconnectError{Reason: reason, Err: err})
+			return
+		}
+		if !c.reconnect(downAt) {
+			return
+		}
+		downAt = time.Time{}
+	}
+}
+
+func (c *Conn) closeReason(err error) string {
+	var (
+		ce *transport.CloseError
+		de *DisconnectError
+		pe *engineio.Error
+		se *socketio.Error
+	)
+	switch {
+	case c.isClosed():
+		return ReasonClientDisconnect
+	case errors.As(err, &de):
+		return de.Reason
+	case errors.As(err, &pe), errors.As(err, &se):
+		return ReasonParseError
+	case isTimeout(err):
+		return ReasonPingTimeout
+	case errors.As(err, &ce):
+		return ReasonTransportClose
+	}
+	return ReasonTransportError
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+func (c *Conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// sessionDown tears the transport down and tells every socket.
+func (c *Conn) sessionDown(reason string, err error) {
+	c.mu.Lock()
+	ws, wasOpen := c.ws, c.open
+	c.open, c.ws, c.poll = false, nil, nil
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	c.rootSID = ""
+	c.mu.Unlock()
+	if ws != nil {
+		ws.Abort()
+	}
+	c.sendMu.Lock()
+	c.out = c.out[:0]
+	c.sendMu.Unlock()
+	c.dec.Reset()
+	for _, s := range socks {
+		s.transportDown()
+	}
+	c.acks.failAll(&DisconnectError{Reason: reason, Err: err})
+	if wasOpen {
+		c.emit(Event{Kind: KindDisconnect, Reason: reason, Err: err})
+	}
+}
+
+func (c *Conn) shouldReconnect(reason string) bool {
+	if c.opts.Reconnect.Disabled || reason == ReasonClientDisconnect {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.sockets) == 0 {
+		return true
+	}
+	for _, s := range c.sockets {
+		if s.wanted() {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Conn) finish(err error) {
+	c.mu.Lock()
+	if c.lastErr == nil {
+		c.lastErr = err
+	}
+	c.mu.Unlock()
+}
+
+// reconnect runs the backoff loop on the reader goroutine; it returns
+// false when the client gave up or was closed.
+func (c *Conn) reconnect(downAt time.Time) bool {
+	r := &c.opts.Reconnect
+	for attempt := 1; ; attempt++ {
+		if r.MaxAttempts > 0 && attempt > r.MaxAttempts {
+			c.emit(Event{Kind: KindReconnectFailed, Attempt: attempt - 1})
+			c.finish(&DisconnectError{Reason: "reconnect failed", Err: c.lastErr})
+			return false
+		}
+		delay := r.backoff(attempt)
+		c.emit(Event{Kind: KindReconnectAttempt, Attempt: attempt, Delay: delay})
+		t := time.NewTimer(delay)
+		select {
+		case <-c.ctx.Done():
+			t.Stop()
+			c.finish(ErrClosed)
+			return false
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, DefaultOpenTimeout)
+		err := c.openSession(ctx)
+		cancel()
+		if err != nil {
+			if c.isClosed() {
+				c.finish(ErrClosed)
+				return false
+			}
+			continue
+		}
+		c.emit(Event{Kind: KindReconnect, Attempt: attempt, Duration: time.Since(downAt), Transport: c.Transport()})
+		c.mu.Lock()
+		socks := make([]*Socket, 0, len(c.sockets))
+		for _, s := range c.sockets {
+			socks = append(socks, s)
+		}
+		c.mu.Unlock()
+		for _, s := range socks {
+			s.resume()
+		}
+		return true
+	}
+}
+
+// readLoop reads the current transport until it fails or ends.
+func (c *Conn) readLoop() error {
+	c.mu.Lock()
+	ws, poll := c.ws, c.poll
+	c.mu.Unlock()
+	if ws != nil {
+		return c.readWebSocket(ws)
+	}
+	if poll != nil {
+		return c.readPolling(poll)
+	}
+	return ErrNotConnected
+}
+
+func (c *Conn) readWebSocket(ws *transport.WebSocket) error {
+	wd := c.watchdog()
+	for {
+		ws.SetReadDeadline(time.Now().Add(wd))
+		buf := getBuf()
+		frame, bin, err := ws.Read(*buf)
+		if err != nil {
+			putBuf(buf, frame)
+			return err
+		}
+		p, err := engineio.ParseFrame(c.eio, frame, bin)
+		if err == nil {
+			err = c.handlePacket(p)
+		}
+		putBuf(buf, frame)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (c *Conn) readPolling(poll *transport.Polling) error {
+	// The GET may be held until the next ping: allow pingInterval +
+	// pingTimeout, plus a margin for scheduling on a loaded generator.
+	wd := c.watchdog() + time.Second
+	for {
+		if c.isClosed() {
+			return ErrClosed
+		}
+		buf := getBuf()
+		body, bin, err := poll.Get(c.ctx, time.Now().Add(wd), *buf)
+		if err == nil {
+			err = engineio.ParsePayload(c.eio, body, bin, c.handlePacket)
+		}
+		putBuf(buf, body)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var errServerClose = &DisconnectError{Reason: ReasonTransportClose, Err: errors.New("server sent close packet")}
+
+// handlePacket dispatches one Engine.IO packet; an error ends the session.
+func (c *Conn) handlePacket(p engineio.Packet) error {
+	if c.hook != nil {
+		c.emit(Event{Kind: KindPacket, Type: uint8(p.Type), Bytes: len(p.Data) + 1, Binary: p.Binary, Transport: c.transport})
+	}
+	switch p.Type {
+	case engineio.Ping:
+		// v4: the server's heartbeat. v3 servers never ping, but answering
+		// costs nothing and keeps a confused server alive.
+		return c.sendEngine(engineio.Packet{Type: engineio.Pong, Data: p.Data})
+	case engineio.Close:
+		return errServerClose
+	case engineio.Message:
+		return c.handleMessage(p.Data, p.Binary)
+	}
+	// open, pong, upgrade and noop need no action here.
+	return nil
+}
+
+// sendEngine writes one Engine.IO packet on the current transport.
+func (c *Conn) sendEngine(p engineio.Packet) error {
+	c.mu.Lock()
+	ws, poll, open := c.ws, c.poll, c.open
+	c.mu.Unlock()
+	if !open {
+		return ErrNotConnected
+	}
+	if ws != nil {
+		buf := getBuf()
+		frame, bin := engineio.AppendFrame(*buf, c.eio, p)
+		var err error
+		if bin {
+			err = ws.WriteBinary(frame)
+		} else {
+			err = ws.WriteText(frame)
+		}
+		putBuf(buf, frame)
+		return err
+	}
+	c.queue(p)
+	return c.flush(poll)
+}
+
+// queue adds an encoded packet to the polling payload being gathered.
+func (c *Conn) queue(pkts ...engineio.Packet) {
+	c.sendMu.Lock()
+	for _, p := range pkts {
+		if c.eio == engineio.V4 && len(c.out) > 0 {
+			c.out = append(c.out, 0x1e)
+		}
+		one := [1]engineio.Packet{p}
+		c.out = engineio.AppendPayload(c.out, c.eio, one[:])
+	}
+	c.sendMu.Unlock()
+}
+
+// flush POSTs the gathered payload unless a POST is already in flight, in
+// which case that POST's owner sends it next: at most one POST per
+// session, as the protocol requires, and natural batching under load.
+func (c *Conn) flush(poll *transport.Polling) error {
+	c.sendMu.Lock()
+	if c.flushing {
+		c.sendMu.Unlock()
+		return nil
+	}
+	c.flushing = true
+	for len(c.out) > 0 {
+		body := c.out
+		c.out = c.spare[:0]
+		c.sendMu.Unlock()
+		err := poll.Post(c.ctx, time.Now().Add(c.watchdog()+time.Second), body, false)
+		c.sendMu.Lock()
+		c.spare = body[:0]
+		if err != nil {
+			c.flushing = false
+			c.sendMu.Unlock()
+			return err
+		}
+	}
+	c.flushing = false
+	c.sendMu.Unlock()
+	return nil
+}
+
+// Close ends the session: it disconnects every namespace, tells the server
+// (a close packet over polling; over WebSocket Node ignores that packet,
+// so the WebSocket close frame is what ends it) and stops the reader.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	ws, poll, open := c.ws, c.poll, c.open
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	c.mu.Unlock()
+	if open {
+		for _, s := range socks {
+			s.closeFromConn()
+		}
+		if poll != nil {
+			c.queue(engineio.Packet{Type: engineio.Close})
+			c.flush(poll)
+		}
+		if ws != nil {
+			ws.Close()
+		}
+	}
+	c.cancel()
+	if c.isStarted() {
+		<-c.done
+	} else {
+		c.finish(ErrClosed)
+	}
+	return nil
+}
+
+// isStarted reports whether the reader was started (a failed Open leaves
+// none to wait for).
+func (c *Conn) isStarted() bool { return c.started.Load() }
