@@ -87,7 +87,9 @@ func (t *ackTable) deliver(c *Conn, s *Socket, p *socketio.Packet) {
 	m := &c.msg
 	*m = Message{Namespace: s.nsp, Args: p.Data, Buffers: p.Buffers, ID: socketio.NoID, sock: s}
 	if pa.fn != nil {
+		c.inHandler.Add(1)
 		pa.fn(m, nil)
+		c.inHandler.Add(-1)
 	} else {
 		pa.ch <- ackResult{m: m.Clone()}
 	}

@@ -69,36 +69,32 @@ type Conn struct {
 	topts transport.Options
 	hook  Hook
 
-	ctx    context.Context // cancelled by Close
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the reader goroutine ends
+	ctx      context.Context // cancelled by Close
+	cancel   context.CancelFunc
+	done     chan struct{} // closed when the reader ends, or by Close if none ran
+	doneOnce sync.Once
 
 	mu        sync.Mutex
 	hs        engineio.Handshake
 	transport string
 	ws        *transport.WebSocket
 	poll      *transport.Polling
-	open      bool // a transport is up
-	closed    bool // Close was called
+	q         *pollQueue // the polling session's send queue
+	open      bool       // a transport is up
+	closed    bool       // Close was called
 	sockets   map[string]*Socket
 	lastErr   error
-	rootSID   string // v4: the implicit "/" CONNECT arrived before its Socket asked
 	pingTimer *time.Timer
 
-	// Polling send queue, guarded by sendMu.
-	sendMu   sync.Mutex
-	out      []byte
-	spare    []byte
-	flushing bool
-
 	// Reader-goroutine state.
-	dec  socketio.Decoder
-	rbuf []byte
-	msg  Message
+	dec socketio.Decoder
+	msg Message
 
-	acks    ackTable
-	started atomic.Bool
-	wd      atomic.Int64 // pingInterval+pingTimeout of the session, in ns
+	acks      ackTable
+	opened    atomic.Bool  // Open was called
+	started   atomic.Bool  // the reader runs
+	inHandler atomic.Int32 // the reader is inside user code
+	wd        atomic.Int64 // pingInterval+pingTimeout of the session, in ns
 }
 
 // New returns an unopened client for rawURL (http, https, ws or wss; the
@@ -298,18 +294,23 @@ func (c *Conn) wsScheme() string {
 
 // Open performs the Engine.IO handshake (and upgrade, per Mode) and starts
 // the reader. It does not connect any namespace: use Socket.Connect.
+// A Conn is opened at most once; reconnection reuses it.
 func (c *Conn) Open(ctx context.Context) error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if !c.opened.CompareAndSwap(false, true) {
+		return errors.New("client: Open called twice")
+	}
+	if c.isClosed() {
 		return ErrClosed
 	}
-	c.mu.Unlock()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultOpenTimeout)
 		defer cancel()
 	}
+	// Close must be able to abandon an Open in progress.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(c.ctx, cancel)()
 	if err := c.openSession(ctx); err != nil {
 		return err
 	}
@@ -317,6 +318,8 @@ func (c *Conn) Open(ctx context.Context) error {
 	go c.run()
 	return nil
 }
+
+func (c *Conn) closeDone() { c.doneOnce.Do(func() { close(c.done) }) }
 
 // openSession does the handshake and the upgrade; on success the session
 // is open and packets that came with the handshake have been dispatched.
@@ -335,6 +338,8 @@ func (c *Conn) openSession(ctx context.Context) error {
 		return err
 	}
 	c.armPing()
+	c.inHandler.Add(1)
+	defer c.inHandler.Add(-1)
 	for _, p := range extra {
 		c.handlePacket(p)
 	}
@@ -362,7 +367,9 @@ func (c *Conn) openPolling(ctx context.Context, start time.Time) ([]engineio.Pac
 		return nil, fmt.Errorf("client: handshake: %w", err)
 	}
 	p.SetURL(c.requestURL(c.base.Scheme, Polling, hs.SID))
-	c.setSession(hs, nil, p)
+	if err := c.setSession(hs, nil, p); err != nil {
+		return nil, err
+	}
 	c.emit(Event{Kind: KindHandshake, Duration: time.Since(start), Transport: Polling, SID: hs.SID})
 	return pkts[1:], nil
 }
@@ -391,21 +398,29 @@ func (c *Conn) openWebSocket(ctx context.Context, start time.Time) error {
 		ws.Abort()
 		return fmt.Errorf("client: handshake: %w", err)
 	}
-	c.setSession(hs, ws, nil)
+	if err := c.setSession(hs, ws, nil); err != nil {
+		ws.Abort()
+		return err
+	}
 	c.emit(Event{Kind: KindHandshake, Duration: time.Since(start), Transport: WebSocket, SID: hs.SID})
 	return nil
 }
 
-// setSession installs a freshly opened session.
-func (c *Conn) setSession(hs engineio.Handshake, ws *transport.WebSocket, poll *transport.Polling) {
+// setSession installs a freshly opened session, unless Close came first.
+func (c *Conn) setSession(hs engineio.Handshake, ws *transport.WebSocket, poll *transport.Polling) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.hs, c.ws, c.poll, c.open = hs, ws, poll, true
-	c.transport = Polling
-	if ws != nil {
-		c.transport = WebSocket
+	if c.closed {
+		return ErrClosed
+	}
+	c.hs, c.ws, c.poll, c.open, c.q = hs, ws, poll, true, nil
+	c.transport = WebSocket
+	if poll != nil {
+		c.transport = Polling
+		c.q = newPollQueue(poll, c.eio, hs)
 	}
 	c.wd.Store(int64(hs.PingIntervalDuration() + hs.PingTimeoutDuration()))
+	return nil
 }
 
 var (
@@ -440,14 +455,17 @@ func (c *Conn) upgrade(ctx context.Context) {
 		if string(frame) != string(probePong) {
 			return fail(fmt.Errorf("probe answered %.100q, want 3probe", frame))
 		}
-		// Flush what the session queued for polling before switching, so
-		// nothing is lost or reordered across the upgrade.
-		c.sendMu.Lock()
-		pending := c.out
-		c.out = nil
-		c.sendMu.Unlock()
+		// Send what the session queued for polling before switching, with
+		// the POST slot held, so nothing is lost, reordered or sent twice.
+		c.mu.Lock()
+		q, poll := c.q, c.poll
+		c.mu.Unlock()
+		pending, err := q.takeOver(ctx)
+		if err != nil {
+			return fail(err)
+		}
 		if len(pending) > 0 {
-			if err := c.poll.Post(ctx, time.Time{}, pending, false); err != nil {
+			if err := poll.Post(ctx, time.Time{}, pending, false); err != nil {
 				return fail(err)
 			}
 		}
@@ -455,7 +473,7 @@ func (c *Conn) upgrade(ctx context.Context) {
 			return fail(err)
 		}
 		c.mu.Lock()
-		c.ws, c.poll, c.transport = ws, nil, WebSocket
+		c.ws, c.poll, c.q, c.transport = ws, nil, nil, WebSocket
 		c.mu.Unlock()
 		return nil
 	}()
@@ -467,9 +485,9 @@ func (c *Conn) armPing() {
 	if c.eio != engineio.V3 {
 		return
 	}
-	iv := c.hs.PingIntervalDuration()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	iv := c.hs.PingIntervalDuration()
 	if c.pingTimer != nil {
 		c.pingTimer.Reset(iv)
 		return
@@ -478,7 +496,7 @@ func (c *Conn) armPing() {
 		if c.sendEngine(engineio.Packet{Type: engineio.Ping}) == nil {
 			c.mu.Lock()
 			if !c.closed && c.pingTimer != nil {
-				c.pingTimer.Reset(iv)
+				c.pingTimer.Reset(c.hs.PingIntervalDuration())
 			}
 			c.mu.Unlock()
 		}
@@ -492,7 +510,7 @@ func (c *Conn) watchdog() time.Duration { return time.Duration(c.wd.Load()) }
 // run is the reader goroutine: it reads the current transport until the
 // session ends, then reconnects if the policy says so.
 func (c *Conn) run() {
-	defer close(c.done)
+	defer c.closeDone()
 	var downAt time.Time
 	for {
 		err := c.readLoop()
@@ -551,8 +569,8 @@ func (c *Conn) isClosed() bool {
 // sessionDown tears the transport down and tells every socket.
 func (c *Conn) sessionDown(reason string, err error) {
 	c.mu.Lock()
-	ws, wasOpen := c.ws, c.open
-	c.open, c.ws, c.poll = false, nil, nil
+	ws, q, wasOpen := c.ws, c.q, c.open
+	c.open, c.ws, c.poll, c.q = false, nil, nil, nil
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
 	}
@@ -560,14 +578,13 @@ func (c *Conn) sessionDown(reason string, err error) {
 	for _, s := range c.sockets {
 		socks = append(socks, s)
 	}
-	c.rootSID = ""
 	c.mu.Unlock()
 	if ws != nil {
 		ws.Abort()
 	}
-	c.sendMu.Lock()
-	c.out = c.out[:0]
-	c.sendMu.Unlock()
+	if q != nil {
+		q.kill()
+	}
 	c.dec.Reset()
 	for _, s := range socks {
 		s.transportDown()
@@ -607,10 +624,11 @@ func (c *Conn) finish(err error) {
 // false when the client gave up or was closed.
 func (c *Conn) reconnect(downAt time.Time) bool {
 	r := &c.opts.Reconnect
+	var lastErr error
 	for attempt := 1; ; attempt++ {
 		if r.MaxAttempts > 0 && attempt > r.MaxAttempts {
-			c.emit(Event{Kind: KindReconnectFailed, Attempt: attempt - 1})
-			c.finish(&DisconnectError{Reason: "reconnect failed", Err: c.lastErr})
+			c.emit(Event{Kind: KindReconnectFailed, Attempt: attempt - 1, Err: lastErr})
+			c.finish(&DisconnectError{Reason: "reconnect failed", Err: lastErr})
 			return false
 		}
 		delay := r.backoff(attempt)
@@ -626,6 +644,7 @@ func (c *Conn) reconnect(downAt time.Time) bool {
 		ctx, cancel := context.WithTimeout(c.ctx, DefaultOpenTimeout)
 		err := c.openSession(ctx)
 		cancel()
+		lastErr = err
 		if err != nil {
 			if c.isClosed() {
 				c.finish(ErrClosed)
@@ -686,17 +705,16 @@ func (c *Conn) readPolling(poll *transport.Polling) error {
 	// The GET may be held until the next ping: allow pingInterval +
 	// pingTimeout, plus a margin for scheduling on a loaded generator.
 	wd := c.watchdog() + time.Second
+	parse := func(body []byte, bin bool) error {
+		return engineio.ParsePayload(c.eio, body, bin, c.handlePacket)
+	}
 	for {
 		if c.isClosed() {
 			return ErrClosed
 		}
-		buf := getBuf()
-		body, bin, err := poll.Get(c.ctx, time.Now().Add(wd), *buf)
-		if err == nil {
-			err = engineio.ParsePayload(c.eio, body, bin, c.handlePacket)
-		}
-		putBuf(buf, body)
-		if err != nil {
+		// GetFunc lends the response body for the parse: an idle session
+		// waiting on its GET holds no buffer of ours.
+		if err := poll.GetFunc(c.ctx, time.Now().Add(wd), parse); err != nil {
 			return err
 		}
 	}
@@ -726,7 +744,7 @@ func (c *Conn) handlePacket(p engineio.Packet) error {
 // sendEngine writes one Engine.IO packet on the current transport.
 func (c *Conn) sendEngine(p engineio.Packet) error {
 	c.mu.Lock()
-	ws, poll, open := c.ws, c.poll, c.open
+	ws, q, open := c.ws, c.q, c.open
 	c.mu.Unlock()
 	if !open {
 		return ErrNotConnected
@@ -743,49 +761,10 @@ func (c *Conn) sendEngine(p engineio.Packet) error {
 		putBuf(buf, frame)
 		return err
 	}
-	c.queue(p)
-	return c.flush(poll)
-}
-
-// queue adds an encoded packet to the polling payload being gathered.
-func (c *Conn) queue(pkts ...engineio.Packet) {
-	c.sendMu.Lock()
-	for _, p := range pkts {
-		if c.eio == engineio.V4 && len(c.out) > 0 {
-			c.out = append(c.out, 0x1e)
-		}
-		one := [1]engineio.Packet{p}
-		c.out = engineio.AppendPayload(c.out, c.eio, one[:])
+	if err := q.add(p); err != nil {
+		return err
 	}
-	c.sendMu.Unlock()
-}
-
-// flush POSTs the gathered payload unless a POST is already in flight, in
-// which case that POST's owner sends it next: at most one POST per
-// session, as the protocol requires, and natural batching under load.
-func (c *Conn) flush(poll *transport.Polling) error {
-	c.sendMu.Lock()
-	if c.flushing {
-		c.sendMu.Unlock()
-		return nil
-	}
-	c.flushing = true
-	for len(c.out) > 0 {
-		body := c.out
-		c.out = c.spare[:0]
-		c.sendMu.Unlock()
-		err := poll.Post(c.ctx, time.Now().Add(c.watchdog()+time.Second), body, false)
-		c.sendMu.Lock()
-		c.spare = body[:0]
-		if err != nil {
-			c.flushing = false
-			c.sendMu.Unlock()
-			return err
-		}
-	}
-	c.flushing = false
-	c.sendMu.Unlock()
-	return nil
+	return q.flush(c.ctx)
 }
 
 // Close ends the session: it disconnects every namespace, tells the server
@@ -798,7 +777,7 @@ func (c *Conn) Close() error {
 		return nil
 	}
 	c.closed = true
-	ws, poll, open := c.ws, c.poll, c.open
+	ws, q, open := c.ws, c.q, c.open
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
 	}
@@ -811,19 +790,27 @@ func (c *Conn) Close() error {
 		for _, s := range socks {
 			s.closeFromConn()
 		}
-		if poll != nil {
-			c.queue(engineio.Packet{Type: engineio.Close})
-			c.flush(poll)
+		if q != nil && q.add(engineio.Packet{Type: engineio.Close}) == nil {
+			q.flush(c.ctx)
+			// Another goroutine may hold the POST slot: give it the time
+			// of one POST to carry the close packet too.
+			q.drain(time.Second)
 		}
 		if ws != nil {
 			ws.Close()
 		}
 	}
 	c.cancel()
-	if c.isStarted() {
-		<-c.done
-	} else {
+	switch {
+	case !c.isStarted():
 		c.finish(ErrClosed)
+		c.closeDone()
+	case open && c.inHandler.Load() == 0:
+		// The transport is closed, so the reader ends promptly. Waiting
+		// from inside a handler would deadlock; during reconnection the
+		// reader may be in a request that cannot be interrupted, and Done
+		// reports when it has gone.
+		<-c.done
 	}
 	return nil
 }

@@ -46,30 +46,36 @@ func (s *Socket) onConnect(p *socketio.Packet) {
 	if s.c.sio == socketio.V5 && len(p.Data) > 0 {
 		_ = json.Unmarshal(p.Data, &reply)
 	} else {
-		reply.SID = s.c.hs.SID
+		reply.SID = s.c.Handshake().SID
 		if s.nsp != "/" {
 			reply.SID = s.nsp + "#" + reply.SID
 		}
 	}
 	now := time.Now()
 	s.mu.Lock()
+	switch {
+	case s.state == stateConnected:
+		s.mu.Unlock()
+		return // a reply to a CONNECT we already counted as answered
+	case s.state != stateConnecting:
+		// Disconnect was called while the CONNECT was outstanding: tell the
+		// server, which now believes the namespace joined.
+		s.mu.Unlock()
+		s.c.sendSIO(&socketio.Packet{Type: socketio.Disconnect, Namespace: s.nsp, ID: socketio.NoID}, nil)
+		return
+	}
 	recovered := s.pid != "" && reply.PID == s.pid && reply.SID == s.sid
 	s.sid, s.pid = reply.SID, reply.PID
 	if reply.PID == "" {
 		s.offset = ""
 	}
 	s.state = stateConnected
-	s.want = true
-	w := s.waiter
-	s.waiter = nil
 	var d time.Duration
 	if !s.started.IsZero() {
 		d = now.Sub(s.started)
 	}
+	s.wakeLocked(nil)
 	s.mu.Unlock()
-	if w != nil {
-		w <- nil
-	}
 	s.c.emit(Event{Kind: KindConnect, Time: now, Duration: d, Namespace: s.nsp, SID: reply.SID, Recovered: recovered})
 }
 
@@ -87,18 +93,15 @@ func (s *Socket) onConnectError(p *socketio.Packet) {
 	}
 	s.mu.Lock()
 	s.state, s.want = stateIdle, false
-	w := s.waiter
-	s.waiter = nil
+	s.wakeLocked(ce)
 	s.mu.Unlock()
-	if w != nil {
-		w <- ce
-	}
 	s.c.emit(Event{Kind: KindConnectError, Namespace: s.nsp, Err: ce})
 }
 
 func (s *Socket) onServerDisconnect() {
 	s.mu.Lock()
 	s.state, s.want, s.sid, s.pid, s.offset = stateIdle, false, "", "", ""
+	s.wakeLocked(&DisconnectError{Reason: ReasonServerDisconnect})
 	s.mu.Unlock()
 	s.c.acks.failSocket(s, &DisconnectError{Reason: ReasonServerDisconnect})
 	s.c.emit(Event{Kind: KindNamespaceDisconnect, Namespace: s.nsp, Reason: ReasonServerDisconnect})
@@ -117,7 +120,7 @@ func (s *Socket) onEvent(p *socketio.Packet) {
 			s.mu.Unlock()
 		}
 	}
-	name, args, escaped, ok := splitEvent(p.Data)
+	name, end, escaped, ok := eventToken(p.Data)
 	if !ok {
 		return
 	}
@@ -127,6 +130,7 @@ func (s *Socket) onEvent(p *socketio.Packet) {
 	)
 	handlers := *s.handlers.Load()
 	if escaped {
+		// Rare: resolve the name before splitEvent rewrites the buffer.
 		event, _, _ = socketio.EventName(p.Data)
 		if e, ok := handlers[event]; ok {
 			h = e.h
@@ -145,26 +149,26 @@ func (s *Socket) onEvent(p *socketio.Packet) {
 		}
 	}
 	m := &s.c.msg
-	*m = Message{Namespace: s.nsp, Event: event, Args: args, Buffers: p.Buffers, ID: p.ID, sock: s}
+	*m = Message{Namespace: s.nsp, Event: event, Args: splitArgs(p.Data, end), Buffers: p.Buffers, ID: p.ID, sock: s}
+	s.c.inHandler.Add(1)
 	h(m)
+	s.c.inHandler.Add(-1)
 	*m = Message{}
 }
 
-// splitEvent finds the event name token of an EVENT payload (validated
-// by the decoder as a JSON array starting with a string or number) and
-// returns the remaining arguments as a JSON array. To avoid copying, it
-// turns the comma after the name into '[' in place: data must be owned by
-// the caller and not used afterwards.
-func splitEvent(data []byte) (name, args []byte, escaped, ok bool) {
+// eventToken finds the event name token of an EVENT payload (validated
+// by the decoder as a JSON array starting with a string or number): the
+// raw name (without quotes, escapes not undone), the offset just past it,
+// and whether it contains escapes.
+func eventToken(data []byte) (name []byte, end int, escaped, ok bool) {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '[' {
-		return nil, nil, false, false
+		return nil, 0, false, false
 	}
 	i = skipSpace(data, i+1)
 	if i >= len(data) {
-		return nil, nil, false, false
+		return nil, 0, false, false
 	}
-	var end int
 	if data[i] == '"' {
 		j := i + 1
 		for j < len(data) && data[j] != '"' {
@@ -175,7 +179,7 @@ func splitEvent(data []byte) (name, args []byte, escaped, ok bool) {
 			j++
 		}
 		if j >= len(data) {
-			return nil, nil, false, false
+			return nil, 0, false, false
 		}
 		name, end = data[i+1:j], j+1
 	} else {
@@ -187,13 +191,21 @@ func splitEvent(data []byte) (name, args []byte, escaped, ok bool) {
 	}
 	end = skipSpace(data, end)
 	if end >= len(data) {
-		return nil, nil, false, false
+		return nil, 0, false, false
 	}
+	return name, end, escaped, true
+}
+
+// splitArgs returns the arguments after the event name (which ends at
+// end) as a JSON array. To avoid copying, it turns the comma after the
+// name into '[' in place: data must be owned by the caller and not be
+// read as the original payload afterwards.
+func splitArgs(data []byte, end int) []byte {
 	if data[end] == ']' {
-		return name, emptyArray, escaped, true
+		return emptyArray
 	}
 	data[end] = '['
-	return name, data[end:], escaped, true
+	return data[end:]
 }
 
 func skipSpace(b []byte, i int) int {

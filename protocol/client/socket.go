@@ -134,9 +134,14 @@ type Socket struct {
 	sid, pid string
 	offset   string // last CSR offset seen
 	started  time.Time
-	waiter   chan error
+	waiters  []chan error
 	nextID   int64
 }
+
+// ErrRootRejoin is returned by Connect on "/" after Disconnect over
+// Socket.IO v4: those servers join "/" once per session, by themselves.
+// Close the Conn and dial again instead.
+var ErrRootRejoin = errors.New(`client: Socket.IO v4 cannot rejoin "/" on the same session`)
 
 // Socket returns the socket for namespace nsp ("/" when empty), creating
 // it if needed. It does no I/O.
@@ -218,11 +223,22 @@ func (s *Socket) Connect(ctx context.Context, auth any) error {
 	s.want = true
 	s.auth = payload
 	w := make(chan error, 1)
-	s.waiter = w
-	implicit := s.nsp == "/" && s.c.sio == socketio.V4
+	s.waiters = append(s.waiters, w)
+	// A CONNECT already outstanding (or the implicit one Socket.IO v4
+	// servers send for "/") is waited for, never sent twice: a second
+	// CONNECT makes a second server socket, or closes the session.
+	send := s.state == stateIdle
 	s.mu.Unlock()
-	if !implicit {
+	if send && s.implicit() {
+		// socket.io 2.x never answers a CONNECT to "/" (it believes its
+		// implicit one covered it) and drops packets that reach the new
+		// socket before it is set up, so there is no reliable way back.
+		s.dropWaiter(w)
+		return ErrRootRejoin
+	}
+	if send {
 		if err := s.sendConnect(); err != nil {
+			s.dropWaiter(w)
 			return err
 		}
 	}
@@ -230,10 +246,31 @@ func (s *Socket) Connect(ctx context.Context, auth any) error {
 	case err := <-w:
 		return err
 	case <-ctx.Done():
+		s.dropWaiter(w)
 		return ctx.Err()
 	case <-s.c.done:
+		s.dropWaiter(w)
 		return s.c.Err()
 	}
+}
+
+func (s *Socket) dropWaiter(w chan error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, x := range s.waiters {
+		if x == w {
+			s.waiters = append(s.waiters[:i], s.waiters[i+1:]...)
+			return
+		}
+	}
+}
+
+// wake delivers err to every Connect waiting; s.mu must be held.
+func (s *Socket) wakeLocked(err error) {
+	for _, w := range s.waiters {
+		w <- err
+	}
+	s.waiters = nil
 }
 
 func (s *Socket) encodeAuth(auth any) ([]byte, error) {
@@ -306,6 +343,7 @@ func (s *Socket) Disconnect() error {
 	s.mu.Lock()
 	was := s.state
 	s.state, s.want, s.sid = stateIdle, false, ""
+	s.wakeLocked(ErrNotConnected)
 	s.mu.Unlock()
 	s.c.acks.failSocket(s, &DisconnectError{Reason: ReasonClientDisconnect})
 	if was == stateIdle {
@@ -333,29 +371,28 @@ func (s *Socket) wanted() bool {
 }
 
 // transportDown marks the socket disconnected when the session ends.
+// A wanted Socket.IO v4 root stays "connecting": the next session's
+// server connects it without being asked, maybe inside the handshake.
 func (s *Socket) transportDown() {
 	s.mu.Lock()
 	s.state = stateIdle
-	w := s.waiter
-	s.waiter = nil
-	s.mu.Unlock()
-	if w != nil {
-		w <- ErrNotConnected
+	if s.want && s.implicit() {
+		s.state = stateConnecting
+		s.started = time.Now()
 	}
+	s.wakeLocked(ErrNotConnected)
+	s.mu.Unlock()
 }
+
+// implicit reports whether the server joins this namespace by itself.
+func (s *Socket) implicit() bool { return s.nsp == "/" && s.c.sio == socketio.V4 }
 
 // resume reconnects a wanted socket on a new session.
 func (s *Socket) resume() {
 	s.mu.Lock()
-	want := s.want
-	implicit := s.nsp == "/" && s.c.sio == socketio.V4
-	// The implicit CONNECT may already have come with the handshake.
-	if want && implicit && s.state == stateIdle {
-		s.state = stateConnecting
-		s.started = time.Now()
-	}
+	send := s.want && !s.implicit() && s.state == stateIdle
 	s.mu.Unlock()
-	if want && !implicit {
+	if send {
 		s.sendConnect()
 	}
 }
@@ -493,7 +530,7 @@ var emptyArray = []byte("[]")
 // written, so observers see an emit before its ack can arrive.
 func (c *Conn) sendSIO(p *socketio.Packet, ev *Event) (int, error) {
 	c.mu.Lock()
-	ws, poll, open := c.ws, c.poll, c.open
+	ws, q, open := c.ws, c.q, c.open
 	c.mu.Unlock()
 	if !open {
 		return 0, ErrNotConnected
@@ -528,6 +565,8 @@ func (c *Conn) sendSIO(p *socketio.Packet, ev *Event) (int, error) {
 	for _, a := range p.Buffers {
 		pkts = append(pkts, engineio.Packet{Type: engineio.Message, Binary: true, Data: a})
 	}
-	c.queue(pkts...)
-	return len(b), c.flush(poll)
+	if err := q.add(pkts...); err != nil {
+		return 0, err
+	}
+	return len(b), q.flush(c.ctx)
 }

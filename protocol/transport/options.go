@@ -29,7 +29,12 @@ type Options struct {
 	Jar *Jar
 	// MaxMessageSize caps one incoming WebSocket message; 0 means 16 MiB.
 	MaxMessageSize int64
+	// WriteTimeout bounds one WebSocket write; 0 means DefaultWriteTimeout.
+	WriteTimeout time.Duration
 }
+
+// DefaultWriteTimeout bounds a WebSocket write when Options leaves it 0.
+const DefaultWriteTimeout = 10 * time.Second
 
 // DefaultMaxMessageSize bounds a WebSocket message when Options leaves it 0.
 const DefaultMaxMessageSize = 16 << 20

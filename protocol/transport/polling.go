@@ -62,6 +62,14 @@ func (p *Polling) Get(ctx context.Context, deadline time.Time, dst []byte) (body
 	return p.do(ctx, deadline, fasthttp.MethodGet, nil, false, dst)
 }
 
+// GetFunc performs one long-poll GET and hands the body to fn without
+// copying it; body is valid only during fn. Unlike Get it needs no
+// buffer while the request waits, which matters when thousands of idle
+// sessions each hold a pending GET.
+func (p *Polling) GetFunc(ctx context.Context, deadline time.Time, fn func(body []byte, binary bool) error) error {
+	return p.doFunc(ctx, deadline, fasthttp.MethodGet, nil, false, fn)
+}
+
 // Post sends one payload, with the same deadline rules as Get. binary
 // selects Content-Type application/octet-stream (v3 XHR2 payloads only).
 func (p *Polling) Post(ctx context.Context, deadline time.Time, payload []byte, binary bool) error {
@@ -72,14 +80,23 @@ func (p *Polling) Post(ctx context.Context, deadline time.Time, payload []byte, 
 var octetStream = []byte("application/octet-stream")
 
 func (p *Polling) do(ctx context.Context, deadline time.Time, method string, payload []byte, binary bool, dst []byte) ([]byte, bool, error) {
+	var isBinary bool
+	err := p.doFunc(ctx, deadline, method, payload, binary, func(body []byte, bin bool) error {
+		dst, isBinary = append(dst, body...), bin
+		return nil
+	})
+	return dst, isBinary, err
+}
+
+func (p *Polling) doFunc(ctx context.Context, deadline time.Time, method string, payload []byte, binary bool, fn func([]byte, bool) error) error {
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
 		deadline = d
 	}
 	if deadline.IsZero() {
-		return dst, false, ErrNoDeadline
+		return ErrNoDeadline
 	}
 	if err := ctx.Err(); err != nil {
-		return dst, false, err
+		return err
 	}
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
@@ -98,20 +115,19 @@ func (p *Polling) do(ctx context.Context, deadline time.Time, method string, pay
 	}
 	if err := p.client.DoDeadline(req, resp, deadline); err != nil {
 		if errors.Is(err, fasthttp.ErrTimeout) && ctx.Err() != nil {
-			return dst, false, ctx.Err()
+			return ctx.Err()
 		}
-		return dst, false, fmt.Errorf("transport: %s: %w", method, err)
+		return fmt.Errorf("transport: %s: %w", method, err)
 	}
 	p.opts.Jar.storeFrom(&resp.Header)
 	body, err := resp.BodyUncompressed()
 	if err != nil {
-		return dst, false, fmt.Errorf("transport: %s: decoding body: %w", method, err)
+		return fmt.Errorf("transport: %s: decoding body: %w", method, err)
 	}
 	if sc := resp.StatusCode(); sc != fasthttp.StatusOK {
-		return dst, false, &StatusError{Method: method, Status: sc, Body: bytes.Clone(body)}
+		return &StatusError{Method: method, Status: sc, Body: bytes.Clone(body)}
 	}
-	isBinary := bytes.HasPrefix(resp.Header.ContentType(), octetStream)
-	return append(dst, body...), isBinary, nil
+	return fn(body, bytes.HasPrefix(resp.Header.ContentType(), octetStream))
 }
 
 func setHeaders(req *fasthttp.Request, o *Options) {

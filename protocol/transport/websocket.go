@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -49,9 +50,10 @@ type WebSocket struct {
 	conn *websocket.Conn
 	nc   net.Conn
 
-	wmu    sync.Mutex
-	wbuf   []byte // reused frame buffer, guarded by wmu
-	closed bool   // a close frame was sent, guarded by wmu
+	wmu          sync.Mutex
+	wbuf         []byte // reused frame buffer, guarded by wmu
+	closed       atomic.Bool
+	writeTimeout time.Duration
 }
 
 // noWriteBuffers keeps the library from allocating a write buffer per
@@ -89,7 +91,10 @@ func DialWebSocket(ctx context.Context, url string, opts *Options) (*WebSocket, 
 }
 
 func newWebSocket(conn *websocket.Conn, opts *Options) *WebSocket {
-	w := &WebSocket{conn: conn, nc: conn.NetConn()}
+	w := &WebSocket{conn: conn, nc: conn.NetConn(), writeTimeout: opts.WriteTimeout}
+	if w.writeTimeout == 0 {
+		w.writeTimeout = DefaultWriteTimeout
+	}
 	limit := opts.MaxMessageSize
 	if limit == 0 {
 		limit = DefaultMaxMessageSize
@@ -175,7 +180,7 @@ func (w *WebSocket) writeFrame(op byte, p []byte) error {
 // writeLocked builds header, mask key and masked payload in one buffer and
 // writes it with a single syscall.
 func (w *WebSocket) writeLocked(op byte, p []byte) error {
-	if w.closed {
+	if w.closed.Load() {
 		return ErrClosed
 	}
 	n := len(p)
@@ -195,10 +200,13 @@ func (w *WebSocket) writeLocked(op byte, p []byte) error {
 	start := len(buf)
 	buf = append(buf, p...)
 	maskBytes(buf[start:], key)
-	if op == opClose {
-		w.closed = true
-	}
+	// A peer that stops reading must not hold a writer, and with it every
+	// other writer of this connection, forever.
+	w.nc.SetWriteDeadline(time.Now().Add(w.writeTimeout))
 	_, err := w.nc.Write(buf)
+	if op == opClose {
+		w.closed.Store(true)
+	}
 	// Keep small buffers for the next frame; let large ones go so an idle
 	// connection does not pin its biggest message.
 	if cap(buf) <= 4096 {
@@ -263,19 +271,21 @@ func translateReadErr(err error) error {
 // heartbeat watchdog so that no timer per connection is needed.
 func (w *WebSocket) SetReadDeadline(t time.Time) error { return w.conn.SetReadDeadline(t) }
 
-// Close sends a normal close frame and closes the connection without
-// waiting for the peer's reply.
+// Close sends a normal close frame, unless a writer is stuck on the
+// connection, and closes it without waiting for the peer's reply.
 func (w *WebSocket) Close() error {
-	_ = w.writeFrame(opClose, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
-	return w.conn.Close()
+	if w.wmu.TryLock() {
+		_ = w.writeLocked(opClose, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+		w.wmu.Unlock()
+	}
+	return w.Abort()
 }
 
 // Abort drops the TCP connection without a close frame, as a crashing
-// client or a cut network would.
+// client or a cut network would. It never waits for a writer: closing the
+// socket is what unblocks one.
 func (w *WebSocket) Abort() error {
-	w.wmu.Lock()
-	w.closed = true
-	w.wmu.Unlock()
+	w.closed.Store(true)
 	return w.conn.Close()
 }
 

@@ -1,0 +1,163 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/siokit/siokit/internal/testpeer"
+	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/engineio"
+)
+
+// TestLifecycleEdges covers the corners of a Conn's life that must not
+// hang or panic: Close before Open, Open twice, Close from a handler.
+func TestLifecycleEdges(t *testing.T) {
+	c, err := client.New("http://127.0.0.1:1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	select {
+	case <-c.Done():
+	case <-time.After(time.Second):
+		t.Fatal("Done not closed after Close of a never-opened Conn")
+	}
+	if err := c.Open(context.Background()); err == nil {
+		t.Fatal("Open after Close succeeded")
+	}
+
+	p := testpeer.Start(t, "node4")
+	ctx := ctxT(t)
+	c, err = client.Dial(ctx, p.URL, &client.Options{Mode: client.WebSocketOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Open(ctx); err == nil {
+		t.Fatal("second Open succeeded")
+	}
+	root := c.Socket("/")
+	closed := make(chan struct{})
+	root.On("message-back", func(*client.Message) {
+		c.Close() // from the reader goroutine: must not deadlock
+		close(closed)
+	})
+	if err := root.Connect(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	root.Emit("message", 1)
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close inside a handler did not return")
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("reader did not stop after Close from a handler")
+	}
+}
+
+// TestEscapedEventName: an event whose name needs JSON escapes reaches
+// its handler with its arguments.
+func TestEscapedEventName(t *testing.T) {
+	p := testpeer.Start(t, "node4")
+	ctx := ctxT(t)
+	for _, mode := range modes {
+		c := dial(t, p, flavour{"node4", engineio.V4}, mode, nil, "")
+		root := c.Socket("/")
+		got := newInbox()
+		root.On("a\"b\\c", got.handler)
+		if err := c.Open(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := root.Connect(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		root.Emit("server-emit", "a\"b\\c", 7)
+		if m := got.next(t, "escaped event"); string(m.Args) != "[7]" || m.Event != "a\"b\\c" {
+			t.Fatalf("%v: got %q %s", mode, m.Event, m.Args)
+		}
+	}
+}
+
+// TestRootRejoinV4: over Socket.IO v4 the server joins "/" by itself,
+// once per session; a Connect after Disconnect must say so at once
+// instead of waiting for a reply that never comes.
+func TestRootRejoinV4(t *testing.T) {
+	p := testpeer.Start(t, "node2")
+	ctx := ctxT(t)
+	for _, mode := range modes {
+		c := dial(t, p, flavour{"node2", engineio.V3}, mode, nil, "")
+		root := c.Socket("/")
+		if err := c.Open(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := root.Connect(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := root.Disconnect(); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if err := root.Connect(ctx, nil); !errors.Is(err, client.ErrRootRejoin) || time.Since(start) > time.Second {
+			t.Fatalf("%v: rejoin gave %v after %v, want ErrRootRejoin at once", mode, err, time.Since(start))
+		}
+	}
+}
+
+// TestPollingBatchesFitMaxPayload: many concurrent emitters over polling
+// never produce a POST over the server's maxPayload (which Node answers
+// with 413, killing the session), and nothing is lost.
+func TestPollingBatchesFitMaxPayload(t *testing.T) {
+	p := testpeer.Start(t, "node4", "MAX_HTTP_BUFFER_SIZE=4000")
+	ctx := ctxT(t)
+	rec := newRecorder()
+	c := dial(t, p, flavour{"node4", engineio.V4}, client.PollingOnly, rec, "")
+	root := c.Socket("/")
+	var mu sync.Mutex
+	got := 0
+	all := make(chan struct{})
+	const emitters, each = 4, 25
+	root.On("message-back", func(*client.Message) {
+		mu.Lock()
+		got++
+		if got == emitters*each {
+			close(all)
+		}
+		mu.Unlock()
+	})
+	if err := c.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c.Handshake().MaxPayload != 4000 {
+		t.Fatalf("maxPayload %d, want 4000", c.Handshake().MaxPayload)
+	}
+	if err := root.Connect(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	pad := strings.Repeat("x", 900)
+	var wg sync.WaitGroup
+	for range emitters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				if err := root.Emit("message", pad); err != nil && !errors.Is(err, client.ErrNotConnected) {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case <-all:
+	case <-time.After(10 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("%d of %d echoes; disconnects %+v", got, emitters*each, rec.find(client.KindDisconnect))
+	}
+}
