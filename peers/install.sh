@@ -1,38 +1,102 @@
 #!/usr/bin/env bash
-# Installs the Node test peers (npm ci in every peers/<name> folder that has a package-lock.json).
-# A folder is skipped when its node_modules is up to date, i.e. node_modules/.package-lock.json
-# (written by npm) exists and is not older than package-lock.json. FORCE=1 reinstalls everything.
+# Installs the test peers. Every kind is idempotent and fast when already installed:
+#   * npm peers (every peers/<name> folder with a package-lock.json: node4, node2, deno, bun):
+#     `npm ci`; skipped when node_modules/.package-lock.json (written by npm) exists and is not older
+#     than package-lock.json.
+#   * Go peers (every peers/<name> folder with a go.mod: go-zishang-v3, go-zishang-v2,
+#     go-googollee; nested modules, not part of the siokit module): `go build -o bin/<name> .`;
+#     skipped when bin/<name> is newer than go.mod, go.sum and every *.go file.
+#   * python: Debian's python3-socketio, python3-engineio and python3-aiohttp via apt-get
+#     (apt-get update first); skipped when dpkg has them installed.
+# FORCE=1 reinstalls the npm peers and rebuilds the Go peers.
 # Usage: peers/install.sh [name...]      (default: all peers)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "peers/install.sh: node and npm are required (Node.js 20 or newer)" >&2
-  exit 1
-fi
+PY_PACKAGES=(python3-socketio python3-engineio python3-aiohttp)
 
 if [ "$#" -gt 0 ]; then
   names=("$@")
 else
   names=()
-  for lock in "$here"/*/package-lock.json; do
+  for lock in "$here"/*/package-lock.json "$here"/*/go.mod; do
     [ -e "$lock" ] || continue
     names+=("$(basename "$(dirname "$lock")")")
   done
+  names+=(python)
 fi
 
-for name in "${names[@]}"; do
-  dir="$here/$name"
-  if [ ! -f "$dir/package-lock.json" ]; then
-    echo "peers/install.sh: no package-lock.json in peers/$name" >&2
+install_npm() {
+  local name=$1 dir="$here/$1"
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "peers/install.sh: node and npm are required (Node.js 20 or newer)" >&2
     exit 1
   fi
-  marker="$dir/node_modules/.package-lock.json"
+  local marker="$dir/node_modules/.package-lock.json"
   if [ "${FORCE:-0}" != "1" ] && [ -f "$marker" ] && [ ! "$dir/package-lock.json" -nt "$marker" ]; then
     echo "peers/$name: up to date"
-    continue
+    return
   fi
   echo "peers/$name: npm ci"
   (cd "$dir" && npm ci --no-audit --no-fund)
+}
+
+install_go() {
+  local name=$1 dir="$here/$1"
+  local bin="$dir/bin/$name"
+  if ! command -v go >/dev/null 2>&1; then
+    echo "peers/install.sh: go is required to build peers/$name" >&2
+    exit 1
+  fi
+  if [ "${FORCE:-0}" != "1" ] && [ -x "$bin" ]; then
+    local stale=0 f
+    for f in "$dir"/go.mod "$dir"/go.sum "$dir"/*.go; do
+      if [ "$f" -nt "$bin" ]; then stale=1; fi
+    done
+    if [ "$stale" = 0 ]; then
+      echo "peers/$name: up to date"
+      return
+    fi
+  fi
+  echo "peers/$name: go build"
+  (cd "$dir" && GOWORK=off GOFLAGS=-mod=readonly go build -o "bin/$name" .)
+}
+
+install_python() {
+  local missing=() p
+  for p in "${PY_PACKAGES[@]}"; do
+    if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" != "installed" ]; then
+      missing+=("$p")
+    fi
+  done
+  if [ "${#missing[@]}" -eq 0 ] && [ -x /usr/bin/python3 ]; then
+    echo "peers/python: up to date"
+    return
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "peers/install.sh: peers/python needs Debian's ${PY_PACKAGES[*]} (apt-get not found)" >&2
+    exit 1
+  fi
+  local sudo=()
+  if [ "$(id -u)" != 0 ]; then sudo=(sudo); fi
+  echo "peers/python: apt-get install ${PY_PACKAGES[*]}"
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${PY_PACKAGES[@]}"
+}
+
+for name in "${names[@]}"; do
+  dir="$here/$name"
+  start=$SECONDS
+  if [ "$name" = python ]; then
+    install_python
+  elif [ -f "$dir/package-lock.json" ]; then
+    install_npm "$name"
+  elif [ -f "$dir/go.mod" ]; then
+    install_go "$name"
+  else
+    echo "peers/install.sh: unknown peer peers/$name (no package-lock.json or go.mod)" >&2
+    exit 1
+  fi
+  if [ $((SECONDS - start)) -gt 0 ]; then echo "peers/$name: $((SECONDS - start)) s"; fi
 done

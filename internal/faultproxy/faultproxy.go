@@ -193,7 +193,7 @@ func (p *Proxy) mutatePayload(v engineio.Version, body []byte, toServer bool, si
 
 var (
 	sioSidRe = regexp.MustCompile(`"sid":"[^"]*"`)
-	ackIDRe  = regexp.MustCompile(`^3((?:/[^,]*,)?)(\d+)`)
+	ackIDRe  = regexp.MustCompile(`^(?:3|6\d+-)((?:/[^,]*,)?)(\d+)`)
 )
 
 // mutate applies the fault to one packet; keep=false drops it.

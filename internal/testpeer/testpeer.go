@@ -1,5 +1,5 @@
-// Package testpeer owns the launching of siokit's real Socket.IO test servers ("peers", the Node
-// projects under peers/ at the module root) for tests, examples and commands.
+// Package testpeer owns the launching of siokit's real Socket.IO test servers ("peers", the Node,
+// Python, Go, Deno and Bun projects under peers/ at the module root) for tests, examples and commands.
 //
 // A peer is started on 127.0.0.1 at a free port; the launcher waits for the peer's single stdout line
 // "LISTENING <port>", keeps a pipe to the peer's stdin (every peer exits when its stdin closes, so a
@@ -43,11 +43,19 @@ type spec struct {
 	dir    string // folder under peers/
 	script string // entry script inside dir
 	desc   string
+
+	// Peers not run as `node <script>` (the contract peers in contractpeers.go) set these:
+	argv  []string // command and arguments before the port; argv[0] "x/y" is relative to dir
+	needs []string // files (relative to dir, or absolute) an installed peer has
+	hint  string   // how to install the peer, shown when something is missing
 }
 
 var specs = map[string]spec{
 	"node4": {dir: "node4", script: "server.mjs", desc: "Node socket.io 4.8.4 (EIO4/SIO5; /csr/ with connection state recovery)"},
 	"node2": {dir: "node2", script: "server.js", desc: "Node socket.io 2.5.1 (EIO3/SIO4)"},
+	// The sioconform contract server (docs/conformance.md §1): /engine.io/ echo,
+	// /socket.io/ with the optional extensions, /csr/.
+	"node4-contract": {dir: "node4", script: "contract.mjs", desc: "Node socket.io 4.8.4 sioconform contract server"},
 }
 
 // Names returns the names of the known peers, sorted.
@@ -75,6 +83,7 @@ type Peer struct {
 
 	env    []string
 	script string
+	spec   spec
 	log    *logBuffer
 
 	mu   sync.Mutex
@@ -129,6 +138,7 @@ func launchIn(ctx context.Context, root, name string, env []string) (*Peer, erro
 		Dir:    filepath.Join(root, "peers", sp.dir),
 		env:    append([]string(nil), env...),
 		script: sp.script,
+		spec:   sp,
 		log:    &logBuffer{},
 	}
 	if err := p.checkInstalled(); err != nil {
@@ -147,11 +157,17 @@ func launchIn(ctx context.Context, root, name string, env []string) (*Peer, erro
 
 // installHint says how to install the peer's dependencies.
 func (p *Peer) installHint() string {
+	if p.spec.hint != "" {
+		return p.spec.hint
+	}
 	return fmt.Sprintf("run `make peers` (npm ci in peers/%s; or peers/install.sh)", filepath.Base(p.Dir))
 }
 
 // checkInstalled verifies that node is on PATH and the peer's node_modules are present.
 func (p *Peer) checkInstalled() error {
+	if p.spec.argv != nil {
+		return p.checkCommandInstalled()
+	}
 	if _, err := os.Stat(filepath.Join(p.Dir, p.script)); err != nil {
 		return fmt.Errorf("peer %s: server script missing: %v", p.Name, err)
 	}
@@ -170,12 +186,13 @@ var errAddrInUse = errors.New("address in use")
 
 // run starts one node process on port (0 = any) and waits for its LISTENING line.
 func (p *Peer) run(ctx context.Context, port int) (*process, int, error) {
-	cmd := exec.Command("node", p.script, strconv.Itoa(port))
+	argv := p.command(port)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = p.Dir
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port))
 	cmd.Env = append(cmd.Env, p.env...)
 	listening := make(chan int, 1)
-	p.log.mark(fmt.Sprintf("--- testpeer: starting %s (node %s %d)\n", p.Name, p.script, port))
+	p.log.mark(fmt.Sprintf("--- testpeer: starting %s (%s)\n", p.Name, strings.Join(argv, " ")))
 	cmd.Stdout = &stdoutWatcher{log: p.log, listening: listening}
 	cmd.Stderr = p.log
 	cmd.WaitDelay = time.Second
@@ -184,7 +201,7 @@ func (p *Peer) run(ctx context.Context, port int) (*process, int, error) {
 		return nil, 0, fmt.Errorf("peer %s: %v", p.Name, err)
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, 0, fmt.Errorf("peer %s: starting node: %v", p.Name, err)
+		return nil, 0, fmt.Errorf("peer %s: starting %s: %v", p.Name, argv[0], err)
 	}
 	proc := &process{cmd: cmd, stdin: stdin, done: make(chan struct{})}
 	go func() {

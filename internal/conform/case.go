@@ -1,0 +1,211 @@
+package conform
+
+import (
+	"regexp"
+	"time"
+)
+
+// DefaultTimeout bounds a whole case when its file sets no timeout.
+const DefaultTimeout = 5 * time.Second
+
+// Case is one loaded case (docs/conformance.md §2) with the file and line it
+// came from, for messages.
+type Case struct {
+	ID          string
+	Description string
+	Spec        string
+	// Official names the official test-suite test this case is the
+	// equivalent of, if any.
+	Official string
+	// Server is "engineio" or "socketio".
+	Server string
+	// EIO is the Engine.IO version the case speaks (4 or 3).
+	EIO int
+	// Path is the request path, e.g. "/engine.io/".
+	Path string
+	// Serial cases never run alongside other cases.
+	Serial bool
+	// Timeout bounds the whole case.
+	Timeout time.Duration
+	// OnFail is "info" when a mismatch is allowed by the spec (verdict info
+	// instead of fail), else "".
+	OnFail string
+	File   string
+	Line   int
+
+	steps []*step
+}
+
+// kv is one ordered query parameter or header.
+type kv struct{ K, V string }
+
+// step is one action of a case (docs/conformance.md §3).
+type step struct {
+	kind   string // the action key
+	line   int
+	name   string
+	async  bool
+	onFail string // "", "na" or "info"
+
+	http       *httpReq
+	expect     *httpExpect // for http and ws_open
+	wsOpen     *wsOpen
+	wsSend     *wsSend
+	wsExpect   *wsExpect
+	wsSilent   *wsSilent
+	wsClose    *wsClose
+	sleep      time.Duration
+	wait       string
+	pending    string
+	parallel   []*step
+	pollUntil  *pollUntil
+	openPoll   *openPolling
+	openWS     *openWS
+	sioConnect *sioConnect
+}
+
+type httpReq struct {
+	method     string
+	query      []kv
+	path       string
+	headers    []kv
+	body       string // before variable substitution
+	bodyBytes  []byte // from body_hex, sent as is
+	hasBody    bool
+	abortAfter time.Duration
+}
+
+type headerMatch struct {
+	name string
+	m    *strMatcher
+}
+
+type httpExpect struct {
+	status    []int
+	headers   []headerMatch
+	body      *strMatcher
+	bodyHex   []byte
+	hasHex    bool
+	packets   []*pktMatcher
+	hasPkts   bool
+	unordered bool
+	json      *jsonMatcher
+	exactKeys bool
+	within    time.Duration
+	notBefore time.Duration
+}
+
+type wsOpen struct {
+	name    string
+	query   []kv
+	path    string
+	headers []kv
+}
+
+type wsSend struct {
+	ws     string
+	text   string
+	binary []byte
+	isBin  bool
+}
+
+type frameMatch struct {
+	text     *strMatcher
+	binHex   []byte
+	hasBin   bool
+	packet   *pktMatcher
+	sio      *sioMatcher
+	close    bool
+	code     int
+	hasClose bool
+}
+
+type wsExpect struct {
+	ws        string
+	match     frameMatch
+	within    time.Duration
+	notBefore time.Duration
+	skip      []string
+}
+
+type wsSilent struct {
+	ws   string
+	dur  time.Duration
+	skip []string
+}
+
+type wsClose struct {
+	ws    string
+	abort bool
+}
+
+type pollUntil struct {
+	query []kv
+	path  string
+	body  *strMatcher
+	max   int
+}
+
+type openPolling struct {
+	capture string
+	query   []kv
+}
+
+type openWS struct {
+	name    string
+	capture string
+	query   []kv
+}
+
+type sioConnect struct {
+	name    string
+	nsp     string
+	auth    string // JSON text, "" for none
+	hasAuth bool
+	query   []kv
+}
+
+// strMatcher is a string matcher (docs/conformance.md §4.1).
+type strMatcher struct {
+	kind    string // "exact", "prefix", "contains", "pattern", "any", "absent"
+	val     string
+	re      *regexp.Regexp // compiled at load time unless val holds a variable
+	capture string
+}
+
+// jsonMatcher is a JSON matcher (docs/conformance.md §4.2).
+type jsonMatcher struct {
+	kind    string // "literal", "object", "array", "type", "range", "pattern", "any", "one_of", "unordered"
+	lit     any    // literal scalar: string, float64, bool or nil
+	keys    []string
+	fields  []*jsonMatcher
+	elems   []*jsonMatcher
+	typ     string
+	min     float64
+	max     float64
+	re      *regexp.Regexp
+	reSrc   string
+	capture string
+}
+
+// pktMatcher matches one Engine.IO packet (docs/conformance.md §4.3).
+type pktMatcher struct {
+	typ       string // "" = any
+	data      *strMatcher
+	binHex    []byte
+	hasBin    bool
+	json      *jsonMatcher
+	exactKeys bool
+	sio       *sioMatcher
+}
+
+// sioMatcher matches one Socket.IO packet (docs/conformance.md §4.4).
+type sioMatcher struct {
+	typ         string // "" = any
+	nsp         *string
+	id          *int64
+	noID        bool
+	attachments *int
+	data        *jsonMatcher
+	exactKeys   bool
+}

@@ -1,0 +1,150 @@
+package conform
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siokit/siokit/internal/testpeer"
+)
+
+// runBuiltin runs the built-in suite of one EIO version against a fresh
+// contract peer.
+func runBuiltin(t *testing.T, eio int, env ...string) *Report {
+	t.Helper()
+	cases, err := LoadBuiltin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := Select(cases, eio, nil, nil)
+	peer := testpeer.Start(t, "node4-contract", env...)
+	rep, err := Run(context.Background(), sel, Config{URL: peer.URL, EIO: eio, Parallel: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func dumpFailure(res Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s (%v)\n  %s\n", res.ID, res.Verdict, res.Duration.Round(time.Millisecond), res.Message)
+	if res.Diff != "" {
+		fmt.Fprintf(&b, "  diff:\n    %s\n", strings.ReplaceAll(res.Diff, "\n", "\n    "))
+	}
+	for _, e := range res.Trace {
+		fmt.Fprintf(&b, "    %6dms %-4s %-7s %-4s %s\n", e.At.Milliseconds(), e.Dir, e.Kind, e.Conn, e.Summary)
+	}
+	return b.String()
+}
+
+// wantVerdicts maps case IDs to a verdict other than pass against the Node
+// reference; every other selected case must pass.
+var wantVerdicts = map[int]map[string]Verdict{
+	4: {},
+	3: {
+		// Node with allowEIO3 treats a missing or invalid EIO as 3 (protocol.md D5).
+		"eio3.handshake.ws.invalid-eio": Info,
+	},
+}
+
+func checkSuite(t *testing.T, eio int, rep *Report, wantCount int) {
+	t.Helper()
+	if len(rep.Results) != wantCount {
+		t.Errorf("ran %d cases, want %d", len(rep.Results), wantCount)
+	}
+	for _, r := range rep.Results {
+		want := Pass
+		if v, ok := wantVerdicts[eio][r.ID]; ok {
+			want = v
+		}
+		if r.Verdict != want {
+			t.Errorf("verdict %s, want %s:\n%s", r.Verdict, want, dumpFailure(r))
+		}
+	}
+	if rep.Duration > 10*time.Second {
+		t.Errorf("the built-in EIO%d run took %v, want < 10s", eio, rep.Duration)
+	}
+	t.Logf("EIO%d: %v in %v", eio, rep.Counts(), rep.Duration.Round(time.Millisecond))
+}
+
+func TestBuiltinEIO4AgainstNode(t *testing.T) {
+	rep := runBuiltin(t, 4)
+	checkSuite(t, 4, rep, 58)
+}
+
+func TestBuiltinEIO3AgainstNode(t *testing.T) {
+	rep := runBuiltin(t, 3, "ALLOW_EIO3=1")
+	checkSuite(t, 3, rep, 25)
+}
+
+// TestWrongCaseFails proves the tester can fail: a case expecting 201 for
+// a handshake, and one expecting the wrong echo, fail with a useful
+// message, diff and trace.
+func TestWrongCaseFails(t *testing.T) {
+	cases, err := parseFile("wrong.yaml", []byte(`
+server: engineio
+cases:
+  - id: eio4.wrong.status
+    description: wrong on purpose
+    spec: none
+    steps:
+      - http: {query: {transport: polling}}
+        expect: {status: 201}
+  - id: eio4.wrong.echo
+    description: wrong on purpose
+    spec: none
+    steps:
+      - eio_open_ws: {}
+      - ws_send: {text: "4hello"}
+      - ws_expect: {text: "4bye", within: 1s}
+  - id: eio4.wrong.var
+    description: broken on purpose
+    spec: none
+    steps:
+      - http: {query: {transport: polling, sid: "${nope}"}}
+  - id: eio4.wrong.probe
+    description: optional feature probe
+    spec: none
+    steps:
+      - ws_open: {path: /nope/, query: {transport: websocket}}
+        on_fail: na
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := testpeer.Start(t, "node4-contract")
+	rep, err := Run(context.Background(), cases, Config{URL: peer.URL, EIO: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]Result{}
+	for _, r := range rep.Results {
+		byID[r.ID] = r
+	}
+	st := byID["eio4.wrong.status"]
+	if st.Verdict != Fail || st.Step != 0 || !strings.Contains(st.Message, "want status 201, got 200") ||
+		!strings.Contains(st.Diff, "expected: status 201") || len(st.Trace) != 2 ||
+		!strings.HasPrefix(st.Trace[0].Summary, "GET /engine.io/?EIO=4&transport=polling") {
+		t.Errorf("wrong status case:\n%s", dumpFailure(st))
+	}
+	echo := byID["eio4.wrong.echo"]
+	if echo.Verdict != Fail || echo.Step != 2 || !strings.Contains(echo.Message, `want "4bye", got "4hello"`) ||
+		!strings.Contains(echo.Diff, `got: "4hello"`) {
+		t.Errorf("wrong echo case:\n%s", dumpFailure(echo))
+	}
+	if v := byID["eio4.wrong.var"]; v.Verdict != Error || !strings.Contains(v.Message, "undefined variable ${nope}") {
+		t.Errorf("undefined variable case:\n%s", dumpFailure(v))
+	}
+	if v := byID["eio4.wrong.probe"]; v.Verdict != NA {
+		t.Errorf("probe case:\n%s", dumpFailure(v))
+	}
+}
+
+func TestRunUnreachable(t *testing.T) {
+	_, err := Run(context.Background(), nil, Config{URL: "http://127.0.0.1:1"})
+	if err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Fatalf("err = %v, want unreachable", err)
+	}
+}

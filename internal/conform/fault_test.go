@@ -1,0 +1,73 @@
+package conform
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/siokit/siokit/internal/faultproxy"
+	"github.com/siokit/siokit/internal/testpeer"
+)
+
+// TestFaultsFailMatchingCases tests the tester: behind a proxy that breaks
+// one protocol rule, the built-in suite must fail the cases that check
+// that rule (must), and no case unrelated to it (allowed names the cases
+// that may notice the fault as a side effect, e.g. any case that waits
+// for a heartbeat when pings are hidden).
+func TestFaultsFailMatchingCases(t *testing.T) {
+	cases, err := LoadBuiltin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := Select(cases, 4, nil, nil)
+	peer := testpeer.Start(t, "node4-contract")
+	for _, tc := range faultExpectations {
+		t.Run(string(tc.fault), func(t *testing.T) {
+			p := faultproxy.Start(peer.Addr, tc.fault)
+			defer p.Close()
+			rep, err := Run(context.Background(), sel, Config{URL: p.URL, EIO: 4, Parallel: 12})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var failed []string
+			for _, r := range rep.Results {
+				if r.Verdict == Fail || r.Verdict == Error {
+					failed = append(failed, r.ID)
+					if !tc.allowed.MatchString(r.ID) {
+						t.Errorf("%s failed, but it does not check what %s breaks:\n%s", r.ID, tc.fault, dumpFailure(r))
+					}
+				}
+			}
+			for _, id := range tc.must {
+				if !slices.Contains(failed, id) {
+					t.Errorf("%s passed although the server %s", id, tc.fault)
+				}
+			}
+			t.Logf("%d cases failed: %q", len(failed), failed)
+		})
+	}
+}
+
+var faultExpectations = []struct {
+	fault   faultproxy.Fault
+	must    []string
+	allowed *regexp.Regexp
+}{
+	{faultproxy.DropPongs,
+		[]string{"eio4.heartbeat.polling.ping-pong", "eio4.heartbeat.ws.ping-pong", "eio4.heartbeat.polling.pong-in-time",
+			"sio5.eio.heartbeat.polling.ping-pong", "sio5.eio.heartbeat.ws.ping-pong"},
+		regexp.MustCompile(`heartbeat|ping|pong|timeout`)},
+	{faultproxy.NoPings,
+		[]string{"eio4.heartbeat.polling.ping-pong", "eio4.heartbeat.ws.ping-pong", "sio5.eio.heartbeat.ws.ping-pong",
+			"sio5.disconnect.main"},
+		regexp.MustCompile(`heartbeat|ping|pong|timeout|disconnect`)},
+	{faultproxy.CorruptAckIDs,
+		[]string{"sio5.message.ack", "sio5.message.binary-ack"},
+		regexp.MustCompile(`ack`)},
+	{faultproxy.SIOSidIsEIOSid, nil, regexp.MustCompile(`sid`)},
+	{faultproxy.IgnorePayloadLimit, nil, regexp.MustCompile(`payload|limit|size`)},
+	{faultproxy.AcceptSecondPoll,
+		[]string{"eio4.message.polling.duplicate-get"},
+		regexp.MustCompile(`duplicate|concurrent|second|overlap`)},
+}

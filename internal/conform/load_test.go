@@ -1,0 +1,100 @@
+package conform
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadBuiltin(t *testing.T) {
+	cases, err := LoadBuiltin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, c := range cases {
+		n[strings.SplitN(c.ID, ".", 2)[0]]++
+		if c.Official == "" && !strings.Contains(c.ID, "in-time") {
+			t.Errorf("%s: no official test name", c.ID)
+		}
+	}
+	if n["eio4"] != 26 || n["eio3"] != 25 || n["sio5"] != 32 {
+		t.Errorf("case counts %v", n)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	const head = "cases:\n  - id: eio4.a.b\n    description: d\n    spec: s\n"
+	tests := []struct{ name, yaml, want string }{
+		{"unknown case key", head + "    colour: red\n    steps: [{sleep: 1ms}]\n", "f.yaml:5: cases[0].colour: unknown key"},
+		{"unknown step key", head + "    steps:\n      - sleep: 1ms\n        colour: red\n", "f.yaml:7: eio4.a.b.steps[0].colour: unknown key"},
+		{"bad duration", head + "    steps:\n      - sleep: soon\n", `f.yaml:6: eio4.a.b.steps[0].sleep: want a duration like 500ms, got "soon"`},
+		{"bad within", head + "    steps:\n      - ws_expect: {text: x, within: 5}\n", `f.yaml:6: eio4.a.b.steps[0].ws_expect.within: want a duration`},
+		{"two actions", head + "    steps:\n      - {sleep: 1ms, wait: x}\n", "f.yaml:6: eio4.a.b.steps[0]: two actions"},
+		{"missing steps", head, "f.yaml:2: cases[0].steps: missing"},
+		{"bad id", "cases:\n  - id: Foo\n    description: d\n    spec: s\n    steps: [{sleep: 1ms}]\n", `f.yaml:2: cases[0].id: "Foo" is not`},
+		{"bad expect key", head + "    steps:\n      - http: {}\n        expect: {stat: 200}\n", "f.yaml:7: eio4.a.b.steps[0].http.expect.stat: unknown key"},
+		{"bad json type", head + "    steps:\n      - http: {}\n        expect: {json: {a: {type: str}}}\n", `eio4.a.b.steps[0].http.expect.json.a.type: want string, number`},
+		{"wait unknown", head + "    steps:\n      - wait: get1\n", `no earlier async step named "get1"`},
+		{"syntax", "cases: [\n", "f.yaml:1: yaml: line 1"},
+		{"bad pattern", head + "    steps:\n      - http: {}\n        expect: {body: {pattern: '('}}\n", "expect.body.pattern"},
+	}
+	for _, tt := range tests {
+		_, err := parseFile("f.yaml", []byte(tt.yaml))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want it to contain %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestLoadDirDuplicate(t *testing.T) {
+	dir := t.TempDir()
+	c := "cases:\n  - id: eio4.dup.x\n    description: d\n    spec: s\n    steps: [{sleep: 1ms}]\n"
+	for _, f := range []string{"a.yaml", "sub/b.yaml"} {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := LoadDir(dir)
+	if err == nil || !strings.Contains(err.Error(), `sub/b.yaml:2: id: duplicate id "eio4.dup.x" (first defined at `) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	mk := func(ids ...string) []*Case {
+		var out []*Case
+		for _, id := range ids {
+			out = append(out, &Case{ID: id})
+		}
+		return out
+	}
+	all := mk("sio5.b", "eio4.a.x", "eio3.a", "sio4.z", "eio4.b.y")
+	ids := func(cs []*Case) string {
+		var s []string
+		for _, c := range cs {
+			s = append(s, c.ID)
+		}
+		return strings.Join(s, " ")
+	}
+	for _, tt := range []struct {
+		eio        int
+		only, skip []string
+		want       string
+	}{
+		{4, nil, nil, "eio4.a.x eio4.b.y sio5.b"},
+		{3, nil, nil, "eio3.a sio4.z"},
+		{4, []string{"eio4.*"}, nil, "eio4.a.x eio4.b.y"},
+		{4, []string{"eio4.a"}, nil, "eio4.a.x"},
+		{4, nil, []string{"*.y", "sio5.*"}, "eio4.a.x"},
+	} {
+		if got := ids(Select(all, tt.eio, tt.only, tt.skip)); got != tt.want {
+			t.Errorf("Select(%d, %v, %v) = %q, want %q", tt.eio, tt.only, tt.skip, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package conform
+
+import (
+	"context"
+	"strings"
+)
+
+// The session shortcuts of docs/conformance.md §3.5 run as the plain steps
+// they stand for, so their traces and messages look the same.
+
+// openPacket wants an open packet whose JSON has a string sid, captured
+// under capture when set.
+func openPacket(capture string) *pktMatcher {
+	return &pktMatcher{typ: "open", json: &jsonMatcher{kind: "object", keys: []string{"sid"},
+		fields: []*jsonMatcher{{kind: "type", typ: "string", capture: capture}}}}
+}
+
+func (r *runner) openPolling(ctx context.Context, o *openPolling) error {
+	q := append([]kv{{"transport", "polling"}}, o.query...)
+	resp, err := r.doHTTP(ctx, &httpReq{method: "GET", query: q})
+	// The handshake body may carry more packets after the open one (a
+	// socket.io 2.x server piggy-backs "40"), so only the first is checked.
+	x := &httpExpect{status: []int{200}}
+	if err := r.checkHTTP(x, resp, err, false); err != nil {
+		return err
+	}
+	pkts, derr := decodeForShortcut(r.c.EIO, resp.Body, resp.Header.Get("Content-Type"))
+	if derr != nil {
+		return derr
+	}
+	c := caps{}
+	if err := openPacket(o.capture).match(pkts[0], r.c.EIO, r.subst, c); err != nil {
+		return prefixErr(err, "handshake: ")
+	}
+	r.commit(c)
+	return nil
+}
+
+func (r *runner) openWS(ctx context.Context, o *openWS) error {
+	q := append([]kv{{"transport", "websocket"}}, o.query...)
+	if err := r.wsOpen(ctx, &wsOpen{name: o.name, query: q}, nil); err != nil {
+		return err
+	}
+	return r.wsExpect(ctx, &wsExpect{ws: o.name, match: frameMatch{packet: openPacket(o.capture)}})
+}
+
+// sioConnect opens a WebSocket session and joins a namespace. Socket.IO v5
+// (EIO 4) sends CONNECT with the auth payload and captures the reply's sid
+// as ${sio_sid}; Socket.IO v4 (EIO 3) is joined to "/" by the server
+// without asking, and a custom namespace is joined with "40/nsp,".
+func (r *runner) sioConnect(ctx context.Context, s *sioConnect) error {
+	if err := r.openWS(ctx, &openWS{name: s.name, query: s.query}); err != nil {
+		return err
+	}
+	ping := []string{"2"}
+	expectJoin := func(nsp string, v5 bool) error {
+		cm := &sioMatcher{typ: "CONNECT", nsp: &nsp}
+		if v5 {
+			cm.data = &jsonMatcher{kind: "object", keys: []string{"sid"},
+				fields: []*jsonMatcher{{kind: "type", typ: "string", capture: "sio_sid"}}}
+		}
+		if err := r.wsExpect(ctx, &wsExpect{ws: s.name, skip: ping, match: frameMatch{sio: cm}}); err != nil {
+			return prefixErr(err, "CONNECT reply: ")
+		}
+		auth := `42["auth"`
+		if nsp != "/" {
+			auth = "42" + nsp + `,["auth"`
+		}
+		return prefixErr(r.wsExpect(ctx, &wsExpect{ws: s.name, skip: ping,
+			match: frameMatch{text: &strMatcher{kind: "prefix", val: auth}}}), "auth event: ")
+	}
+	prefix := "40"
+	if s.nsp != "/" {
+		prefix += s.nsp + ","
+	}
+	if r.c.EIO == 3 {
+		if err := expectJoin("/", false); err != nil {
+			return err
+		}
+		if s.nsp == "/" {
+			return nil
+		}
+		if err := r.wsSend(&wsSend{ws: s.name, text: prefix}); err != nil {
+			return err
+		}
+		return expectJoin(s.nsp, false)
+	}
+	if err := r.wsSend(&wsSend{ws: s.name, text: prefix + s.auth}); err != nil {
+		return err
+	}
+	return expectJoin(s.nsp, true)
+}
+
+// decodeForShortcut decodes a handshake payload and insists on at least
+// one packet.
+func decodeForShortcut(eio int, body []byte, ctype string) ([]enginePacket, error) {
+	pkts, err := decodePayload(eio, body, strings.Contains(ctype, "octet-stream"))
+	if err != nil {
+		return nil, mis("a polling payload", string(body), "handshake body is not a valid EIO%d payload (%v): %s", eio, err, quoteShort(string(body)))
+	}
+	if len(pkts) == 0 {
+		return nil, mis("an open packet", "no packets", "handshake body holds no packet")
+	}
+	return pkts, nil
+}

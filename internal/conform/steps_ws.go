@@ -1,0 +1,213 @@
+package conform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/siokit/siokit/protocol/transport"
+)
+
+func (r *runner) wsScheme() string {
+	if r.base.Scheme == "https" {
+		return "wss"
+	}
+	return "ws"
+}
+
+// wsOpen opens a named WebSocket. A refused open whose status the case
+// accepts leaves a connection that reads as closed, so "refused or closed
+// right after the 101" can be one ws_expect close step.
+func (r *runner) wsOpen(ctx context.Context, o *wsOpen, x *httpExpect) error {
+	u, err := r.buildURL(r.wsScheme(), o.path, o.query)
+	if err != nil {
+		return err
+	}
+	h := http.Header{}
+	for _, e := range o.headers {
+		v, err := r.subst(e.V)
+		if err != nil {
+			return err
+		}
+		h.Add(e.K, v)
+	}
+	r.mu.Lock()
+	_, dup := r.conns[o.name]
+	r.mu.Unlock()
+	if dup {
+		return &brokenCase{fmt.Sprintf("WebSocket %q opened twice", o.name)}
+	}
+	r.addTrace(time.Now(), "send", "ws-open", o.name, requestLine("GET", u))
+	rc, resp, err := transport.DialRaw(ctx, u, &transport.Options{Header: h})
+	wc := &wsConn{rc: rc}
+	var he *transport.HandshakeError
+	if err != nil && !errors.As(err, &he) {
+		r.addTrace(time.Now(), "recv", "ws-open", o.name, "transport error: "+err.Error())
+		return fmt.Errorf("opening WebSocket %s: %w", o.name, err)
+	}
+	if err != nil {
+		wc.refused = true
+		r.addTrace(resp.Received, "recv", "ws-open", o.name, fmt.Sprintf("refused: %d %s", resp.Status, bodyText(resp.Body, "")))
+	} else {
+		r.addTrace(resp.Received, "recv", "ws-open", o.name, fmt.Sprintf("%d", resp.Status))
+	}
+	r.mu.Lock()
+	r.conns[o.name] = wc
+	r.mu.Unlock()
+	if x == nil {
+		x = &httpExpect{status: []int{101}}
+	}
+	if len(x.status) == 0 {
+		x2 := *x
+		x2.status = []int{101}
+		x = &x2
+	}
+	return r.checkHTTP(x, resp, nil, false)
+}
+
+func (r *runner) conn(name string) (*wsConn, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	wc := r.conns[name]
+	if wc == nil {
+		return nil, &brokenCase{fmt.Sprintf("no WebSocket named %q is open", name)}
+	}
+	return wc, nil
+}
+
+func (r *runner) wsSend(s *wsSend) error {
+	wc, err := r.conn(s.ws)
+	if err != nil {
+		return err
+	}
+	kind, data, summary := transport.BinaryFrame, s.binary, "binary "+hexShort(s.binary)
+	if !s.isBin {
+		text, err := r.subst(s.text)
+		if err != nil {
+			return err
+		}
+		kind, data, summary = transport.TextFrame, []byte(text), "text "+text
+	}
+	if wc.rc == nil || wc.ended {
+		return mis("an open WebSocket", "closed", "cannot send on %s: the connection is closed", s.ws)
+	}
+	at, err := wc.rc.Send(kind, data)
+	if at.IsZero() {
+		at = time.Now()
+	}
+	r.addTrace(at, "send", kind.String(), s.ws, summary)
+	if err != nil {
+		return fmt.Errorf("sending on %s: %w", s.ws, err)
+	}
+	return nil
+}
+
+// next returns the next frame of a connection, skipping the listed texts;
+// a refused connection yields one synthetic close.
+func (r *runner) next(ctx context.Context, name string, wc *wsConn, skip []string) (transport.Frame, error) {
+	if wc.ended {
+		return transport.Frame{}, mis("a frame", "nothing", "the connection %s is already closed", name)
+	}
+	if wc.rc == nil {
+		wc.ended = true
+		return transport.Frame{Kind: transport.CloseFrame, Code: 1006, Time: time.Now()}, nil
+	}
+	for {
+		f, err := wc.rc.Next(ctx)
+		if err != nil {
+			return f, err
+		}
+		r.traceFrame(name, f, "")
+		if f.Kind == transport.CloseFrame {
+			wc.ended = true
+			return f, nil
+		}
+		if f.Kind == transport.TextFrame && slices.Contains(skip, string(f.Data)) {
+			continue
+		}
+		return f, nil
+	}
+}
+
+func (r *runner) wsExpect(ctx context.Context, x *wsExpect) error {
+	wc, err := r.conn(x.ws)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	wctx := ctx
+	if x.within > 0 {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithTimeout(ctx, x.within)
+		defer cancel()
+	}
+	f, err := r.next(wctx, x.ws, wc, x.skip)
+	if err != nil {
+		var mm *mismatch
+		if errors.As(err, &mm) {
+			return err
+		}
+		waited := time.Since(start).Round(time.Millisecond)
+		return mis(x.match.describe(), "nothing", "want %s on %s, nothing came within %v", shorten(x.match.describe()), x.ws, waited)
+	}
+	c := caps{}
+	if err := x.match.match(f, r.c.EIO, r.subst, c); err != nil {
+		return err
+	}
+	after := f.Time.Sub(start)
+	if x.within > 0 && after > x.within {
+		return mis(x.match.describe()+" within "+x.within.String(), "after "+after.Round(time.Millisecond).String(),
+			"want %s within %v, it came after %v", shorten(x.match.describe()), x.within, after.Round(time.Millisecond))
+	}
+	if x.notBefore > 0 && after < x.notBefore {
+		return mis(x.match.describe()+" not before "+x.notBefore.String(), "after "+after.Round(time.Millisecond).String(),
+			"want %s not before %v, it came after %v", shorten(x.match.describe()), x.notBefore, after.Round(time.Millisecond))
+	}
+	r.commit(c)
+	return nil
+}
+
+func (r *runner) wsSilent(ctx context.Context, s *wsSilent) error {
+	wc, err := r.conn(s.ws)
+	if err != nil {
+		return err
+	}
+	if wc.ended || wc.rc == nil {
+		return mis("an open, silent connection", "closed", "want %s silent for %v, but it is closed", s.ws, s.dur)
+	}
+	start := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, s.dur)
+	defer cancel()
+	f, err := r.next(sctx, s.ws, wc, s.skip)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return nil // nothing came: the silence held
+	}
+	return mis("nothing for "+s.dur.String(), frameText(f), "want no frame on %s for %v, got %s after %v",
+		s.ws, s.dur, shorten(frameText(f)), f.Time.Sub(start).Round(time.Millisecond))
+}
+
+func (r *runner) wsClose(c *wsClose) error {
+	wc, err := r.conn(c.ws)
+	if err != nil {
+		return err
+	}
+	if wc.rc == nil {
+		return nil
+	}
+	what := "close 1000"
+	if c.abort {
+		what = "abort (TCP drop)"
+		_ = wc.rc.Abort()
+	} else {
+		_ = wc.rc.Close()
+	}
+	wc.ended = true
+	r.addTrace(time.Now(), "send", "close", c.ws, what)
+	return nil
+}
