@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/siokit/siokit/internal/cli"
+	"github.com/siokit/siokit/internal/conform"
+	"github.com/siokit/siokit/reports"
+)
+
+const listUsage = `Usage: sioconform list [options]
+
+Lists the conformance cases: id, description, the spec section each one
+checks, and the official test-suite test it is the equivalent of.
+
+Options:
+  --eio 4|3          only the cases of that Engine.IO version: 4 lists
+                     eio4.* and sio5.*, 3 lists eio3.* and sio4.*
+                     (default: both)
+  --only GLOB        only the cases whose id matches; repeatable or
+                     comma-separated; '*' spans dots, and a plain prefix
+                     such as eio4.handshake selects everything below it
+  --skip GLOB        leave out the cases whose id matches; repeatable
+  --cases DIR        also load every *.yaml case file below DIR; repeatable
+  --format FORMAT    table (default) or json (adds server, path, timeout,
+                     file and line)
+
+Exit status:
+  0  listed
+  2  usage error or broken case file
+
+Examples:
+  sioconform list
+  sioconform list --eio 3 --only 'eio3.heartbeat'
+  sioconform list --cases ./my-cases --format json
+`
+
+// listFormats renders the catalogue in each --format of list.
+var listFormats = map[string]func(io.Writer, []*conform.Case) error{
+	"table": reports.ConformList,
+	"json":  reports.ConformListJSON,
+}
+
+// listCmd is `sioconform list`.
+func listCmd(_ context.Context, st *cli.State, eng engine, args []string) error {
+	fs := newFlagSet("list")
+	var sel selection
+	sel.register(fs, 0)
+	format := fs.String("format", "table", "")
+	if err := parseFlags(st, fs, listUsage, args); err != nil {
+		return err
+	}
+	render, ok := listFormats[*format]
+	if !ok {
+		return usageErr(fs, "--format %q: want table or json", *format)
+	}
+	if err := sel.check(fs, true); err != nil {
+		return err
+	}
+	all, err := sel.load(eng)
+	if err != nil {
+		return err
+	}
+	cases, err := sel.pick(eng, all, sel.eio)
+	if err != nil {
+		return err
+	}
+	out, err := openOut(st, "")
+	if err != nil {
+		return err
+	}
+	return out.write(func(w io.Writer) error { return render(w, cases) })
+}

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/siokit/siokit/internal/cli"
+	"github.com/siokit/siokit/internal/conform"
+	"github.com/siokit/siokit/reports"
+)
+
+const matrixUsage = `Usage: sioconform matrix --target NAME=URL[,eio=3] ... [options]
+
+Runs the conformance cases against several servers, one after the other,
+and prints a matrix: one row per case, one column per server, each cell the
+verdict (pass, FAIL, n-a, info, error; "-" where a server did not run the
+case), and a last row with each server's passed/run count.
+
+Options:
+  --target NAME=URL[,eio=3]
+                     a server to run: a column name, its origin, and
+                     optionally its Engine.IO version (default 4); repeat
+                     for each server (at least one)
+  --only GLOB        run only the cases whose id matches; repeatable or
+                     comma-separated; '*' spans dots, and a plain prefix
+                     such as eio4.handshake selects everything below it
+  --skip GLOB        leave out the cases whose id matches; repeatable
+  --cases DIR        also load every *.yaml case file below DIR; repeatable
+  --parallel N       cases run at once per server (default %d)
+  --markdown         print a GitHub markdown table instead of a terminal one
+  --out FILE         write the matrix to FILE instead of stdout
+
+A server that cannot be reached gets "error" in every cell and the other
+servers still run. Ctrl-C stops at once: servers not yet run show "-".
+While stderr is a terminal, progress lines go there.
+
+Exit status:
+  0  every server passed every selected case (n/a and info allowed)
+  1  some server failed or errored a case, or the run was interrupted
+  2  usage error, broken case file, or some server unreachable (the
+     matrix is still printed)
+
+Examples:
+  sioconform matrix --target node=http://127.0.0.1:3000 --target mine=http://127.0.0.1:4000
+  sioconform matrix --target node4=http://127.0.0.1:3000 \
+      --target node2=http://127.0.0.1:3001,eio=3 --markdown --out MATRIX.md
+`
+
+// matrixTarget is one --target.
+type matrixTarget struct {
+	name, url string
+	eio       int
+}
+
+// targetList is the repeatable --target flag.
+type targetList []matrixTarget
+
+func (l *targetList) String() string {
+	parts := make([]string, len(*l))
+	for i, t := range *l {
+		parts[i] = fmt.Sprintf("%s=%s,eio=%d", t.name, t.url, t.eio)
+	}
+	return strings.Join(parts, " ")
+}
+
+// Set parses NAME=URL[,eio=N].
+func (l *targetList) Set(v string) error {
+	name, rest, ok := strings.Cut(v, "=")
+	if !ok || strings.TrimSpace(name) == "" || rest == "" {
+		return errors.New("want NAME=URL[,eio=3]")
+	}
+	t := matrixTarget{name: strings.TrimSpace(name), eio: 4}
+	opts := strings.Split(rest, ",")
+	t.url = opts[0]
+	for _, o := range opts[1:] {
+		k, val, _ := strings.Cut(o, "=")
+		switch k {
+		case "eio":
+			n, err := strconv.Atoi(val)
+			if err != nil || n != 3 && n != 4 {
+				return fmt.Errorf("%s: eio=%s: want 4 or 3", t.name, val)
+			}
+			t.eio = n
+		default:
+			return fmt.Errorf("%s: unknown option %q (only eio=)", t.name, o)
+		}
+	}
+	if err := checkTarget(t.url); err != nil {
+		return fmt.Errorf("%s: %s: %w", t.name, t.url, err)
+	}
+	for _, prev := range *l {
+		if prev.name == t.name {
+			return fmt.Errorf("two targets named %q", t.name)
+		}
+	}
+	*l = append(*l, t)
+	return nil
+}
+
+// matrixCmd is `sioconform matrix`.
+func matrixCmd(ctx context.Context, st *cli.State, eng engine, args []string) error {
+	fs := newFlagSet("matrix")
+	var targets targetList
+	fs.Var(&targets, "target", "")
+	var sel selection
+	sel.register(fs, -1)
+	parallel := fs.Int("parallel", conform.DefaultParallel, "")
+	markdown := fs.Bool("markdown", false, "")
+	out := fs.String("out", "", "")
+	if err := parseFlags(st, fs, fmt.Sprintf(matrixUsage, conform.DefaultParallel), args); err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		return usageErr(fs, "at least one --target is required")
+	}
+	if *parallel < 1 {
+		return usageErr(fs, "--parallel %d: want at least 1", *parallel)
+	}
+	sel.eio = 4 // check's --eio test; each target has its own
+	if err := sel.check(fs, false); err != nil {
+		return err
+	}
+
+	all, err := sel.load(eng)
+	if err != nil {
+		return err
+	}
+	// Select for every target before running any, so that a selection
+	// that is empty for one of them fails now, not after the others ran.
+	selected := make([][]*conform.Case, len(targets))
+	for i, t := range targets {
+		if selected[i], err = sel.pick(eng, all, t.eio); err != nil {
+			return fmt.Errorf("--target %s: %w", t.name, err)
+		}
+	}
+	dst, err := openOut(st, *out)
+	if err != nil {
+		return err
+	}
+
+	names := make([]string, len(targets))
+	reps := make([]*conform.Report, len(targets))
+	var unreachable []string
+	interrupted := false
+	for i, t := range targets {
+		if ctx.Err() != nil {
+			interrupted = true
+			break
+		}
+		prog := newProgress(ctx, st, t.name+" ", len(selected[i]))
+		rep, err := eng.Run(ctx, selected[i], conform.Config{
+			URL: t.url, EIO: t.eio, Parallel: *parallel, Progress: prog.done,
+		})
+		if ctx.Err() != nil {
+			reps[i] = prog.partial(rep, selected[i], t.url, t.eio)
+			interrupted = len(reps[i].Results) < len(selected[i])
+			continue
+		}
+		if err != nil {
+			// Unreachable: every case of this target is an error, and the
+			// other targets still get their column.
+			unreachable = append(unreachable, t.name)
+			fmt.Fprintf(st.Stderr, "sioconform: %s: %v\n", t.name, err)
+			rep = errorReport(t, selected[i], err)
+		}
+		reps[i] = rep
+		if st.Terminal(st.Stderr) {
+			fmt.Fprintf(st.Stderr, "%s: %s\n", t.name, counts(rep))
+		}
+	}
+	for i := range names {
+		names[i] = targets[i].name
+	}
+
+	if err := dst.write(func(w io.Writer) error { return reports.ConformMatrix(w, names, reps, *markdown) }); err != nil {
+		return err
+	}
+
+	// Say everything that went wrong; the exit code is that of the worst.
+	var problems []string
+	var failed []string
+	for i, rep := range reps {
+		if rep != nil && rep.Failed() && !slices.Contains(unreachable, targets[i].name) {
+			failed = append(failed, targets[i].name)
+		}
+	}
+	if len(failed) > 0 {
+		problems = append(problems, "failed or errored cases: "+strings.Join(failed, ", "))
+	}
+	if interrupted {
+		problems = append(problems, "interrupted")
+	}
+	if len(unreachable) > 0 {
+		// Each was reported with its reason above.
+		problems = append(problems, "unreachable: "+strings.Join(unreachable, ", "))
+		return cli.WithExitCode(errors.New(strings.Join(problems, "; ")), cli.ExitUsage)
+	}
+	if len(problems) > 0 {
+		return cli.WithExitCode(errors.New(strings.Join(problems, "; ")), cli.ExitFailed)
+	}
+	return nil
+}
+
+// errorReport stands in for the report of a target that could not be
+// reached: every selected case has verdict error with the reason.
+func errorReport(t matrixTarget, cases []*conform.Case, err error) *conform.Report {
+	rep := &conform.Report{Target: t.url, EIO: t.eio}
+	for _, c := range cases {
+		rep.Results = append(rep.Results, conform.Result{
+			ID: c.ID, Description: c.Description, Spec: c.Spec, Official: c.Official,
+			Verdict: conform.Error, Step: -1, Message: err.Error(),
+		})
+	}
+	return rep
+}
+
+// counts is a one-line tally of a report, for progress on stderr.
+func counts(rep *conform.Report) string {
+	c := rep.Counts()
+	return fmt.Sprintf("%d pass, %d fail, %d n/a, %d info, %d error in %.1fs",
+		c[conform.Pass], c[conform.Fail], c[conform.NA], c[conform.Info], c[conform.Error], rep.Duration.Seconds())
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/siokit/siokit/internal/cli"
+	"github.com/siokit/siokit/internal/conform"
+	"github.com/siokit/siokit/reports"
+)
+
+const runUsage = `Usage: sioconform run --url URL [options]
+
+Runs the conformance cases against the server at URL and writes a report.
+The server must follow the contract of docs/conformance.md §1 (the official
+test-suite servers; peers/ has ready-made ones).
+
+Options:
+  --url URL          the server's origin, e.g. http://127.0.0.1:3000 (required)
+  --eio 4|3          Engine.IO version: 4 runs eio4.* and sio5.*, 3 runs
+                     eio3.* and sio4.* (default 4)
+  --only GLOB        run only the cases whose id matches; repeatable or
+                     comma-separated; '*' spans dots, and a plain prefix
+                     such as eio4.handshake selects everything below it
+  --skip GLOB        leave out the cases whose id matches; repeatable
+  --cases DIR        also load every *.yaml case file below DIR; repeatable
+  --format FORMAT    table (default), json or junit
+  --out FILE         write the report to FILE instead of stdout; written
+                     even when the run is interrupted
+  --parallel N       cases run at once (default %d); cases marked serial
+                     always run alone
+  -v                 table format: show every case's trace, not only those
+                     of failed and errored cases
+
+While the run lasts and stderr is a terminal, one line per finished case
+goes to stderr. Ctrl-C stops the run and still writes the report of the
+cases that finished; a second Ctrl-C kills it at once.
+
+Exit status:
+  0  every selected case passed (n/a and info allowed)
+  1  a case failed or errored, or the run was interrupted
+  2  usage error, unreachable target or broken case file
+
+Examples:
+  sioconform run --url http://127.0.0.1:3000
+  sioconform run --url http://127.0.0.1:3000 --only 'eio4.handshake' --skip '*.ws.*' -v
+  sioconform run --url http://127.0.0.1:3000 --eio 3 --format junit --out conform.xml
+  sioconform run --url http://127.0.0.1:3000 --cases ./my-cases --only 'sio5.custom.*'
+`
+
+// runFormats renders a report in each --format of run.
+var runFormats = map[string]func(w io.Writer, r *conform.Report, o reports.TableOptions) error{
+	"table": reports.ConformTable,
+	"json":  func(w io.Writer, r *conform.Report, _ reports.TableOptions) error { return reports.ConformJSON(w, r) },
+	"junit": func(w io.Writer, r *conform.Report, _ reports.TableOptions) error { return reports.ConformJUnit(w, r) },
+}
+
+// runCmd is `sioconform run`.
+func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error {
+	fs := newFlagSet("run")
+	target := fs.String("url", "", "")
+	var sel selection
+	sel.register(fs, 4)
+	format := fs.String("format", "table", "")
+	out := fs.String("out", "", "")
+	parallel := fs.Int("parallel", conform.DefaultParallel, "")
+	verbose := fs.Bool("v", false, "")
+	if err := parseFlags(st, fs, fmt.Sprintf(runUsage, conform.DefaultParallel), args); err != nil {
+		return err
+	}
+	if *target == "" {
+		return usageErr(fs, "--url is required")
+	}
+	if err := checkTarget(*target); err != nil {
+		return usageErr(fs, "--url %s: %v", *target, err)
+	}
+	render, ok := runFormats[*format]
+	if !ok {
+		return usageErr(fs, "--format %q: want table, json or junit", *format)
+	}
+	if *parallel < 1 {
+		return usageErr(fs, "--parallel %d: want at least 1", *parallel)
+	}
+	if err := sel.check(fs, false); err != nil {
+		return err
+	}
+
+	all, err := sel.load(eng)
+	if err != nil {
+		return err
+	}
+	cases, err := sel.pick(eng, all, sel.eio)
+	if err != nil {
+		return err
+	}
+	dst, err := openOut(st, *out)
+	if err != nil {
+		return err
+	}
+
+	prog := newProgress(ctx, st, "", len(cases))
+	rep, runErr := eng.Run(ctx, cases, conform.Config{
+		URL: *target, EIO: sel.eio, Parallel: *parallel, Progress: prog.done,
+	})
+	interrupted := false
+	if ctx.Err() != nil {
+		rep = prog.partial(rep, cases, *target, sel.eio)
+		// A signal after the last case finished interrupts nothing.
+		interrupted = len(rep.Results) < len(cases)
+	}
+
+	if rep != nil {
+		opts := reports.TableOptions{Verbose: *verbose, Color: *format == "table" && dst.color()}
+		if err := dst.write(func(w io.Writer) error { return render(w, rep, opts) }); err != nil {
+			return err
+		}
+	} else {
+		dst.discard()
+	}
+
+	switch {
+	case interrupted:
+		return cli.WithExitCode(fmt.Errorf("interrupted: %d of %d cases finished", len(rep.Results), len(cases)), cli.ExitFailed)
+	case runErr != nil:
+		// Run fails only when the target cannot be reached at all.
+		return cli.WithExitCode(runErr, cli.ExitUsage)
+	case rep == nil:
+		return errors.New("internal error: the engine returned no report and no error")
+	case rep.Failed():
+		return cli.WithExitCode(failedErr(rep), cli.ExitFailed)
+	}
+	return nil
+}
+
+// failedErr says how many cases failed, for stderr: the report itself may
+// have gone to a file.
+func failedErr(rep *conform.Report) error {
+	c := rep.Counts()
+	return fmt.Errorf("%s: %d failed, %d errored (of %d cases)", rep.Target, c[conform.Fail], c[conform.Error], len(rep.Results))
+}
+
+// progress follows a run through conform.Config.Progress: it prints one
+// line per finished case to stderr when stderr is a terminal (in CI logs
+// the report says it all), and remembers which cases finished before an
+// interruption, for the partial report.
+type progress struct {
+	mu sync.Mutex
+	// ctx is the run's context: a result that arrives after it is done
+	// comes from a case cut short, not a finished one.
+	ctx     context.Context
+	w       io.Writer // nil: print nothing
+	prefix  string
+	total   int
+	results []conform.Result
+}
+
+// newProgress returns the progress of a run of total cases under ctx;
+// prefix (a matrix target's name) starts every line.
+func newProgress(ctx context.Context, st *cli.State, prefix string, total int) *progress {
+	p := &progress{ctx: ctx, prefix: prefix, total: total}
+	if st.Terminal(st.Stderr) {
+		p.w = st.Stderr
+	}
+	return p
+}
+
+// done is the conform.Config.Progress callback. The engine serializes its
+// calls, but a mutex costs nothing and does not rely on that.
+func (p *progress) done(r conform.Result) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ctx.Err() != nil {
+		return
+	}
+	p.results = append(p.results, r)
+	if p.w != nil {
+		// Milliseconds, as in the reports.
+		fmt.Fprintf(p.w, "%s[%*d/%d] %-5s %s %.1fms\n", p.prefix, len(fmt.Sprint(p.total)), len(p.results), p.total,
+			r.Verdict, r.ID, float64(r.Duration)/float64(time.Millisecond))
+	}
+}
+
+// partial is the report of an interrupted run: only the cases that
+// finished before the interruption, in the order of cases. Cases still
+// running when it came were cut short, and their verdicts (usually a
+// timeout failure) say nothing about the server. rep is what Run returned,
+// possibly nil.
+func (p *progress) partial(rep *conform.Report, cases []*conform.Case, target string, eio int) *conform.Report {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := &conform.Report{Target: target, EIO: eio}
+	if rep != nil {
+		out.Target, out.EIO, out.Started, out.Duration = rep.Target, rep.EIO, rep.Started, rep.Duration
+	}
+	byID := map[string]conform.Result{}
+	for _, r := range p.results {
+		byID[r.ID] = r
+	}
+	for _, c := range cases {
+		if r, ok := byID[c.ID]; ok {
+			out.Results = append(out.Results, r)
+		}
+	}
+	return out
+}
+
+// output is where a report goes: stdout, or a file opened before the run so
+// that an unwritable path is a usage error now, not after a long run.
+type output struct {
+	st   *cli.State
+	name string   // "" for stdout
+	f    *os.File // nil for stdout
+}
+
+// openOut opens --out (creating or truncating the file) or returns stdout.
+func openOut(st *cli.State, name string) (*output, error) {
+	o := &output{st: st, name: name}
+	if name == "" || name == "-" {
+		o.name = ""
+		return o, nil
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, cli.WithExitCode(fmt.Errorf("--out: %w", err), cli.ExitUsage)
+	}
+	o.f = f
+	return o, nil
+}
+
+// color reports whether a table written here should have colours: only on
+// a terminal, and never when NO_COLOR is set (https://no-color.org).
+func (o *output) color() bool {
+	return o.f == nil && o.st.Terminal(o.st.Stdout) && (o.st.Env == nil || o.st.Env("NO_COLOR") == "")
+}
+
+// write renders into memory first and then writes in one go, so that a
+// rendering error never leaves half a report behind.
+func (o *output) write(render func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		o.discard()
+		return err
+	}
+	if o.f == nil {
+		_, err := o.st.Stdout.Write(buf.Bytes())
+		return err
+	}
+	_, err := o.f.Write(buf.Bytes())
+	if cerr := o.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return cli.WithExitCode(fmt.Errorf("--out: %w", err), cli.ExitUsage)
+	}
+	return nil
+}
+
+// discard closes and removes an output that will not be written: no file
+// is clearer than an empty one that a CI step would fail to parse.
+func (o *output) discard() {
+	if o.f != nil {
+		o.f.Close()
+		os.Remove(o.name)
+	}
+}
