@@ -1,0 +1,314 @@
+package target_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/siokit/siokit/internal/target"
+	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/server"
+	"github.com/siokit/siokit/protocol/transport"
+)
+
+var modes = []client.Mode{client.PollingOnly, client.WebSocketOnly, client.PollingThenUpgrade}
+
+func start(t *testing.T, opts target.Options) (*target.Target, string) {
+	t.Helper()
+	if opts.Server.PingInterval == 0 {
+		opts.Server.PingInterval, opts.Server.PingTimeout = 300*time.Millisecond, time.Second
+	}
+	tg := target.New(opts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- tg.Serve(ln) }()
+	t.Cleanup(func() {
+		tg.Close()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return tg, "http://" + ln.Addr().String()
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+type inbox struct{ ch chan *client.Message }
+
+func newInbox() *inbox                     { return &inbox{ch: make(chan *client.Message, 256)} }
+func (b *inbox) handler(m *client.Message) { b.ch <- m.Clone() }
+func (b *inbox) next(t *testing.T, what string) *client.Message {
+	t.Helper()
+	select {
+	case m := <-b.ch:
+		return m
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no %s within 5s", what)
+		return nil
+	}
+}
+
+func connect(t *testing.T, url string, mode client.Mode, nsp string, auth any) (*client.Conn, *client.Socket, map[string]*inbox) {
+	t.Helper()
+	c, err := client.New(url, &client.Options{Mode: mode, Reconnect: client.Reconnect{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	s := c.Socket(nsp)
+	boxes := map[string]*inbox{}
+	for _, ev := range []string{"auth", "message-back", "echo", "pushed", "room", "ask"} {
+		b := newInbox()
+		boxes[ev] = b
+		if ev != "ask" {
+			s.On(ev, b.handler)
+		}
+	}
+	s.On("ask", func(m *client.Message) { _ = m.Ack("answer", 42) })
+	ctx := ctxT(t)
+	if err := c.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Connect(ctx, auth); err != nil {
+		t.Fatal(err)
+	}
+	return c, s, boxes
+}
+
+// TestContract runs the peers/README.md handler checks, as against the Node
+// peer, over every transport mode.
+func TestContract(t *testing.T) {
+	tg, url := start(t, target.Options{})
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			ctx := ctxT(t)
+			c, s, in := connect(t, url, mode, "/", map[string]any{"token": "abc"})
+			if m := in["auth"].next(t, "auth"); string(m.Args) != `[{"token":"abc"}]` {
+				t.Fatalf("auth %s", m.Args)
+			}
+			_ = s.Emit("message", 1, "2", []byte{3})
+			m := in["message-back"].next(t, "message-back")
+			var a int
+			var b string
+			var bin []byte
+			if err := m.Decode(&a, &b, &bin); err != nil || a != 1 || b != "2" || !bytes.Equal(bin, []byte{3}) {
+				t.Fatalf("message-back %s %v", m.Args, err)
+			}
+			ack := func(event string, args ...any) string {
+				t.Helper()
+				m, err := s.EmitWithAck(ctx, event, args...)
+				if err != nil {
+					t.Fatalf("%s: %v", event, err)
+				}
+				return string(m.Args)
+			}
+			if got := ack("message-with-ack", 1, "x"); got != `[1,"x"]` {
+				t.Fatalf("message-with-ack %s", got)
+			}
+			if got := ack("echo-ack", map[string]int{"k": 1}); got != `[{"k":1}]` {
+				t.Fatalf("echo-ack %s", got)
+			}
+			if got := ack("echo", "e"); got != `[]` {
+				t.Fatalf("echo ack %s", got)
+			}
+			if m := in["echo"].next(t, "echo"); string(m.Args) != `["e"]` {
+				t.Fatalf("echo %s", m.Args)
+			}
+			if got := ack("server-emit", "pushed", 7); got != `["ok"]` {
+				t.Fatalf("server-emit %s", got)
+			}
+			if m := in["pushed"].next(t, "pushed"); string(m.Args) != `[7]` {
+				t.Fatalf("pushed %s", m.Args)
+			}
+			if got := ack("server-emit", "disconnect"); !strings.Contains(got, `reserved event name`) {
+				t.Fatalf("server-emit reserved %s", got)
+			}
+			if got := ack("server-ack", "ask", 1); got != `["answer",42]` {
+				t.Fatalf("server-ack %s", got)
+			}
+			if got := ack("join", "room-"+mode.String()); got != `["ok"]` {
+				t.Fatalf("join %s", got)
+			}
+			if got := ack("broadcast", "room-"+mode.String(), "room", "hi", []byte{1}); got != `["ok"]` {
+				t.Fatalf("broadcast %s", got)
+			}
+			m = in["room"].next(t, "room broadcast")
+			var hi string
+			if err := m.Decode(&hi, &bin); err != nil || hi != "hi" || !bytes.Equal(bin, []byte{1}) {
+				t.Fatalf("room %s %v", m.Args, err)
+			}
+			if got := ack("leave", "room-"+mode.String()); got != `["ok"]` {
+				t.Fatalf("leave %s", got)
+			}
+			ack("broadcast", "room-"+mode.String(), "room", "nobody")
+			select {
+			case m := <-in["room"].ch:
+				t.Fatalf("got %s after leaving", m.Args)
+			case <-time.After(200 * time.Millisecond):
+			}
+
+			custom := c.Socket("/custom")
+			cb := newInbox()
+			custom.On("message-back", cb.handler)
+			if err := custom.Connect(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+			_ = custom.Emit("message", "c")
+			if m := cb.next(t, "/custom message-back"); string(m.Args) != `["c"]` {
+				t.Fatalf("/custom %s", m.Args)
+			}
+			admin := c.Socket("/admin")
+			var ce *client.ConnectError
+			if err := admin.Connect(ctx, map[string]any{"token": "no"}); !errors.As(err, &ce) || ce.Message != "not authorized" || string(ce.Data) != `{"code":401}` {
+				t.Fatalf("admin refusal %v", err)
+			}
+			if err := admin.Connect(ctx, map[string]any{"token": "secret"}); err != nil {
+				t.Fatalf("admin: %v", err)
+			}
+
+			_ = s.Emit("disconnect-me")
+			deadline := time.Now().Add(5 * time.Second)
+			for s.Connected() {
+				if time.Now().After(deadline) {
+					t.Fatal("disconnect-me: still connected")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if !custom.Connected() {
+				t.Fatal("disconnect-me (no close) dropped /custom too")
+			}
+		})
+	}
+	_ = tg
+}
+
+// TestPush checks the server-paced events: count, order, timestamps.
+func TestPush(t *testing.T) {
+	_, url := start(t, target.Options{})
+	ctx := ctxT(t)
+	_, s, in := connect(t, url, client.WebSocketOnly, "/", nil)
+	before := time.Now().UnixMilli()
+	if m, err := s.EmitWithAck(ctx, "push", "pushed", 20, 10); err != nil || string(m.Args) != `["ok"]` {
+		t.Fatalf("push: %v", err)
+	}
+	for want := 1; want <= 10; want++ {
+		m := in["pushed"].next(t, "pushed")
+		var seq, ts int64
+		if err := m.Decode(&seq, &ts); err != nil || seq != int64(want) || ts < before || ts > time.Now().UnixMilli() {
+			t.Fatalf("push %d: %s %v", want, m.Args, err)
+		}
+	}
+	if time.Now().UnixMilli()-before < 150 {
+		t.Fatal("10 pushes at 20 ms arrived in under 150 ms")
+	}
+}
+
+// TestFaults checks Delay, Stall and DropRatio.
+func TestFaults(t *testing.T) {
+	t.Run("delay", func(t *testing.T) {
+		_, url := start(t, target.Options{Delay: 200 * time.Millisecond})
+		ctx := ctxT(t)
+		_, s, _ := connect(t, url, client.WebSocketOnly, "/", nil)
+		begin := time.Now()
+		var wg sync.WaitGroup
+		for range 5 { // pipelined: each waits Delay, not 5×Delay
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.EmitWithAck(ctx, "echo-ack", 1); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if d := time.Since(begin); d < 200*time.Millisecond || d > 900*time.Millisecond {
+			t.Fatalf("5 pipelined acks with 200 ms delay took %v", d)
+		}
+	})
+	t.Run("stall", func(t *testing.T) {
+		tg, url := start(t, target.Options{})
+		ctx := ctxT(t)
+		_, s, _ := connect(t, url, client.WebSocketOnly, "/", nil)
+		tg.Stall(500 * time.Millisecond)
+		begin := time.Now()
+		if _, err := s.EmitWithAck(ctx, "echo-ack", 1); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(begin); d < 400*time.Millisecond {
+			t.Fatalf("ack during a 500 ms stall came after %v", d)
+		}
+		begin = time.Now()
+		if _, err := s.EmitWithAck(ctx, "echo-ack", 1); err != nil || time.Since(begin) > 300*time.Millisecond {
+			t.Fatalf("after the stall: %v in %v", err, time.Since(begin))
+		}
+	})
+	t.Run("drop", func(t *testing.T) {
+		tg, url := start(t, target.Options{DropRatio: 0.5})
+		_, s, in := connect(t, url, client.WebSocketOnly, "/", nil)
+		const n = 400
+		for i := range n {
+			_ = s.Emit("message", i)
+		}
+		got := 0
+		for got+int(tg.Dropped()) < n {
+			select {
+			case <-in["message-back"].ch:
+				got++
+			case <-time.After(5 * time.Second):
+				t.Fatalf("got %d + dropped %d of %d", got, tg.Dropped(), n)
+			}
+		}
+		if d := tg.Dropped(); d < n/4 || d > 3*n/4 {
+			t.Fatalf("dropped %d of %d at ratio 0.5", d, n)
+		}
+	})
+}
+
+// TestEngineEcho checks the Engine.IO echo server of docs/conformance.md §1.
+func TestEngineEcho(t *testing.T) {
+	_, url := start(t, target.Options{Server: server.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond, CORSOrigin: "*"}})
+	ctx := ctxT(t)
+	ws, _, err := transport.DialRaw(ctx, strings.Replace(url, "http", "ws", 1)+"/engine.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	f, _ := ws.Next(ctx)
+	if !bytes.HasPrefix(f.Data, []byte(`0{"sid":`)) || !bytes.Contains(f.Data, []byte(`"upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}`)) {
+		t.Fatalf("open %q", f.Data)
+	}
+	ws.Send(transport.TextFrame, []byte("4hello"))
+	ws.Send(transport.BinaryFrame, []byte{1, 2, 3})
+	var got []string
+	for len(got) < 2 {
+		f, err := ws.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(f.Data) == "2" {
+			ws.Send(transport.TextFrame, []byte("3"))
+			continue
+		}
+		got = append(got, f.Kind.String()+":"+string(f.Data))
+	}
+	if got[0] != "text:4hello" || got[1] != "binary:\x01\x02\x03" {
+		t.Fatalf("echo %q", got)
+	}
+	r, err := transport.RawRequest(ctx, "GET", url+"/engine.io/?EIO=4&transport=polling", nil, nil, nil)
+	if err != nil || r.Status != 200 || !bytes.Contains(r.Body, []byte(`"upgrades":["websocket"]`)) || r.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("polling handshake %v %+v", err, r)
+	}
+}

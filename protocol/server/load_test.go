@@ -1,0 +1,57 @@
+package server_test
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/siokit/siokit/protocol/client"
+)
+
+// TestManyClients connects a few hundred clients over both transports,
+// broadcasts to all of them and checks every one got it exactly once and
+// that the server's counters agree with what the clients saw.
+func TestManyClients(t *testing.T) {
+	n := 300
+	if testing.Short() {
+		n = 60
+	}
+	srv := newTestServer(nil)
+	url := start(t, srv)
+	ctx := ctxT(t)
+	var got atomic.Int64
+	socks := make([]*client.Socket, n)
+	for i := range n {
+		mode := client.WebSocketOnly
+		if i%4 == 0 {
+			mode = client.PollingOnly
+		}
+		c := dial(t, url, mode)
+		s := c.Socket("/")
+		s.On("all", func(*client.Message) { got.Add(1) })
+		if err := c.Open(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Connect(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		socks[i] = s
+	}
+	waitFor(t, 10*time.Second, "all sockets counted", func() bool { return srv.Stats().Sockets == int64(n) })
+	before := srv.Stats()
+	if k, err := srv.Of("/").To().EmitCount("all", "x"); err != nil || k != n {
+		t.Fatalf("broadcast reached %d of %d (%v)", k, n, err)
+	}
+	waitFor(t, 20*time.Second, "broadcast delivered", func() bool { return got.Load() >= int64(n) })
+	time.Sleep(200 * time.Millisecond)
+	if got.Load() != int64(n) {
+		t.Fatalf("delivered %d times to %d clients", got.Load(), n)
+	}
+	if out := srv.Stats().MessagesOut - before.MessagesOut; out < int64(n) {
+		t.Fatalf("MessagesOut grew by %d, want at least %d", out, n)
+	}
+	for _, s := range socks {
+		s.Conn().Close()
+	}
+	waitFor(t, 20*time.Second, "all sessions gone", func() bool { st := srv.Stats(); return st.Sessions == 0 && st.Sockets == 0 })
+}

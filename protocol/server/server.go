@@ -1,0 +1,187 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/valyala/fasthttp"
+)
+
+// Server is an Engine.IO v4 / Socket.IO v5 server. Create it with New,
+// register namespaces and handlers with Of, then serve with Serve or mount
+// Handler on a fasthttp server.
+type Server struct {
+	cfg      config
+	sched    *scheduler
+	upgrader websocket.FastHTTPUpgrader
+	stats    counters
+
+	mu       sync.RWMutex
+	sessions map[string]*Session
+	nsps     map[string]*Namespace
+	https    []*fasthttp.Server
+	closed   atomic.Bool
+
+	// ErrorLog, when set, receives errors the HTTP layer cannot report to
+	// the client (a failed WebSocket upgrade). Set it before serving.
+	ErrorLog func(error)
+}
+
+// New returns a server configured by opts (nil for defaults). Unless it is
+// engine-only, the main namespace "/" exists from the start.
+func New(opts *Options) *Server {
+	s := &Server{
+		cfg:      newConfig(opts),
+		sched:    newScheduler(),
+		sessions: make(map[string]*Session),
+		nsps:     make(map[string]*Namespace),
+	}
+	s.upgrader = websocket.FastHTTPUpgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		// Node's ws server checks no origin; browsers' CORS does not apply
+		// to WebSocket, and load clients send any.
+		CheckOrigin: func(*fasthttp.RequestCtx) bool { return true },
+	}
+	if s.cfg.Engine == nil {
+		s.Of("/")
+	}
+	return s
+}
+
+// Options returns the options in effect, defaults applied.
+func (s *Server) Options() Options { return s.cfg.Options }
+
+// Of returns the namespace name ("/" when empty; a leading "/" is added),
+// creating it. Clients can only join namespaces created this way; others get
+// CONNECT_ERROR "Invalid namespace".
+func (s *Server) Of(name string) *Namespace {
+	if name == "" || name[0] != '/' {
+		name = "/" + name
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ns := s.nsps[name]
+	if ns == nil {
+		ns = newNamespace(s, name)
+		s.nsps[name] = ns
+	}
+	return ns
+}
+
+func (s *Server) namespace(name string) *Namespace {
+	s.mu.RLock()
+	ns := s.nsps[name]
+	s.mu.RUnlock()
+	return ns
+}
+
+func (s *Server) addSession(sess *Session) {
+	s.mu.Lock()
+	s.sessions[sess.id] = sess
+	s.mu.Unlock()
+}
+
+func (s *Server) removeSession(sess *Session) {
+	s.mu.Lock()
+	if s.sessions[sess.id] == sess {
+		delete(s.sessions, sess.id)
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) session(id []byte) *Session {
+	s.mu.RLock()
+	sess := s.sessions[string(id)]
+	s.mu.RUnlock()
+	return sess
+}
+
+// NewHTTPServer returns a fasthttp server with the settings Serve uses for
+// handler h: a body limit above any MaxHTTPBufferSize up to maxBody (so that
+// oversized POSTs reach the handler and get Node's 413, not a dropped
+// connection) and no timeouts that would cut long-polling GETs.
+func NewHTTPServer(h fasthttp.RequestHandler, maxBody int) *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:                       h,
+		Name:                          "siokit",
+		MaxRequestBodySize:            max(2*maxBody, 4<<20),
+		NoDefaultServerHeader:         true,
+		NoDefaultContentType:          true,
+		DisableHeaderNamesNormalizing: false,
+		ReadBufferSize:                8192,
+		IdleTimeout:                   2 * time.Minute,
+		CloseOnShutdown:               true,
+	}
+}
+
+// Serve accepts connections on ln until Close; it returns nil after Close.
+func (s *Server) Serve(ln net.Listener) error {
+	hs := NewHTTPServer(s.Handler(), s.cfg.MaxHTTPBufferSize)
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.https = append(s.https, hs)
+	s.mu.Unlock()
+	err := hs.Serve(ln)
+	if s.closed.Load() {
+		return nil
+	}
+	return err
+}
+
+// Close closes every session (WebSockets get a close frame, pending GETs the
+// close packet), stops the servers started by Serve and the scheduler.
+func (s *Server) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.mu.Lock()
+	sessions := make([]*Session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	https := s.https
+	s.mu.Unlock()
+	for _, sess := range sessions {
+		sess.close(reasonServerClose)
+	}
+	// Pending GETs answer with the close packet before the servers stop.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, hs := range https {
+		_ = hs.ShutdownWithContext(ctx)
+	}
+	for _, sess := range sessions {
+		sess.finalize()
+	}
+	s.sched.close()
+	return nil
+}
+
+func (s *Server) log(_ *fasthttp.RequestCtx, err error) {
+	if s.ErrorLog != nil {
+		s.ErrorLog(err)
+	}
+}
+
+var idCounter atomic.Uint32
+
+// newID returns a 20-character URL-safe id from 11 random bytes and a
+// 4-byte counter, the shape of Node's base64id (not a promise: ids are
+// opaque).
+func newID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:11])
+	binary.BigEndian.PutUint32(b[11:], idCounter.Add(1))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

@@ -1,0 +1,262 @@
+package server
+
+import (
+	"encoding/json"
+	"strconv"
+	"sync"
+
+	"github.com/siokit/siokit/protocol/socketio"
+)
+
+// sioConn is the Socket.IO layer of one Engine.IO session: the decoder and
+// the namespaces joined on it (Node's Client).
+type sioConn struct {
+	sess *Session
+	dec  socketio.Decoder // inbound only: guarded by Session.inMu
+	msg  Message          // reused for every dispatch, guarded by Session.inMu
+
+	mu      sync.Mutex
+	sockets []*Socket // usually one or two: a slice beats a map
+}
+
+func newSIOConn(s *Session) *sioConn {
+	return &sioConn{sess: s, dec: socketio.Decoder{Version: socketio.V5}}
+}
+
+func (c *sioConn) socket(nsp string) *Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
+}
+
+func (c *sioConn) remove(sock *Socket) {
+	c.mu.Lock()
+	for i, s := range c.sockets {
+		if s == sock {
+			c.sockets = append(c.sockets[:i], c.sockets[i+1:]...)
+			break
+		}
+	}
+	c.mu.Unlock()
+}
+
+// onMessage handles one Engine.IO message with the state checks of Node's
+// Client.ondecoded (protocol.md §3.4): a packet for a namespace not joined,
+// a second CONNECT, a CONNECT_ERROR from the client or a decoding error
+// closes the whole connection.
+func (c *sioConn) onMessage(data []byte, binary bool) {
+	p, done, err := c.dec.Add(data, binary)
+	if err != nil {
+		c.sess.close(reasonParseError)
+		return
+	}
+	if !done {
+		return
+	}
+	if p.Type == socketio.Connect {
+		c.connect(&p)
+		return
+	}
+	sock := c.socket(p.Namespace)
+	if sock == nil || p.Type == socketio.ConnectError {
+		c.sess.close(reasonForcedClose)
+		return
+	}
+	st := &c.sess.srv.stats
+	switch p.Type {
+	case socketio.Event, socketio.BinaryEvent:
+		st.eventsIn.Add(1)
+		sock.dispatch(&c.msg, &p)
+	case socketio.Ack, socketio.BinaryAck:
+		st.acksIn.Add(1)
+		sock.resolveAck(p.ID, p.Data, p.Buffers)
+	case socketio.Disconnect:
+		sock.cleanup("client namespace disconnect")
+	}
+}
+
+var emptyAuth = json.RawMessage("{}")
+
+// connect handles CONNECT: unknown namespace → CONNECT_ERROR "Invalid
+// namespace" (the session stays), middleware refusal → CONNECT_ERROR with
+// the error's message and data, else the reply {"sid"} then the connection
+// handlers. Node joins asynchronously; here it is done before the next
+// packet is read, so pipelined events after a CONNECT are fine.
+func (c *sioConn) connect(p *socketio.Packet) {
+	if c.socket(p.Namespace) != nil {
+		c.sess.close(reasonForcedClose)
+		return
+	}
+	srv := c.sess.srv
+	ns := srv.namespace(p.Namespace)
+	if ns == nil {
+		c.sendConnectError(p.Namespace, "Invalid namespace", nil)
+		return
+	}
+	auth := emptyAuth
+	if p.Data != nil {
+		auth = append(json.RawMessage(nil), p.Data...)
+	}
+	sock := newSocket(ns, c, auth)
+	for _, mw := range ns.middlewareList() {
+		if err := mw(sock, auth); err != nil {
+			msg, data := err.Error(), []byte(nil)
+			if ce, ok := err.(*ConnectError); ok && ce.Data != nil {
+				data, _ = json.Marshal(ce.Data)
+			}
+			c.sendConnectError(p.Namespace, msg, data)
+			return
+		}
+	}
+	c.mu.Lock()
+	c.sockets = append(c.sockets, sock)
+	c.mu.Unlock()
+	c.sess.mu.Lock()
+	c.sess.connectBy = 0
+	c.sess.mu.Unlock()
+	srv.stats.sockets.Add(1)
+	srv.stats.socketsTotal.Add(1)
+	ns.add(sock)
+
+	f := getFrame()
+	f.b = append(f.b, '4')
+	f.b = appendHeader(f.b, socketio.Connect, 0, ns.name, socketio.NoID)
+	f.b = append(f.b, `{"sid":"`...)
+	f.b = append(f.b, sock.id...)
+	f.b = append(f.b, `"}`...)
+	c.sess.enqueue([]item{{f: f, data: f.b, msg: true}}, true)
+	ns.connected(sock)
+}
+
+func (c *sioConn) sendConnectError(nsp, msg string, data []byte) {
+	f := getFrame()
+	f.b = append(f.b, '4')
+	f.b = appendHeader(f.b, socketio.ConnectError, 0, nsp, socketio.NoID)
+	f.b = append(f.b, `{"message":`...)
+	f.b = appendJSONString(f.b, msg)
+	if len(data) > 0 {
+		f.b = append(f.b, `,"data":`...)
+		f.b = append(f.b, data...)
+	}
+	f.b = append(f.b, '}')
+	c.sess.enqueue([]item{{f: f, data: f.b, msg: true}}, true)
+}
+
+// onClose ends every socket of a closed session, without packets.
+func (c *sioConn) onClose(reason string) {
+	c.mu.Lock()
+	socks := append([]*Socket(nil), c.sockets...)
+	c.mu.Unlock()
+	for _, s := range socks {
+		s.cleanup(reason)
+	}
+}
+
+// expireAcks fails the server acks due by now and returns the next
+// deadline (0: none).
+func (c *sioConn) expireAcks(now int64) int64 {
+	c.mu.Lock()
+	socks := append([]*Socket(nil), c.sockets...)
+	c.mu.Unlock()
+	var next int64
+	for _, s := range socks {
+		if n := s.expireAcks(now); n > 0 && (next == 0 || n < next) {
+			next = n
+		}
+	}
+	return next
+}
+
+// appendHeader writes <type>[<attachments>-][<nsp>,][<id>], the Socket.IO
+// packet header, after which the JSON data follows (protocol.md §3.2).
+func appendHeader(b []byte, t socketio.PacketType, attachments int, nsp string, id int64) []byte {
+	b = append(b, '0'+byte(t))
+	if t == socketio.BinaryEvent || t == socketio.BinaryAck {
+		b = strconv.AppendInt(b, int64(attachments), 10)
+		b = append(b, '-')
+	}
+	if nsp != "/" && nsp != "" {
+		b = append(b, nsp...)
+		b = append(b, ',')
+	}
+	if id >= 0 {
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return b
+}
+
+// appendJSONString writes s as a JSON string the way JSON.stringify does
+// (no HTML escaping); ASCII without specials is copied as is.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return appendJSONStringSlow(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+func appendJSONStringSlow(b []byte, s string) []byte {
+	b = append(b, '"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b = append(b, '\\', '"')
+		case r == '\\':
+			b = append(b, '\\', '\\')
+		case r == '\n':
+			b = append(b, '\\', 'n')
+		case r == '\r':
+			b = append(b, '\\', 'r')
+		case r == '\t':
+			b = append(b, '\\', 't')
+		case r < 0x20:
+			b = append(b, '\\', 'u', '0', '0', "0123456789abcdef"[r>>4], "0123456789abcdef"[r&15])
+		default:
+			b = append(b, string(r)...)
+		}
+	}
+	return append(b, '"')
+}
+
+// splitEvent is the allocation-free path of socketio.EventName for the
+// common case, a string name without escapes: it returns the name and the
+// other arguments as a JSON array, made in place by overwriting the comma
+// after the name with '[' (data is owned by the reader). ok is false when
+// the slow path is needed. data has passed the decoder's shape checks.
+func splitEvent(data []byte) (name, args []byte, ok bool) {
+	if len(data) < 4 || data[0] != '[' || data[1] != '"' {
+		return nil, nil, false
+	}
+	i := 2
+	for ; i < len(data); i++ {
+		c := data[i]
+		if c == '"' {
+			break
+		}
+		if c == '\\' || c < 0x20 {
+			return nil, nil, false
+		}
+	}
+	if i+1 >= len(data) {
+		return nil, nil, false
+	}
+	name = data[2:i]
+	switch data[i+1] {
+	case ']':
+		return name, emptyArray, true
+	case ',':
+		data[i+1] = '['
+		return name, data[i+1:], true
+	}
+	return nil, nil, false
+}
+
+var emptyArray = []byte("[]")
