@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/siokit/siokit/internal/cli"
+	"github.com/siokit/siokit/internal/load"
+	"github.com/siokit/siokit/internal/metrics"
+	"github.com/siokit/siokit/reports"
+	"github.com/siokit/siokit/scenarios"
+)
+
+const compareUsage = `Usage: sioload compare SCENARIO.yaml --transports polling,websocket,upgrade [options]
+
+Runs the scenario once per transport, one after the other, and prints one
+side-by-side table. --out writes a JSON array of the results, which
+"sioload report" reads.
+
+Options:
+`
+
+func compareCmd(st *cli.State, args []string) error {
+	fs := flag.NewFlagSet("sioload compare", flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), compareUsage); fs.PrintDefaults() }
+	var o overrides
+	o.register(fs, false)
+	transports := fs.String("transports", "polling,websocket,upgrade", "comma-separated transports to compare")
+	out := fs.String("out", "", "write the results as a JSON array to this file")
+	quiet := fs.Bool("quiet", false, "no live progress on stderr")
+	pos, err := parse(fs, st.Stderr, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usageErr("compare takes one scenario file, got %d arguments", len(pos))
+	}
+	names := splitList(*transports)
+	if len(names) == 0 {
+		return usageErr("--transports is empty")
+	}
+	var scens []*scenarios.Scenario
+	for _, t := range names {
+		o.transport = t
+		s, err := o.scenario(pos[0])
+		if err != nil {
+			return err
+		}
+		scens = append(scens, s)
+	}
+	targetURL, stopTarget, err := resolveTarget(scens[0])
+	if err != nil {
+		return err
+	}
+	defer stopTarget()
+	ctx, stop := cli.Signals(context.Background())
+	defer stop()
+	var results []*metrics.Result
+	var sums []*metrics.Summary
+	for i, s := range scens {
+		if ctx.Err() != nil {
+			break
+		}
+		opts := load.Options{Target: targetURL}
+		var p *progress
+		if !*quiet {
+			fmt.Fprintf(st.Stderr, "== %s\n", names[i])
+			p = newProgress(st.Stderr, st.Terminal(st.Stderr))
+			opts.Progress = p.update
+		}
+		res, err := load.Run(ctx, s, opts)
+		if p != nil {
+			p.done()
+		}
+		if err != nil {
+			if errors.Is(err, load.ErrUnsupported) {
+				return cli.WithExitCode(err, cli.ExitUsage)
+			}
+			return err
+		}
+		results = append(results, res)
+		sums = append(sums, res.Summarize())
+	}
+	if err := reports.LoadCompare(st.Stdout, names[:len(sums)], sums); err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := writeJSON(*out, results); err != nil {
+			return err
+		}
+	}
+	partial, reason := len(sums) < len(names), "interrupted"
+	for _, r := range results {
+		if r.Partial {
+			partial, reason = true, r.StopReason
+		}
+	}
+	return verdict(partial, reason, sums)
+}

@@ -1,0 +1,27 @@
+// Command sioload is a Socket.IO load generator: it runs scenario files
+// (docs/sioload.md) against a server and reports latencies, counters,
+// errors and threshold verdicts.
+//
+// Usage:
+//
+//	sioload run SCENARIO.yaml [--target URL] [--transport T] [--clients N] [--duration D] [--out FILE] [--quiet]
+//	sioload compare SCENARIO.yaml --transports polling,websocket,upgrade [--target URL] [--out FILE]
+//	sioload report FILE.json... [--format table|json]
+//	sioload serve [--addr 127.0.0.1:3000]
+//
+// Exit codes: 0 ok, 1 run error (or interrupted), 2 usage or bad
+// scenario, 3 a threshold failed.
+package main
+
+import (
+	"os"
+
+	"github.com/siokit/siokit/internal/cli"
+)
+
+func main() {
+	st := cli.NewState()
+	err := dispatch(st)
+	cli.PrintError(st.Stderr, "sioload", err)
+	os.Exit(cli.ExitCode(err))
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/siokit/siokit/internal/cli"
+	"github.com/siokit/siokit/internal/testpeer"
+)
+
+func exec(args ...string) (stdout, stderr string, code int) {
+	var o, e bytes.Buffer
+	st := &cli.State{Stdout: &o, Stderr: &e, Args: args, Env: func(string) string { return "" }}
+	err := dispatch(st)
+	cli.PrintError(&e, "sioload", err)
+	return o.String(), e.String(), cli.ExitCode(err)
+}
+
+func TestUsageErrors(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("name: x\nload: {clients: 1, hold: nope}\nflow: [{connect: {}}]\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "Usage"},
+		{[]string{"bogus"}, `unknown command "bogus"`},
+		{[]string{"run"}, "one scenario file"},
+		{[]string{"run", bad}, "bad.yaml:2: load.hold: bad duration"},
+		{[]string{"run", "../../scenarios/echo.yaml", "--nope"}, "flag provided but not defined"},
+		{[]string{"report"}, "at least one result file"},
+	} {
+		_, stderr, code := exec(c.args...)
+		if code != cli.ExitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+func TestRunReportThresholds(t *testing.T) {
+	peer := testpeer.Start(t, "node4")
+	dir := t.TempDir()
+	scen := filepath.Join(dir, "s.yaml")
+	os.WriteFile(scen, []byte(`name: quick
+load: {clients: 3, ramp: 200ms, hold: 1s, grace: 2s}
+flow:
+  - connect: {}
+  - loop:
+      rate: 20
+      steps:
+        - emit_ack: {event: echo-ack, args: [{seq: "{{.Seq}}"}], timeout: 2s}
+thresholds:
+  - errors < 1%
+  - count(ack) > 1000000
+`), 0o644)
+	out := filepath.Join(dir, "r.json")
+	stdout, stderr, code := exec("run", scen, "--target", peer.URL, "--out", out)
+	if code != ExitThreshold {
+		t.Fatalf("exit %d, want 3 (count(ack) cannot pass)\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "count(ack) > 1000000") || !strings.Contains(stdout, "FAIL") || !strings.Contains(stdout, "│ ack ") {
+		t.Errorf("summary:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "clients") {
+		t.Errorf("no progress lines on stderr: %q", stderr)
+	}
+	stdout, _, code = exec("report", out, out)
+	if code != ExitThreshold || !strings.Contains(stdout, "2 runs merged") {
+		t.Errorf("report: exit %d\n%s", code, stdout)
+	}
+	stdout, _, code = exec("report", "--format", "json", out)
+	if code != 0 || !strings.Contains(stdout, `"latencies"`) {
+		t.Errorf("report json: exit %d\n%.300s", code, stdout)
+	}
+}
+
+func TestRunBuiltinTarget(t *testing.T) {
+	scen := filepath.Join(t.TempDir(), "s.yaml")
+	os.WriteFile(scen, []byte(`name: builtin
+load: {clients: 2, ramp: 0s, hold: 1s, grace: 2s}
+flow:
+  - connect: {}
+  - loop:
+      count: 5
+      steps:
+        - emit: {event: echo, args: [{seq: "{{.Seq}}", t: "{{.SendTime}}"}]}
+        - wait: {event: echo, match: {seq: "{{.Seq}}"}}
+`), 0o644)
+	stdout, stderr, code := exec("run", scen, "--quiet")
+	if code != 0 || !strings.Contains(stdout, "received echo") || !strings.Contains(stdout, "│ event ") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}

@@ -1,0 +1,480 @@
+package load
+
+import (
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/siokit/siokit/internal/metrics"
+	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/engineio"
+	"github.com/siokit/siokit/scenarios"
+)
+
+// maxInbox bounds the received-but-not-yet-waited-for events a client
+// keeps for its wait steps; the oldest go first.
+const maxInbox = 128
+
+// vclient is one virtual client: a connection, its flow and its share of
+// the metrics.
+type vclient struct {
+	r     *run
+	id    int
+	shard *metrics.Shard
+	conn  *client.Conn
+	err   error // from client.New
+	vars  scenarios.Vars
+	buf   []byte
+
+	opened  bool
+	closing atomic.Bool // our own disconnects are not errors
+	up      atomic.Bool // counted in clients_connected
+
+	// lateness shifts measurements in a paced loop: how late the current
+	// iteration started compared with its intended time.
+	lateness time.Duration
+
+	mu     sync.Mutex
+	inbox  []inboxEvent
+	waiter *waiter
+}
+
+type inboxEvent struct {
+	name  string
+	first json.RawMessage // the first argument, owned
+}
+
+type waiter struct {
+	name  string
+	match map[string]any
+	ch    chan struct{}
+}
+
+var errAbort = errors.New("load: client flow aborted")
+
+func newClient(r *run, id int) *vclient {
+	c := &vclient{r: r, id: id, shard: r.rec.Shard(id)}
+	c.vars.Client = id
+	s := r.s
+	opts := &client.Options{Path: s.Path, EIO: engineio.Version(s.EIO), Hook: c}
+	switch s.Transport {
+	case scenarios.TransportPolling:
+		opts.Mode = client.PollingOnly
+	case scenarios.TransportWebSocket:
+		opts.Mode = client.WebSocketOnly
+	default:
+		opts.Mode = client.PollingThenUpgrade
+	}
+	if len(s.Query) > 0 {
+		opts.Query = url.Values{}
+		for k, v := range s.Query {
+			opts.Query.Set(k, c.render(v))
+		}
+	}
+	if len(s.Headers) > 0 {
+		opts.Header = http.Header{}
+		for k, v := range s.Headers {
+			opts.Header.Set(k, c.render(v))
+		}
+	}
+	if n := len(s.SourceAddrs); n > 0 {
+		opts.LocalAddr = &net.TCPAddr{IP: net.ParseIP(s.SourceAddrs[id%n])}
+	}
+	c.conn, c.err = client.New(r.target, opts)
+	if c.err == nil {
+		for _, ns := range r.nsps {
+			c.conn.Socket(ns).OnAny(c.onEvent)
+		}
+	}
+	return c
+}
+
+// render renders a query or header template; they were checked by the
+// parser, so an error here only yields the raw text.
+func (c *vclient) render(src string) string {
+	t, err := scenarios.CompileText(src)
+	if err != nil {
+		return src
+	}
+	out, err := t.Render(&c.vars)
+	if err != nil {
+		return src
+	}
+	return out
+}
+
+func (c *vclient) run(hold bool) {
+	defer c.close()
+	if c.err != nil {
+		c.shard.Error(metrics.ErrHandshake)
+		return
+	}
+	if err := c.steps(c.r.s.Flow); err != nil {
+		return
+	}
+	if hold && !c.closing.Load() {
+		// Closed model: stay connected until the load ends.
+		select {
+		case <-c.r.loadCtx.Done():
+		case <-c.conn.Done():
+		}
+	}
+}
+
+func (c *vclient) close() {
+	if c.conn == nil {
+		return
+	}
+	c.closing.Store(true)
+	c.conn.Close()
+	if c.up.Swap(false) {
+		c.r.rec.Connected(-1)
+	}
+}
+
+func (c *vclient) steps(steps []scenarios.Step) error {
+	for i := range steps {
+		if c.r.loadCtx.Err() != nil {
+			return errAbort
+		}
+		if err := c.step(&steps[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// step runs one step. It returns an error only when the flow cannot go
+// on; a failed operation is counted and the flow continues.
+func (c *vclient) step(st *scenarios.Step) error {
+	switch st.Kind {
+	case scenarios.StepConnect:
+		return c.connect(st)
+	case scenarios.StepEmit:
+		c.emit(st)
+	case scenarios.StepEmitAck:
+		return c.emitAck(st)
+	case scenarios.StepWait:
+		return c.wait(st)
+	case scenarios.StepThink:
+		d := st.Think
+		if st.ThinkMax > st.Think {
+			d += rand.N(st.ThinkMax - st.Think + 1)
+		}
+		if !sleepUntil(c.r.loadCtx, time.Now().Add(d)) {
+			return errAbort
+		}
+	case scenarios.StepLoop:
+		return c.loop(st)
+	case scenarios.StepDisconnect:
+		if st.Namespace != "" {
+			c.conn.Socket(st.Namespace).Disconnect()
+			return nil
+		}
+		c.closing.Store(true)
+		c.conn.Close()
+		return errAbort
+	}
+	return nil
+}
+
+func (c *vclient) connect(st *scenarios.Step) error {
+	c.shard.Add(metrics.Operations, 1)
+	ctx := c.r.loadCtx
+	if !c.opened {
+		if err := c.conn.Open(ctx); err != nil {
+			if ctx.Err() == nil {
+				c.shard.Error(metrics.ErrHandshake)
+			}
+			return errAbort
+		}
+		c.opened = true
+	}
+	var auth any
+	at := st.AuthT
+	if at == nil {
+		at = c.r.s.AuthT
+	}
+	if at != nil {
+		a, err := at.Eval(&c.vars)
+		if err != nil {
+			c.shard.Error(metrics.ErrConnect)
+			return errAbort
+		}
+		auth = a
+	}
+	if err := c.conn.Socket(nsOf(st.Namespace)).Connect(ctx, auth); err != nil {
+		var ce *client.ConnectError
+		// A refusal was counted by the hook (KindConnectError).
+		if !errors.As(err, &ce) && ctx.Err() == nil {
+			c.shard.Error(metrics.ErrConnect)
+		}
+		return errAbort
+	}
+	return nil
+}
+
+// sendTime is the intended send time of an emit starting now.
+func (c *vclient) sendTime() time.Time { return time.Now().Add(-c.lateness) }
+
+// args renders a step's arguments into the client's scratch buffer.
+func (c *vclient) args(st *scenarios.Step) ([]byte, [][]byte, error) {
+	if st.ArgsT == nil {
+		return nil, nil, nil
+	}
+	b, bufs, err := st.ArgsT.AppendJSON(c.buf[:0], &c.vars)
+	c.buf = b
+	return b, bufs, err
+}
+
+func (c *vclient) emit(st *scenarios.Step) {
+	c.shard.Add(metrics.Operations, 1)
+	c.vars.Seq++
+	c.vars.SendTime = c.sendTime().UnixMicro()
+	args, bufs, err := c.args(st)
+	if err == nil {
+		err = c.conn.Socket(nsOf(st.Namespace)).Send(client.Outgoing{Event: st.Event, Args: args, Buffers: bufs})
+	}
+	if err != nil {
+		c.shard.Error(metrics.ErrEmit)
+	}
+}
+
+func timeoutOf(st *scenarios.Step) time.Duration {
+	if st.Timeout > 0 {
+		return st.Timeout
+	}
+	return scenarios.DefaultTimeout
+}
+
+func (c *vclient) emitAck(st *scenarios.Step) error {
+	c.shard.Add(metrics.Operations, 1)
+	c.vars.Seq++
+	sent := c.sendTime()
+	c.vars.SendTime = sent.UnixMicro()
+	args, bufs, err := c.args(st)
+	if err != nil {
+		c.shard.Error(metrics.ErrEmit)
+		return nil
+	}
+	done := make(chan struct{})
+	err = c.conn.Socket(nsOf(st.Namespace)).Send(client.Outgoing{
+		Event: st.Event, Args: args, Buffers: bufs, Timeout: timeoutOf(st),
+		Ack: func(_ *client.Message, err error) {
+			// Runs on the reader (or timer) goroutine: record, then wake
+			// the flow.
+			switch {
+			case err == nil:
+				c.shard.Record(metrics.Ack, time.Since(sent))
+				c.shard.Add(metrics.Acks, 1)
+			case errors.Is(err, client.ErrAckTimeout):
+				c.shard.Add(metrics.AckTimeouts, 1)
+				c.shard.Error(metrics.ErrAckTimeout)
+			default:
+				// The session ended first; the disconnect is counted by
+				// the hook, unless it was ours.
+			}
+			close(done)
+		},
+	})
+	if err != nil {
+		c.shard.Error(metrics.ErrEmit)
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-c.r.graceCtx.Done():
+		return errAbort
+	}
+}
+
+func (c *vclient) wait(st *scenarios.Step) error {
+	c.shard.Add(metrics.Operations, 1)
+	w := &waiter{name: st.Event, ch: make(chan struct{})}
+	if st.MatchT != nil {
+		m, err := st.MatchT.Eval(&c.vars)
+		if err != nil {
+			c.shard.Error(metrics.ErrWaitTimeout)
+			return nil
+		}
+		w.match, _ = m.(map[string]any)
+	}
+	c.mu.Lock()
+	for i, e := range c.inbox {
+		if e.name == w.name && matches(e.first, w.match) {
+			c.inbox = append(c.inbox[:i], c.inbox[i+1:]...)
+			c.mu.Unlock()
+			return nil
+		}
+	}
+	c.waiter = w
+	c.mu.Unlock()
+	t := time.NewTimer(timeoutOf(st))
+	defer t.Stop()
+	select {
+	case <-w.ch:
+		return nil
+	case <-t.C:
+		c.shard.Error(metrics.ErrWaitTimeout)
+	case <-c.r.graceCtx.Done():
+	}
+	c.mu.Lock()
+	if c.waiter == w {
+		c.waiter = nil
+	}
+	c.mu.Unlock()
+	if c.r.graceCtx.Err() != nil {
+		return errAbort
+	}
+	return nil
+}
+
+// matches reports whether the first argument has every field of match.
+func matches(first json.RawMessage, match map[string]any) bool {
+	if len(match) == 0 {
+		return true
+	}
+	var got map[string]any
+	if json.Unmarshal(first, &got) != nil {
+		return false
+	}
+	for k, want := range match {
+		if !reflect.DeepEqual(got[k], want) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *vclient) loop(st *scenarios.Step) error {
+	start := time.Now()
+	var interval time.Duration
+	if st.Rate > 0 {
+		interval = time.Duration(float64(time.Second) / st.Rate)
+	}
+	defer func() { c.lateness = 0 }()
+	for k := 0; ; k++ {
+		if st.Count > 0 && k >= st.Count || st.For > 0 && time.Since(start) >= st.For {
+			return nil
+		}
+		if interval > 0 {
+			// Iteration k is due at start + k×interval, however late the
+			// previous ones were; a late start is carried into the
+			// measurements through lateness.
+			due := start.Add(time.Duration(k) * interval)
+			if !sleepUntil(c.r.loadCtx, due) {
+				return errAbort
+			}
+			c.lateness = max(0, time.Since(due))
+		}
+		if c.r.loadCtx.Err() != nil {
+			return errAbort
+		}
+		if err := c.steps(st.Steps); err != nil {
+			return err
+		}
+		c.shard.Add(metrics.Iterations, 1)
+	}
+}
+
+// eventHead is the part of an event's first argument the runner reads.
+type eventHead struct {
+	T json.Number `json:"t"`
+}
+
+// onEvent handles every incoming event, on the connection's reader
+// goroutine.
+func (c *vclient) onEvent(m *client.Message) {
+	now := time.Now()
+	c.shard.Received(m.Event)
+	waited := c.r.waited[m.Event]
+	var raw []json.RawMessage
+	if json.Unmarshal(m.Args, &raw) != nil || len(raw) == 0 {
+		if waited {
+			c.deliver(m.Event, nil)
+		}
+		return
+	}
+	first := raw[0]
+	if len(first) > 0 && first[0] == '{' {
+		var h eventHead
+		if json.Unmarshal(first, &h) == nil && h.T != "" {
+			if t, err := h.T.Int64(); err == nil {
+				c.shard.Record(metrics.Event, now.Sub(time.UnixMicro(t)))
+			}
+		}
+	}
+	if waited {
+		// raw aliases the connection's buffer; keep a copy.
+		c.deliver(m.Event, append(json.RawMessage(nil), first...))
+	}
+}
+
+// deliver hands an event to the pending wait, or keeps it for a later one.
+func (c *vclient) deliver(name string, first json.RawMessage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w := c.waiter; w != nil && w.name == name && matches(first, w.match) {
+		c.waiter = nil
+		close(w.ch)
+		return
+	}
+	if len(c.inbox) >= maxInbox {
+		c.inbox = c.inbox[1:]
+	}
+	c.inbox = append(c.inbox, inboxEvent{name: name, first: first})
+}
+
+// Observe turns the client's hook events into metrics. It runs on the
+// connection's goroutines and must stay fast.
+func (c *vclient) Observe(e client.Event) {
+	s := c.shard
+	switch e.Kind {
+	case client.KindHandshake:
+		s.Record(metrics.Handshake, e.Duration)
+		if !c.up.Swap(true) {
+			c.r.rec.Connected(1)
+		}
+	case client.KindUpgrade:
+		if e.Err != nil {
+			s.Error(metrics.ErrUpgrade)
+		} else {
+			s.Record(metrics.Upgrade, e.Duration)
+		}
+	case client.KindConnect:
+		s.Record(metrics.Connect, e.Duration)
+		if e.Recovered {
+			s.Add(metrics.Recovered, 1)
+		}
+	case client.KindConnectError:
+		s.Error(metrics.ErrConnect)
+	case client.KindEmit:
+		s.Add(metrics.MessagesSent, 1)
+		s.Add(metrics.BytesSent, int64(e.Bytes))
+	case client.KindPacket:
+		s.Add(metrics.BytesReceived, int64(e.Bytes))
+	case client.KindDisconnect:
+		s.Disconnect(e.Reason)
+		if !c.closing.Load() {
+			s.Error(metrics.ErrDisconnect)
+		}
+		if c.up.Swap(false) {
+			c.r.rec.Connected(-1)
+		}
+	case client.KindReconnectAttempt:
+		s.Add(metrics.ReconnectAttempts, 1)
+	case client.KindReconnect:
+		s.Add(metrics.Reconnects, 1)
+		s.Record(metrics.Reconnect, e.Duration)
+	}
+}
+
+var _ client.Hook = (*vclient)(nil)

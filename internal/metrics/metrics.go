@@ -1,0 +1,243 @@
+package metrics
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histogram geometry (docs/sioload.md §2): microseconds, 1 µs .. 1 h, 3
+// significant digits.
+const (
+	lowest  = 1
+	highest = int64(time.Hour / time.Microsecond)
+	sigfigs = 3
+)
+
+// Latency identifies a latency histogram.
+type Latency uint8
+
+// Latency metrics, named as in docs/sioload.md §2.
+const (
+	Handshake Latency = iota
+	Upgrade
+	Connect
+	Ack
+	Event
+	FanoutFirst
+	FanoutMedian
+	FanoutLast
+	Reconnect
+	// FanoutReach is a ratio histogram: receivers per intended
+	// receivers of one broadcast, in per mille.
+	FanoutReach
+	numLatency
+)
+
+var latencyNames = [numLatency]string{"handshake", "upgrade", "connect", "ack", "event", "fanout_first", "fanout_median", "fanout_last", "reconnect", "fanout_reach"}
+
+// String returns the metric's name.
+func (l Latency) String() string { return latencyNames[l] }
+
+// LatencyNames lists the histogram names in report order.
+func LatencyNames() []string { return latencyNames[:] }
+
+// Counter identifies a counter.
+type Counter uint8
+
+// Counters, named as in docs/sioload.md §2. Operations counts every
+// step that can fail (connect, emit, emit_ack, wait, broadcast,
+// reconnect): it is the denominator of the "errors" percentage.
+const (
+	MessagesSent Counter = iota
+	MessagesReceived
+	BytesSent
+	BytesReceived
+	Acks
+	AckTimeouts
+	Operations
+	ReconnectAttempts
+	Reconnects
+	Recovered
+	DroppedIterations
+	Iterations
+	ClientsStarted
+	numCounters
+)
+
+var counterNames = [numCounters]string{"messages_sent", "messages_received", "bytes_sent", "bytes_received", "acks", "ack_timeouts", "operations", "reconnect_attempts", "reconnects", "recovered", "dropped_iterations", "iterations", "clients_started"}
+
+// String returns the counter's name.
+func (c Counter) String() string { return counterNames[c] }
+
+// CounterNames lists the counter names in report order.
+func CounterNames() []string { return counterNames[:] }
+
+// Error kinds (docs/sioload.md §2).
+const (
+	ErrConnect     = "connect_error"
+	ErrAckTimeout  = "ack_timeout"
+	ErrWaitTimeout = "wait_timeout"
+	ErrEmit        = "emit_error"
+	ErrHandshake   = "handshake_error"
+	ErrDisconnect  = "disconnect"
+	ErrUpgrade     = "upgrade_error"
+)
+
+// maxEventNames bounds the per-event-name receive counts: a server that
+// invents event names must not grow the map without limit.
+const maxEventNames = 64
+
+// Shard is one worker's set of histograms and counters. Its methods are
+// safe for concurrent use.
+type Shard struct {
+	mu          sync.Mutex
+	hist        [numLatency]*hdrhistogram.Histogram
+	count       [numCounters]int64
+	errors      map[string]int64
+	disconnects map[string]int64
+	events      map[string]int64
+}
+
+func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(lowest, highest, sigfigs) }
+
+// Record adds one latency sample; values are clamped to the histogram's
+// range rather than lost.
+func (s *Shard) Record(l Latency, d time.Duration) {
+	s.RecordValue(l, d.Microseconds())
+}
+
+// RecordValue adds one raw sample (microseconds, or per mille for
+// FanoutReach).
+func (s *Shard) RecordValue(l Latency, v int64) {
+	v = min(max(v, 0), highest)
+	s.mu.Lock()
+	h := s.hist[l]
+	if h == nil {
+		// Lazily: a run that never upgrades or broadcasts keeps no such
+		// histograms (each is ~200 KB at this geometry).
+		h = newHist()
+		s.hist[l] = h
+	}
+	h.RecordValue(v)
+	s.mu.Unlock()
+}
+
+// Add adds n to a counter.
+func (s *Shard) Add(c Counter, n int64) {
+	s.mu.Lock()
+	s.count[c] += n
+	s.mu.Unlock()
+}
+
+// Error counts one error of kind.
+func (s *Shard) Error(kind string) {
+	s.mu.Lock()
+	if s.errors == nil {
+		s.errors = map[string]int64{}
+	}
+	s.errors[kind]++
+	s.mu.Unlock()
+}
+
+// Disconnect counts one session end with its reason.
+func (s *Shard) Disconnect(reason string) {
+	s.mu.Lock()
+	if s.disconnects == nil {
+		s.disconnects = map[string]int64{}
+	}
+	s.disconnects[reason]++
+	s.mu.Unlock()
+}
+
+// Received counts one received event (messages_received, and the count
+// by event name).
+func (s *Shard) Received(event string) {
+	s.mu.Lock()
+	s.count[MessagesReceived]++
+	if s.events == nil {
+		s.events = map[string]int64{}
+	}
+	if _, ok := s.events[event]; !ok && len(s.events) >= maxEventNames {
+		event = "(other)"
+	}
+	s.events[event]++
+	s.mu.Unlock()
+}
+
+// Recorder collects a run's measurements over a fixed set of shards.
+type Recorder struct {
+	shards    []*Shard
+	connected atomic.Int64
+	peak      atomic.Int64
+}
+
+// NewRecorder returns a Recorder with n shards (at least 1).
+func NewRecorder(n int) *Recorder {
+	r := &Recorder{shards: make([]*Shard, max(n, 1))}
+	for i := range r.shards {
+		r.shards[i] = &Shard{}
+	}
+	return r
+}
+
+// Shard returns the shard of worker i (any non-negative number; it is
+// reduced modulo the shard count).
+func (r *Recorder) Shard(i int) *Shard { return r.shards[i%len(r.shards)] }
+
+// Connected moves the clients_connected gauge by delta.
+func (r *Recorder) Connected(delta int64) {
+	n := r.connected.Add(delta)
+	for {
+		p := r.peak.Load()
+		if n <= p || r.peak.CompareAndSwap(p, n) {
+			return
+		}
+	}
+}
+
+// ClientsConnected returns the gauge's current value.
+func (r *Recorder) ClientsConnected() int64 { return r.connected.Load() }
+
+// Snapshot merges the shards into a new Result. It locks one shard at a
+// time, so recording goes on meanwhile.
+func (r *Recorder) Snapshot() *Result {
+	res := newResult()
+	for _, s := range r.shards {
+		s.mu.Lock()
+		for i, h := range s.hist {
+			if h != nil {
+				res.hist(Latency(i)).Merge(h)
+			}
+		}
+		for i, n := range s.count {
+			res.Counters[counterNames[i]] += n
+		}
+		addMap(res.Errors, s.errors)
+		addMap(res.Disconnects, s.disconnects)
+		addMap(res.Events, s.events)
+		s.mu.Unlock()
+	}
+	res.ClientsConnected = r.connected.Load()
+	res.PeakClients = r.peak.Load()
+	return res
+}
+
+func addMap(dst, src map[string]int64) {
+	for k, v := range src {
+		dst[k] += v
+	}
+}
+
+// sortedKeys returns m's keys, sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,103 @@
+package metrics
+
+import (
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+)
+
+func record(r *Recorder) {
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			sh := r.Shard(w)
+			for i := 1; i <= 100; i++ {
+				sh.Record(Ack, time.Duration(i)*time.Millisecond)
+				sh.Add(MessagesSent, 1)
+				sh.Add(Operations, 1)
+				sh.Received("echo")
+			}
+			sh.Error(ErrAckTimeout)
+			sh.Disconnect("transport close")
+		})
+	}
+	wg.Wait()
+}
+
+func TestRecorderSnapshot(t *testing.T) {
+	r := NewRecorder(4)
+	record(r)
+	r.Connected(3)
+	r.Connected(-1)
+	res := r.Snapshot()
+	if res.Counters["messages_sent"] != 800 || res.Counters["messages_received"] != 800 || res.Events["echo"] != 800 {
+		t.Errorf("counters %v events %v", res.Counters, res.Events)
+	}
+	if res.Errors[ErrAckTimeout] != 8 || res.Disconnects["transport close"] != 8 {
+		t.Errorf("errors %v disconnects %v", res.Errors, res.Disconnects)
+	}
+	if res.ClientsConnected != 2 || res.PeakClients != 3 {
+		t.Errorf("gauge %d peak %d", res.ClientsConnected, res.PeakClients)
+	}
+	st := res.StatsOf("ack")
+	if st.Count != 800 || st.Min != time.Millisecond || st.Max < 99*time.Millisecond || st.Max > 101*time.Millisecond {
+		t.Errorf("stats %+v", st)
+	}
+	if p := st.P50; p < 49*time.Millisecond || p > 51*time.Millisecond {
+		t.Errorf("p50 %v", p)
+	}
+}
+
+func TestJSONRoundTripAndMerge(t *testing.T) {
+	r := NewRecorder(2)
+	record(r)
+	res := r.Snapshot()
+	res.Scenario, res.Elapsed = "echo", Duration(2*time.Second)
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Result
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Latency("ack").TotalCount() != 800 || back.Counters["messages_sent"] != 800 || time.Duration(back.Elapsed) != 2*time.Second {
+		t.Fatalf("round trip lost data: %s", b)
+	}
+	m := Merge(res, &back)
+	if m.Latency("ack").TotalCount() != 1600 || m.Counters["messages_sent"] != 1600 || m.Runs != 2 || m.Scenario != "echo" {
+		t.Errorf("merge: runs %d scenario %q count %d", m.Runs, m.Scenario, m.Latency("ack").TotalCount())
+	}
+}
+
+func TestThresholds(t *testing.T) {
+	r := NewRecorder(1)
+	record(r)
+	res := r.Snapshot()
+	res.Elapsed = Duration(4 * time.Second)
+	cases := []struct {
+		th   Threshold
+		pass bool
+	}{
+		{Threshold{Metric: "ack", Stat: "p99", Op: "<", Value: 150, Unit: "ms"}, true},
+		{Threshold{Metric: "ack", Stat: "p99", Op: "<", Value: 50, Unit: "ms"}, false},
+		{Threshold{Metric: "ack", Stat: "max", Op: "<", Value: 1, Unit: "s"}, true},
+		{Threshold{Metric: "errors", Op: "<", Value: 1.5, Unit: "%"}, true}, // 8/800 = 1 %
+		{Threshold{Metric: "errors", Op: "<", Value: 0.5, Unit: "%"}, false},
+		{Threshold{Metric: "messages_sent", Stat: "rate", Op: ">=", Value: 200}, true}, // 800/4s
+		{Threshold{Metric: "messages_sent", Stat: "rate", Op: ">", Value: 200}, false},
+		{Threshold{Metric: "ack_timeouts", Op: "==", Value: 0}, true},                  // counter, not errors map
+		{Threshold{Metric: "event", Stat: "p99", Op: "<", Value: 1, Unit: "s"}, false}, // no samples
+	}
+	for _, c := range cases {
+		c.th.Source = c.th.Stat + "(" + c.th.Metric + ")"
+		if got := c.th.Evaluate(res); got.Pass != c.pass {
+			t.Errorf("%+v: got %v (%s)", c.th, got.Pass, got)
+		}
+	}
+	res.Thresholds = []Threshold{cases[0].th, cases[1].th}
+	if s := res.Summarize(); s.Passed || len(s.Thresholds) != 2 {
+		t.Errorf("summary passed=%v", s.Passed)
+	}
+}

@@ -1,0 +1,212 @@
+package metrics
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Result is the whole outcome of one run (or of several, merged). It is
+// what `--out FILE.json` holds.
+type Result struct {
+	Scenario  string    `json:"scenario"`
+	Transport string    `json:"transport,omitempty"`
+	Target    string    `json:"target,omitempty"`
+	Start     time.Time `json:"start"`
+	// Elapsed is the run's wall time, grace included.
+	Elapsed Duration `json:"elapsed"`
+	// Partial is set when the run was interrupted (Ctrl-C, target gone);
+	// StopReason says why.
+	Partial    bool   `json:"partial,omitempty"`
+	StopReason string `json:"stop_reason,omitempty"`
+	// Runs is the number of runs merged into this result.
+	Runs int `json:"runs"`
+
+	Latencies        map[string]*Histogram `json:"latencies"`
+	Counters         map[string]int64      `json:"counters"`
+	Errors           map[string]int64      `json:"errors"`
+	Disconnects      map[string]int64      `json:"disconnects"`
+	Events           map[string]int64      `json:"events_received"`
+	ClientsConnected int64                 `json:"clients_connected"`
+	PeakClients      int64                 `json:"peak_clients"`
+	Thresholds       []Threshold           `json:"thresholds,omitempty"`
+	Health           *Health               `json:"health,omitempty"`
+}
+
+func newResult() *Result {
+	return &Result{
+		Runs:        1,
+		Latencies:   map[string]*Histogram{},
+		Counters:    map[string]int64{},
+		Errors:      map[string]int64{},
+		Disconnects: map[string]int64{},
+		Events:      map[string]int64{},
+	}
+}
+
+func (r *Result) hist(l Latency) *hdrhistogram.Histogram {
+	h := r.Latencies[l.String()]
+	if h == nil {
+		h = &Histogram{newHist()}
+		r.Latencies[l.String()] = h
+	}
+	return h.Histogram
+}
+
+// Latency returns the named histogram, or nil when it has no samples.
+func (r *Result) Latency(name string) *hdrhistogram.Histogram {
+	if h := r.Latencies[name]; h != nil && h.Histogram != nil {
+		return h.Histogram
+	}
+	return nil
+}
+
+// TotalErrors sums the errors of every kind.
+func (r *Result) TotalErrors() int64 {
+	var n int64
+	for _, v := range r.Errors {
+		n += v
+	}
+	return n
+}
+
+// Histogram wraps an hdrhistogram so that it marshals to JSON as a string:
+// its compressed V2 encoding in base64.
+type Histogram struct {
+	*hdrhistogram.Histogram
+}
+
+// MarshalJSON encodes the histogram.
+func (h *Histogram) MarshalJSON() ([]byte, error) {
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(b) // []byte marshals as base64
+}
+
+// UnmarshalJSON decodes what MarshalJSON produced.
+func (h *Histogram) UnmarshalJSON(data []byte) error {
+	var b []byte
+	if err := json.Unmarshal(data, &b); err != nil {
+		return err
+	}
+	d, err := hdrhistogram.Decode(b)
+	if err != nil {
+		return fmt.Errorf("metrics: decoding histogram: %w", err)
+	}
+	h.Histogram = d
+	return nil
+}
+
+// Duration is a time.Duration that reads and writes JSON as a Go
+// duration string ("1m2.5s").
+type Duration time.Duration
+
+// MarshalJSON writes d as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	*d = Duration(v)
+	return err
+}
+
+// Health is the load generator's own state, sampled every second.
+type Health struct {
+	// CPU is the process's user+sys CPU per wall second (1 = one core),
+	// peak over the run.
+	CPU   float64 `json:"cpu"`
+	Cores int     `json:"cores"`
+	// RSS and Heap are peak bytes.
+	RSS        uint64 `json:"rss_bytes"`
+	Heap       uint64 `json:"heap_bytes"`
+	Goroutines int    `json:"goroutines"`
+	// TimerLag is the histogram of how late a 100 ms ticker fired (µs).
+	TimerLag *Histogram `json:"timer_lag,omitempty"`
+}
+
+// Merge combines results of several runs: histograms merged, counters
+// and maps summed, the elapsed time is the longest, the start the
+// earliest. Thresholds are taken from the first result that has any.
+func Merge(rs ...*Result) *Result {
+	out := newResult()
+	out.Runs = 0
+	var names []string
+	for _, r := range rs {
+		if r == nil {
+			continue
+		}
+		out.Runs += max(r.Runs, 1)
+		if !strings.Contains(","+strings.Join(names, ",")+",", ","+r.Scenario+",") {
+			names = append(names, r.Scenario)
+		}
+		if out.Start.IsZero() || (!r.Start.IsZero() && r.Start.Before(out.Start)) {
+			out.Start = r.Start
+		}
+		out.Elapsed = max(out.Elapsed, r.Elapsed)
+		out.Partial = out.Partial || r.Partial
+		if r.StopReason != "" && out.StopReason == "" {
+			out.StopReason = r.StopReason
+		}
+		for k, h := range r.Latencies {
+			if h == nil || h.Histogram == nil {
+				continue
+			}
+			if out.Latencies[k] == nil {
+				out.Latencies[k] = &Histogram{newHist()}
+			}
+			out.Latencies[k].Merge(h.Histogram)
+		}
+		addMap(out.Counters, r.Counters)
+		addMap(out.Errors, r.Errors)
+		addMap(out.Disconnects, r.Disconnects)
+		addMap(out.Events, r.Events)
+		out.ClientsConnected += r.ClientsConnected
+		out.PeakClients += r.PeakClients
+		if out.Thresholds == nil {
+			out.Thresholds = r.Thresholds
+		}
+		if r.Transport != "" && out.Transport != r.Transport {
+			if out.Transport == "" {
+				out.Transport = r.Transport
+			} else {
+				out.Transport = "mixed"
+			}
+		}
+		if out.Target == "" {
+			out.Target = r.Target
+		}
+		if r.Health != nil {
+			if out.Health == nil {
+				out.Health = &Health{}
+			}
+			mergeHealth(out.Health, r.Health)
+		}
+	}
+	out.Scenario = strings.Join(names, "+")
+	return out
+}
+
+func mergeHealth(dst, src *Health) {
+	dst.CPU = math.Max(dst.CPU, src.CPU)
+	dst.Cores = max(dst.Cores, src.Cores)
+	dst.RSS = max(dst.RSS, src.RSS)
+	dst.Heap = max(dst.Heap, src.Heap)
+	dst.Goroutines = max(dst.Goroutines, src.Goroutines)
+	if src.TimerLag != nil && src.TimerLag.Histogram != nil {
+		if dst.TimerLag == nil {
+			dst.TimerLag = &Histogram{newHist()}
+		}
+		dst.TimerLag.Merge(src.TimerLag.Histogram)
+	}
+}

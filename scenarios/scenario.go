@@ -1,0 +1,154 @@
+package scenarios
+
+import "time"
+
+// Scenario is one parsed and validated scenario file.
+type Scenario struct {
+	Name        string
+	Description string
+	// Target is the server URL; "" means the built-in target.
+	Target string
+	// Path is the Engine.IO request path (default "/socket.io/").
+	Path string
+	// EIO is the Engine.IO protocol version, 4 (default) or 3.
+	EIO int
+	// Transport is "websocket" (default), "polling" or "upgrade".
+	Transport string
+	// Query and Headers values are templates, rendered once per client.
+	Query, Headers map[string]string
+	// Auth is the default CONNECT payload; string leaves are templates.
+	Auth        map[string]any
+	SourceAddrs []string
+	Load        Load
+	Flow        []Step
+	Thresholds  []Threshold
+	Faults      []Fault
+	// File is the path the scenario was loaded from (or the name given
+	// to Parse); errors and reports refer to it.
+	File string
+
+	// AuthT is Auth compiled, set by Parse.
+	AuthT *Value
+
+	// lines maps field paths ("load.clients") to their line, for the
+	// errors of Validate.
+	lines map[string]int
+}
+
+// Load is the load model of a scenario.
+type Load struct {
+	// Model is "closed" (default) or "open".
+	Model string
+	// Clients is the closed model's concurrency at the end of the ramp.
+	Clients int
+	// Ramp and Hold are the closed model's phases.
+	Ramp, Hold time.Duration
+	// ArrivalRate is the open model's new clients per second.
+	ArrivalRate float64
+	// Duration is how long open-model arrivals go on.
+	Duration time.Duration
+	// MaxClients caps the open model's concurrent clients; arrivals
+	// beyond it are dropped and counted (default 10000).
+	MaxClients int
+	// Grace is the time after the load for in-flight acks and events
+	// (default 5s).
+	Grace time.Duration
+}
+
+// Phase returns how long the load phase lasts (ramp+hold, or the open
+// model's duration), grace excluded.
+func (l Load) Phase() time.Duration {
+	if l.Model == ModelOpen {
+		return l.Duration
+	}
+	return l.Ramp + l.Hold
+}
+
+// Load models.
+const (
+	ModelClosed = "closed"
+	ModelOpen   = "open"
+)
+
+// Transports.
+const (
+	TransportWebSocket = "websocket"
+	TransportPolling   = "polling"
+	TransportUpgrade   = "upgrade"
+)
+
+// StepKind names a flow step.
+type StepKind string
+
+// Step kinds.
+const (
+	StepConnect    StepKind = "connect"
+	StepEmit       StepKind = "emit"
+	StepEmitAck    StepKind = "emit_ack"
+	StepWait       StepKind = "wait"
+	StepThink      StepKind = "think"
+	StepLoop       StepKind = "loop"
+	StepBroadcast  StepKind = "broadcast"
+	StepDisconnect StepKind = "disconnect"
+	StepReconnect  StepKind = "reconnect"
+)
+
+// DefaultTimeout bounds emit_ack and wait steps that set no timeout.
+const DefaultTimeout = 5 * time.Second
+
+// Step is one flow step. Fields that do not apply to Kind are zero.
+type Step struct {
+	Kind StepKind
+	// Line is the step's line in the scenario file.
+	Line      int
+	Namespace string
+	Event     string
+	// Args are YAML values; string leaves are templates. Compiled holds
+	// them ready to render.
+	Args []any
+	Auth map[string]any
+	// Timeout bounds emit_ack and wait (DefaultTimeout when unset).
+	Timeout time.Duration
+	// Match lists fields of a waited event's first argument that must
+	// be equal (values templated).
+	Match map[string]any
+	// Think is a fixed pause, or the lower bound of a uniform one up to
+	// ThinkMax.
+	Think, ThinkMax time.Duration
+	// Count, For and Rate bound and pace a loop of Steps.
+	Count int
+	For   time.Duration
+	Rate  float64
+	Steps []Step
+	// Room and Every configure a broadcast step.
+	Room  string
+	Every time.Duration
+
+	// ArgsT, AuthT and MatchT are the compiled templates of Args, Auth
+	// and Match, set by Parse.
+	ArgsT  *Value
+	AuthT  *Value
+	MatchT *Value
+}
+
+// Threshold is one pass/fail condition on the run's results, such as
+// "p99(ack) < 50ms" (Stat "p99", Metric "ack") or "errors < 0.1%"
+// (Stat "", Metric "errors", Unit "%").
+type Threshold struct {
+	Metric string
+	Stat   string
+	Op     string
+	Value  float64
+	// Unit is "", "us", "ms", "s" or "%", as written.
+	Unit string
+	// Source is the original text.
+	Source string
+}
+
+// Fault is one entry of a fault plan.
+type Fault struct {
+	At            time.Duration
+	Drop          float64
+	RestartTarget bool
+	Down          time.Duration
+}

@@ -1,0 +1,256 @@
+package scenarios
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+)
+
+// Vars are the variables a template sees. One Vars belongs to one client
+// and is not safe for concurrent use.
+type Vars struct {
+	// Client is the client number, 0-based.
+	Client int
+	// Seq is the client's sequence number: the runner increments it
+	// before each emit, so a wait after an emit sees the emit's value.
+	Seq int64
+	// SendTime is the intended send time in Unix microseconds.
+	SendTime int64
+
+	// bufs collects the attachments of {{.Binary N}} during one
+	// rendering; Value.AppendJSON hands them out.
+	bufs [][]byte
+}
+
+// payloadAlphabet has no digits, so a payload never looks like a number
+// and always stays a JSON string.
+const payloadAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+// Payload returns n random ASCII letters.
+func (v *Vars) Payload(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = payloadAlphabet[rand.IntN(len(payloadAlphabet))]
+	}
+	return string(b)
+}
+
+// binMarker starts the placeholder text that Binary returns; AppendJSON
+// replaces a string leaf holding exactly such a marker by a Socket.IO
+// attachment placeholder.
+const binMarker = "\x00sioload-binary:"
+
+// Binary returns a marker that becomes a binary attachment of n random
+// bytes when it is a whole string leaf of the arguments.
+func (v *Vars) Binary(n int) string {
+	if n < 0 {
+		n = 0
+	}
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rand.Uint32())
+	}
+	v.bufs = append(v.bufs, b)
+	return binMarker + strconv.Itoa(len(v.bufs)-1)
+}
+
+// Text is a compiled string template. The zero Text renders "".
+type Text struct {
+	src string
+	t   *template.Template // nil when src has no action
+}
+
+// CompileText compiles src.
+func CompileText(src string) (Text, error) {
+	if !strings.Contains(src, "{{") {
+		return Text{src: src}, nil
+	}
+	t, err := template.New("").Option("missingkey=error").Parse(src)
+	if err != nil {
+		// text/template prefixes "template: :1:"; keep the problem only.
+		msg := err.Error()
+		if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "template:") {
+			msg = msg[i+2:]
+		}
+		return Text{}, fmt.Errorf("bad template %q: %s", src, msg)
+	}
+	return Text{src: src, t: t}, nil
+}
+
+// Source returns the template text.
+func (t Text) Source() string { return t.src }
+
+// IsTemplate reports whether the text has template actions.
+func (t Text) IsTemplate() bool { return t.t != nil }
+
+// Render executes the template with v.
+func (t Text) Render(v *Vars) (string, error) {
+	if t.t == nil {
+		return t.src, nil
+	}
+	var b strings.Builder
+	if err := t.t.Execute(&b, v); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+type valueKind uint8
+
+const (
+	valConst valueKind = iota
+	valText
+	valObject
+	valArray
+)
+
+// Value is a compiled JSON value whose string leaves are templates: the
+// arguments of an emit, an auth object, a wait's match.
+type Value struct {
+	kind  valueKind
+	raw   []byte // valConst: the JSON encoding
+	text  Text   // valText
+	keys  []string
+	elems []*Value
+}
+
+// CompileValue compiles a YAML-decoded value (maps, slices, strings,
+// numbers, booleans, nil).
+func CompileValue(x any) (*Value, error) {
+	switch x := x.(type) {
+	case string:
+		t, err := CompileText(x)
+		if err != nil {
+			return nil, err
+		}
+		if !t.IsTemplate() {
+			raw, _ := json.Marshal(x)
+			return &Value{kind: valConst, raw: raw}, nil
+		}
+		return &Value{kind: valText, text: t}, nil
+	case []any:
+		v := &Value{kind: valArray}
+		for _, e := range x {
+			ev, err := CompileValue(e)
+			if err != nil {
+				return nil, err
+			}
+			v.elems = append(v.elems, ev)
+		}
+		return v, nil
+	case map[string]any:
+		v := &Value{kind: valObject}
+		for k := range x {
+			v.keys = append(v.keys, k)
+		}
+		sort.Strings(v.keys) // stable wire output
+		for _, k := range v.keys {
+			ev, err := CompileValue(x[k])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			v.elems = append(v.elems, ev)
+		}
+		return v, nil
+	default:
+		raw, err := json.Marshal(x)
+		if err != nil {
+			return nil, fmt.Errorf("value %v cannot be JSON: %w", x, err)
+		}
+		return &Value{kind: valConst, raw: raw}, nil
+	}
+}
+
+// AppendJSON renders v with vars and appends its JSON encoding to dst.
+// It returns the binary attachments that {{.Binary N}} produced, in
+// placeholder order.
+func (v *Value) AppendJSON(dst []byte, vars *Vars) ([]byte, [][]byte, error) {
+	vars.bufs = vars.bufs[:0]
+	dst, err := v.appendJSON(dst, vars)
+	var bufs [][]byte
+	if len(vars.bufs) > 0 {
+		bufs = append(bufs, vars.bufs...)
+	}
+	return dst, bufs, err
+}
+
+func (v *Value) appendJSON(dst []byte, vars *Vars) ([]byte, error) {
+	switch v.kind {
+	case valConst:
+		return append(dst, v.raw...), nil
+	case valText:
+		s, err := v.text.Render(vars)
+		if err != nil {
+			return dst, err
+		}
+		if rest, ok := strings.CutPrefix(s, binMarker); ok {
+			return append(dst, `{"_placeholder":true,"num":`+rest+`}`...), nil
+		}
+		if isJSONNumber(s) {
+			return append(dst, s...), nil
+		}
+		raw, _ := json.Marshal(s)
+		return append(dst, raw...), nil
+	case valArray:
+		dst = append(dst, '[')
+		for i, e := range v.elems {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = e.appendJSON(dst, vars); err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, ']'), nil
+	default:
+		dst = append(dst, '{')
+		for i, e := range v.elems {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			k, _ := json.Marshal(v.keys[i])
+			dst = append(append(dst, k...), ':')
+			var err error
+			if dst, err = e.appendJSON(dst, vars); err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, '}'), nil
+	}
+}
+
+// Eval renders v and decodes the result into plain Go values
+// (map[string]any, []any, string, float64, bool, nil).
+func (v *Value) Eval(vars *Vars) (any, error) {
+	b, _, err := v.AppendJSON(nil, vars)
+	if err != nil {
+		return nil, err
+	}
+	var x any
+	if err := json.Unmarshal(b, &x); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// isJSONNumber reports whether s is exactly one JSON number, so that
+// "{{.Seq}}" renders 7 rather than "7".
+func isJSONNumber(s string) bool {
+	if s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
+		return false
+	}
+	if _, err := strconv.ParseFloat(s, 64); err != nil {
+		return false
+	}
+	var n json.Number
+	return json.Unmarshal([]byte(s), &n) == nil && bytes.Equal([]byte(n), []byte(s))
+}

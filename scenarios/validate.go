@@ -1,0 +1,114 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+)
+
+// Validate checks the semantic rules that the YAML types alone do not:
+// required fields, enumerations, model parameters and step arguments. It
+// runs as part of Parse; call it again after changing a Scenario (for
+// example after command-line overrides).
+func (s *Scenario) Validate() error {
+	v := &validator{s: s}
+	if s.Name == "" {
+		v.errf("name", "", "is required")
+	}
+	if s.Target != "" {
+		if u, err := url.Parse(s.Target); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ws" && u.Scheme != "wss") {
+			v.errf("target", "", "want an http, https, ws or wss URL, got %q", s.Target)
+		}
+	}
+	if s.EIO != 3 && s.EIO != 4 {
+		v.errf("eio", "", "want 4 or 3, got %d", s.EIO)
+	}
+	switch s.Transport {
+	case TransportWebSocket, TransportPolling, TransportUpgrade:
+	default:
+		v.errf("transport", "", "want websocket, polling or upgrade, got %q", s.Transport)
+	}
+	l := s.Load
+	switch l.Model {
+	case ModelClosed:
+		if l.Clients <= 0 {
+			v.errf("load.clients", "load", "the closed model needs clients > 0")
+		}
+		if l.Ramp+l.Hold <= 0 {
+			v.errf("load.hold", "load", "the closed model needs ramp or hold > 0")
+		}
+	case ModelOpen:
+		if l.ArrivalRate <= 0 {
+			v.errf("load.arrival_rate", "load", "the open model needs arrival_rate > 0")
+		}
+		if l.Duration <= 0 {
+			v.errf("load.duration", "load", "the open model needs duration > 0")
+		}
+		if l.MaxClients <= 0 {
+			v.errf("load.max_clients", "load", "must be > 0")
+		}
+	default:
+		v.errf("load.model", "load", "want closed or open, got %q", l.Model)
+	}
+	if len(s.Flow) == 0 {
+		v.errf("flow", "", "needs at least one step")
+	} else if s.Flow[0].Kind != StepConnect {
+		v.stepErr(s.Flow[0], "flow[0]", "the first step must be connect")
+	}
+	v.steps(s.Flow, "flow")
+	for i, f := range s.Faults {
+		if f.Drop == 0 && !f.RestartTarget {
+			v.errf("faults", "", "faults[%d]: needs drop or restart_target", i)
+		}
+		if f.RestartTarget && s.Target != "" {
+			v.errf("faults", "", "faults[%d]: restart_target works with the built-in target only", i)
+		}
+	}
+	return errors.Join(v.errs...)
+}
+
+type validator struct {
+	s    *Scenario
+	errs []error
+}
+
+// errf reports a problem of field, at its line or else at the line of
+// fallback (a parent field).
+func (v *validator) errf(field, fallback, format string, args ...any) {
+	line, ok := v.s.lines[field]
+	if !ok {
+		line = v.s.lines[fallback]
+	}
+	v.errs = append(v.errs, &FieldError{File: v.s.File, Line: line, Field: field, Problem: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) stepErr(st Step, field, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{File: v.s.File, Line: st.Line, Field: field, Problem: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) steps(steps []Step, field string) {
+	for i, st := range steps {
+		f := fmt.Sprintf("%s[%d].%s", field, i, st.Kind)
+		switch st.Kind {
+		case StepEmit, StepEmitAck, StepWait, StepBroadcast:
+			if st.Event == "" {
+				v.stepErr(st, f+".event", "is required")
+			}
+		}
+		switch st.Kind {
+		case StepThink:
+			if st.ThinkMax != 0 && st.ThinkMax < st.Think {
+				v.stepErr(st, f+".max", "must not be below min")
+			}
+		case StepLoop:
+			if len(st.Steps) == 0 {
+				v.stepErr(st, f+".steps", "needs at least one step")
+			}
+			v.steps(st.Steps, f+".steps")
+		case StepBroadcast:
+			if st.Room == "" {
+				v.stepErr(st, f+".room", "is required")
+			}
+		}
+	}
+}
