@@ -70,13 +70,18 @@ func sharedClient(o *Options) *fasthttp.Client {
 }
 
 // NewHTTPClient returns a fasthttp client suited to long-polling: no
-// per-host connection cap (every session keeps a GET pending), no idle
-// timeout shorter than a heartbeat, and optional source-address binding.
+// per-host connection cap (every session keeps a GET pending), idle
+// connections dropped before common servers drop them, and optional
+// source-address binding.
 func NewHTTPClient(tlsConfig *tls.Config, local *net.TCPAddr) *fasthttp.Client {
 	c := &fasthttp.Client{
-		Name:                          "siokit",
-		MaxConnsPerHost:               1 << 20,
-		MaxIdleConnDuration:           90 * time.Second,
+		Name:            "siokit",
+		MaxConnsPerHost: 1 << 20,
+		// Below Node's 5 s keep-alive timeout: reusing a connection the
+		// server is closing fails the request ("server closed connection
+		// before returning the first response byte"), and fasthttp does
+		// not always retry it.
+		MaxIdleConnDuration:           3 * time.Second,
 		TLSConfig:                     tlsConfig,
 		NoDefaultUserAgentHeader:      false,
 		DisableHeaderNamesNormalizing: true,

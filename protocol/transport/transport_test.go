@@ -131,3 +131,20 @@ func TestRawWebSocket(t *testing.T) {
 		t.Fatalf("unknown sid upgrade: %v %+v", err, resp)
 	}
 }
+
+// TestPooledConnectionOutlivesKeepAlive: a polling request made after the
+// server's keep-alive timeout (Node: 5 s) must not land on the pooled
+// connection the server has closed.
+func TestPooledConnectionOutlivesKeepAlive(t *testing.T) {
+	p := testpeer.Start(t, "node4")
+	url := p.URL + "/socket.io/?EIO=4&transport=polling"
+	poll := transport.NewPolling(url, nil)
+	for i := range 2 {
+		if _, _, err := poll.Get(ctxT(t), time.Time{}, nil); err != nil {
+			t.Fatalf("handshake %d: %v", i, err)
+		}
+		if i == 0 {
+			time.Sleep(5500 * time.Millisecond)
+		}
+	}
+}
