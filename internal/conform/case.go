@@ -73,6 +73,14 @@ type httpReq struct {
 	bodyBytes  []byte // from body_hex, sent as is
 	hasBody    bool
 	abortAfter time.Duration
+	pad        padding
+}
+
+// padding grows a body or frame to an exact size, so that a case can
+// send megabyte payloads (limit checks) without writing them out.
+type padding struct {
+	to   int    // target size in bytes; 0 = no padding
+	unit []byte // repeated after the content
 }
 
 type headerMatch struct {
@@ -107,6 +115,7 @@ type wsSend struct {
 	text   string
 	binary []byte
 	isBin  bool
+	pad    padding
 }
 
 type frameMatch struct {

@@ -107,7 +107,7 @@ func (p *parser) parseStep(n *yaml.Node, field string) (*step, error) {
 }
 
 func (p *parser) parseHTTPReq(n *yaml.Node, field string) (*httpReq, error) {
-	ents, _, err := p.mapping(n, field, "method", "query", "path", "headers", "body", "body_hex", "abort_after")
+	ents, _, err := p.mapping(n, field, "method", "query", "path", "headers", "body", "body_hex", "abort_after", "pad", "pad_to")
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,73 @@ func (p *parser) parseHTTPReq(n *yaml.Node, field string) (*httpReq, error) {
 	if r.bodyBytes != nil && r.body != "" {
 		return nil, p.errf(n, field, "body and body_hex are exclusive")
 	}
+	if r.pad, err = p.padding(n, field, r.bodyBytes != nil); err != nil {
+		return nil, err
+	}
+	if r.pad.to > 0 {
+		r.hasBody = true
+	}
 	return r, nil
+}
+
+// padding reads pad_to and pad (a text unit, or hex bytes for binary
+// content; default "a" or 00).
+func (p *parser) padding(n *yaml.Node, field string, binary bool) (padding, error) {
+	_, m, _ := p.mapping(n, field) // the caller has checked the keys
+	var (
+		pd  padding
+		err error
+	)
+	v, ok := m["pad_to"]
+	if !ok {
+		if _, has := m["pad"]; has {
+			return pd, p.errf(n, join(field, "pad"), "needs pad_to")
+		}
+		return pd, nil
+	}
+	if pd.to, err = p.integer(v, join(field, "pad_to")); err != nil {
+		return pd, err
+	}
+	if pd.to < 1 || pd.to > 64<<20 {
+		return pd, p.errf(v, join(field, "pad_to"), "must be between 1 and 64 MiB")
+	}
+	pd.unit = []byte("a")
+	if binary {
+		pd.unit = []byte{0}
+	}
+	if u, ok := m["pad"]; ok {
+		if binary {
+			pd.unit, err = p.hexBytes(u, join(field, "pad"))
+		} else {
+			var s string
+			s, err = p.str(u, join(field, "pad"))
+			pd.unit = []byte(s)
+		}
+		if err != nil {
+			return pd, err
+		}
+		if len(pd.unit) == 0 {
+			return pd, p.errf(u, join(field, "pad"), "must not be empty")
+		}
+	}
+	return pd, nil
+}
+
+// apply grows b to exactly pd.to bytes with whole copies of the unit.
+func (pd padding) apply(b []byte) ([]byte, error) {
+	if pd.to == 0 {
+		return b, nil
+	}
+	gap := pd.to - len(b)
+	if gap < 0 || gap%len(pd.unit) != 0 {
+		return nil, fmt.Errorf("cannot pad %d bytes to %d with %d-byte units", len(b), pd.to, len(pd.unit))
+	}
+	out := make([]byte, len(b), pd.to)
+	copy(out, b)
+	for len(out) < pd.to {
+		out = append(out, pd.unit...)
+	}
+	return out, nil
 }
 
 func (p *parser) parseHTTPExpect(n *yaml.Node, field string) (*httpExpect, error) {
@@ -241,11 +307,15 @@ func (p *parser) parseWSOpen(n *yaml.Node, field string) (*wsOpen, error) {
 }
 
 func (p *parser) parseWSSend(n *yaml.Node, field string) (*wsSend, error) {
-	_, m, err := p.mapping(n, field, "ws", "text", "binary_hex")
+	_, m, err := p.mapping(n, field, "ws", "text", "binary_hex", "pad", "pad_to")
 	if err != nil {
 		return nil, err
 	}
 	s := &wsSend{ws: "ws"}
+	_, isBin := m["binary_hex"]
+	if s.pad, err = p.padding(n, field, isBin); err != nil {
+		return nil, err
+	}
 	if v, ok := m["ws"]; ok {
 		if s.ws, err = p.str(v, join(field, "ws")); err != nil {
 			return nil, err

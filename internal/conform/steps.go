@@ -93,6 +93,9 @@ func (r *runner) doHTTP(ctx context.Context, q *httpReq) (*transport.Response, e
 		}
 		body = []byte(s)
 	}
+	if body, err = q.pad.apply(body); err != nil {
+		return nil, err
+	}
 	line := requestLine(q.method, u)
 	if len(body) > 0 {
 		line += " body " + bodyText(body, h.Get("Content-Type"))

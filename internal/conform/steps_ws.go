@@ -91,6 +91,12 @@ func (r *runner) wsSend(s *wsSend) error {
 		}
 		kind, data, summary = transport.TextFrame, []byte(text), "text "+text
 	}
+	if s.pad.to > 0 {
+		if data, err = s.pad.apply(data); err != nil {
+			return err
+		}
+		summary = fmt.Sprintf("%s (padded to %d bytes)", summary, len(data))
+	}
 	if wc.rc == nil || wc.ended {
 		return mis("an open WebSocket", "closed", "cannot send on %s: the connection is closed", s.ws)
 	}
