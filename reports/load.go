@@ -80,10 +80,26 @@ func LoadSummary(w io.Writer, s *metrics.Summary) error {
 			return fmt.Errorf("reports: threshold table: %w", err)
 		}
 	}
+	if st := s.Reach; st != nil {
+		// Per mille in the histogram (metrics.FanoutReach).
+		fmt.Fprintf(bw, "fan-out reach (receivers / room members at send): %d broadcasts, min %.1f%%, p50 %.1f%%, max %.1f%%\n",
+			st.Count, float64(st.Min.Microseconds())/10, float64(st.P50.Microseconds())/10, float64(st.Max.Microseconds())/10)
+	}
+	if rc, rf := r.Counters[metrics.Reconnects.String()], r.Counters[metrics.ReconnectFailed.String()]; rc+rf > 0 || r.Counters[metrics.Dropped.String()] > 0 {
+		ratio := 0.0
+		if rc+rf > 0 {
+			ratio = float64(rc) / float64(rc+rf)
+		}
+		fmt.Fprintf(bw, "reconnects: %d of %d lost sessions came back (success %s), %d recovered with state; round trips lost %d, duplicated %d\n",
+			rc, rc+rf, loadPct(ratio), r.Counters[metrics.Recovered.String()], r.Counters[metrics.Lost.String()], r.Counters[metrics.Duplicated.String()])
+	}
 	if h := r.Health; h != nil {
-		fmt.Fprintf(bw, "generator: cpu peak %.0f%% of %d cores, rss %s, heap %s, goroutines %d", 100*h.CPU, h.Cores, loadBytes(h.RSS), loadBytes(h.Heap), h.Goroutines)
+		fmt.Fprintf(bw, "generator: cpu peak %.0f%% / mean %.0f%% of %d cores (%.2f s cpu), rss %s, heap %s, goroutines %d", 100*h.CPU, 100*h.MeanCPU, h.Cores, h.CPUSeconds, loadBytes(h.RSS), loadBytes(h.Heap), h.Goroutines)
 		if h.TimerLag != nil && h.TimerLag.Histogram != nil && h.TimerLag.TotalCount() > 0 {
 			fmt.Fprintf(bw, ", timer lag p99 %s", loadDur(time.Duration(h.TimerLag.ValueAtQuantile(99))*time.Microsecond))
+		}
+		if per := h.MemPerClient(r.PeakClients); per > 0 {
+			fmt.Fprintf(bw, ", heap+stack per client %s", loadBytes(uint64(per)))
 		}
 		fmt.Fprintln(bw)
 	}

@@ -481,7 +481,13 @@ func (p *parser) step(k, v *yaml.Node, field string) (Step, bool) {
 			return false
 		})
 	case StepReconnect:
-		body(func(string, *yaml.Node) bool { return false })
+		body(func(key string, v *yaml.Node) bool {
+			if key == "timeout" {
+				st.Timeout = p.dur(v, f+".timeout")
+				return true
+			}
+			return false
+		})
 	default:
 		p.errf(k, field, "unknown step %q (want connect, emit, emit_ack, wait, think, loop, broadcast, disconnect or reconnect)", k.Value)
 		return st, false

@@ -51,7 +51,7 @@ func compareCmd(st *cli.State, args []string) error {
 		}
 		scens = append(scens, s)
 	}
-	targetURL, stopTarget, err := resolveTarget(scens[0])
+	targetURL, restart, stopTarget, err := resolveTarget(scens[0])
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func compareCmd(st *cli.State, args []string) error {
 		if ctx.Err() != nil {
 			break
 		}
-		opts := load.Options{Target: targetURL}
+		opts := load.Options{Target: targetURL, Restart: restart}
 		var p *progress
 		if !*quiet {
 			fmt.Fprintf(st.Stderr, "== %s\n", names[i])

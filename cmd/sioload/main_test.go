@@ -94,3 +94,32 @@ flow:
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// TestRunFaultsBuiltin: with no target, sioload runs the built-in target
+// in-process and can restart it (restart_target) and drop clients; the
+// summary reports the reconnects and the generator's health.
+func TestRunFaultsBuiltin(t *testing.T) {
+	dir := t.TempDir()
+	scen := filepath.Join(dir, "f.yaml")
+	os.WriteFile(scen, []byte(`name: faults
+load: {clients: 4, ramp: 0s, hold: 3500ms, grace: 1s}
+flow:
+  - connect: {}
+  - emit_ack: {event: join, args: [r]}
+  - broadcast: {room: r, event: news, every: 500ms}
+faults:
+  - {at: 300ms, drop: 0.5}
+  - {at: 600ms, restart_target: true, down: 200ms}
+thresholds:
+  - count(reconnect) > 0
+`), 0o644)
+	stdout, stderr, code := exec("run", scen, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	for _, want := range []string{"reconnects: ", "fan-out reach", "generator: cpu peak", "fanout_last", "│ restarts "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+}

@@ -76,11 +76,16 @@ func (o *overrides) scenario(path string) (*scenarios.Scenario, error) {
 
 // resolveTarget returns the URL to load: the scenario's, or else that of
 // the built-in target, started in-process on 127.0.0.1; stop ends it.
-func resolveTarget(s *scenarios.Scenario) (url string, stop func(), err error) {
+// restart is set for the built-in target only (the restart_target fault).
+func resolveTarget(s *scenarios.Scenario) (url string, restart func(time.Duration) error, stop func(), err error) {
 	if s.Target != "" {
-		return s.Target, func() {}, nil
+		return s.Target, nil, func() {}, nil
 	}
-	return builtin(target.Options{})
+	b, err := load.StartBuiltin(target.Options{})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return b.URL, b.Restart, func() { b.Close() }, nil
 }
 
 func runCmd(st *cli.State, args []string) error {
@@ -102,14 +107,14 @@ func runCmd(st *cli.State, args []string) error {
 	if err != nil {
 		return err
 	}
-	targetURL, stopTarget, err := resolveTarget(s)
+	targetURL, restart, stopTarget, err := resolveTarget(s)
 	if err != nil {
 		return err
 	}
 	defer stopTarget()
 	ctx, stop := cli.Signals(context.Background())
 	defer stop()
-	opts := load.Options{Target: targetURL}
+	opts := load.Options{Target: targetURL, Restart: restart}
 	if !*quiet {
 		p := newProgress(st.Stderr, st.Terminal(st.Stderr))
 		opts.Progress = p.update

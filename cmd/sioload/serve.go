@@ -20,18 +20,6 @@ Ctrl-C.
 Options:
 `
 
-// builtin starts the built-in target on a free 127.0.0.1 port and returns
-// its URL and a function that stops it.
-func builtin(opts target.Options) (string, func(), error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, fmt.Errorf("built-in target: %w", err)
-	}
-	t := target.New(opts)
-	go t.Serve(ln)
-	return "http://" + ln.Addr().String(), func() { t.Close() }, nil
-}
-
 func serveCmd(st *cli.State, args []string) error {
 	fs := flag.NewFlagSet("sioload serve", flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }

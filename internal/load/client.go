@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,15 @@ type vclient struct {
 	opened  bool
 	closing atomic.Bool // our own disconnects are not errors
 	up      atomic.Bool // counted in clients_connected
+	// expectDrop marks the next session end as deliberate (a fault or a
+	// reconnect step): counted as a disconnect, not as an error.
+	expectDrop atomic.Bool
+	// away is set while a session lost by surprise or by a fault has not
+	// been reconnected: still set at the end, it counts as a failed
+	// reconnect.
+	away atomic.Bool
+	// reconnects counts KindReconnect, for the reconnect step.
+	reconnects atomic.Int64
 
 	// lateness shifts measurements in a paced loop: how late the current
 	// iteration started compared with its intended time.
@@ -44,6 +54,19 @@ type vclient struct {
 	mu     sync.Mutex
 	inbox  []inboxEvent
 	waiter *waiter
+	rooms  []string          // rooms joined on "/" (server side)
+	trips  map[tripKey]*trip // round-trip messages, for lost/duplicated
+}
+
+// tripKey names one round-trip message: the event and its seq.
+type tripKey struct {
+	event string
+	seq   int64
+}
+
+type trip struct {
+	sent bool
+	recv int32
 }
 
 type inboxEvent struct {
@@ -63,7 +86,7 @@ func newClient(r *run, id int) *vclient {
 	c := &vclient{r: r, id: id, shard: r.rec.Shard(id)}
 	c.vars.Client = id
 	s := r.s
-	opts := &client.Options{Path: s.Path, EIO: engineio.Version(s.EIO), Hook: c}
+	opts := &client.Options{Path: s.Path, EIO: engineio.Version(s.EIO), Hook: c, Reconnect: r.opts.Reconnect}
 	switch s.Transport {
 	case scenarios.TransportPolling:
 		opts.Mode = client.PollingOnly
@@ -86,6 +109,10 @@ func newClient(r *run, id int) *vclient {
 	}
 	if n := len(s.SourceAddrs); n > 0 {
 		opts.LocalAddr = &net.TCPAddr{IP: net.ParseIP(s.SourceAddrs[id%n])}
+	}
+	if r.proxy != nil {
+		// The drop proxy tells clients apart by source address.
+		opts.LocalAddr = &net.TCPAddr{IP: clientAddr(id).AsSlice()}
 	}
 	c.conn, c.err = client.New(r.target, opts)
 	if c.err == nil {
@@ -132,16 +159,49 @@ func (c *vclient) close() {
 	if c.conn == nil {
 		return
 	}
-	c.closing.Store(true)
+	first := !c.closing.Swap(true)
 	c.conn.Close()
 	if c.up.Swap(false) {
 		c.r.rec.Connected(-1)
+	}
+	if !first {
+		return
+	}
+	if c.away.Load() {
+		c.shard.Add(metrics.ReconnectFailed, 1)
+	}
+	c.mu.Lock()
+	var lost, dup int64
+	for _, t := range c.trips {
+		if t.sent && t.recv == 0 {
+			lost++
+		}
+		if t.recv > 1 {
+			dup += int64(t.recv - 1)
+		}
+	}
+	c.trips = nil
+	rooms := c.rooms
+	c.mu.Unlock()
+	for _, room := range rooms {
+		c.r.rooms.leave(room, c.id)
+	}
+	if lost > 0 {
+		c.shard.Add(metrics.Lost, lost)
+	}
+	if dup > 0 {
+		c.shard.Add(metrics.Duplicated, dup)
 	}
 }
 
 func (c *vclient) steps(steps []scenarios.Step) error {
 	for i := range steps {
-		if c.r.loadCtx.Err() != nil {
+		// A loop stops at its next iteration when the load ends (see
+		// loop), but an iteration already started completes within the
+		// grace: stopping between an emit and the wait for its reply
+		// would close the client while the reply is on its way, and the
+		// server would have sent a message nobody counted.
+		if c.r.graceCtx.Err() != nil {
 			return errAbort
 		}
 		if err := c.step(&steps[i]); err != nil {
@@ -173,6 +233,10 @@ func (c *vclient) step(st *scenarios.Step) error {
 		}
 	case scenarios.StepLoop:
 		return c.loop(st)
+	case scenarios.StepBroadcast:
+		return c.broadcast(st)
+	case scenarios.StepReconnect:
+		return c.reconnect(st)
 	case scenarios.StepDisconnect:
 		if st.Namespace != "" {
 			c.conn.Socket(st.Namespace).Disconnect()
@@ -244,7 +308,86 @@ func (c *vclient) emit(st *scenarios.Step) {
 	}
 	if err != nil {
 		c.shard.Error(metrics.ErrEmit)
+		return
 	}
+	c.sentOK(st, args)
+	if st.Event == "join" || st.Event == "leave" {
+		c.membership(st, args)
+	}
+}
+
+// sentOK notes a round-trip message as sent.
+func (c *vclient) sentOK(st *scenarios.Step, args []byte) {
+	if !c.r.echoed[st.Event] {
+		return
+	}
+	h, ok := firstHead(args)
+	if !ok || h.Seq == "" {
+		return
+	}
+	seq, err := h.Seq.Int64()
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	if c.trips == nil {
+		c.trips = map[tripKey]*trip{}
+	}
+	k := tripKey{st.Event, seq}
+	t := c.trips[k]
+	if t == nil {
+		t = &trip{}
+		c.trips[k] = t
+	}
+	t.sent = true
+	c.mu.Unlock()
+}
+
+// membership follows the contract's join/leave events on "/" so that
+// broadcasts know their intended receivers.
+func (c *vclient) membership(st *scenarios.Step, args []byte) {
+	if nsOf(st.Namespace) != "/" {
+		return
+	}
+	var raw []json.RawMessage
+	if json.Unmarshal(args, &raw) != nil || len(raw) == 0 {
+		return
+	}
+	room := rawString(raw[0])
+	c.mu.Lock()
+	if st.Event == "join" {
+		if !slices.Contains(c.rooms, room) {
+			c.rooms = append(c.rooms, room)
+		}
+	} else {
+		c.rooms = slices.DeleteFunc(c.rooms, func(r string) bool { return r == room })
+	}
+	c.mu.Unlock()
+	if st.Event == "join" {
+		c.r.rooms.join(room, c.id)
+	} else {
+		c.r.rooms.leave(room, c.id)
+	}
+}
+
+// rawString is a JSON value as the contract's String(room) sees it.
+func rawString(r json.RawMessage) string {
+	var s string
+	if json.Unmarshal(r, &s) == nil {
+		return s
+	}
+	return string(r)
+}
+
+// firstHead decodes the fields the runner reads from the first argument
+// of a JSON array of arguments.
+func firstHead(args []byte) (eventHead, bool) {
+	var raw []json.RawMessage
+	var h eventHead
+	if json.Unmarshal(args, &raw) != nil || len(raw) == 0 || len(raw[0]) == 0 || raw[0][0] != '{' {
+		return h, false
+	}
+	return h, json.Unmarshal(raw[0], &h) == nil
 }
 
 func timeoutOf(st *scenarios.Step) time.Duration {
@@ -265,6 +408,11 @@ func (c *vclient) emitAck(st *scenarios.Step) error {
 		return nil
 	}
 	done := make(chan struct{})
+	member := st.Event == "join" || st.Event == "leave"
+	if member {
+		// args is the client's scratch buffer; the ack comes later.
+		args = append([]byte(nil), args...)
+	}
 	err = c.conn.Socket(nsOf(st.Namespace)).Send(client.Outgoing{
 		Event: st.Event, Args: args, Buffers: bufs, Timeout: timeoutOf(st),
 		Ack: func(_ *client.Message, err error) {
@@ -274,6 +422,9 @@ func (c *vclient) emitAck(st *scenarios.Step) error {
 			case err == nil:
 				c.shard.Record(metrics.Ack, time.Since(sent))
 				c.shard.Add(metrics.Acks, 1)
+				if member {
+					c.membership(st, args)
+				}
 			case errors.Is(err, client.ErrAckTimeout):
 				c.shard.Add(metrics.AckTimeouts, 1)
 				c.shard.Error(metrics.ErrAckTimeout)
@@ -288,6 +439,7 @@ func (c *vclient) emitAck(st *scenarios.Step) error {
 		c.shard.Error(metrics.ErrEmit)
 		return nil
 	}
+	c.sentOK(st, args)
 	select {
 	case <-done:
 		return nil
@@ -387,8 +539,14 @@ func (c *vclient) loop(st *scenarios.Step) error {
 
 // eventHead is the part of an event's first argument the runner reads.
 type eventHead struct {
-	T json.Number `json:"t"`
+	T   json.Number `json:"t"`
+	Seq json.Number `json:"seq"`
+	Bid string      `json:"bid"`
 }
+
+// pushEpochMs: a second argument above this (Unix ms of 2001) is a send
+// time in milliseconds, as the built-in target's push sends it.
+const pushEpochMs = 1e12
 
 // onEvent handles every incoming event, on the connection's reader
 // goroutine.
@@ -404,12 +562,44 @@ func (c *vclient) onEvent(m *client.Message) {
 		return
 	}
 	first := raw[0]
-	if len(first) > 0 && first[0] == '{' {
+	switch {
+	case len(first) > 0 && first[0] == '{':
 		var h eventHead
-		if json.Unmarshal(first, &h) == nil && h.T != "" {
+		if json.Unmarshal(first, &h) != nil {
+			break
+		}
+		if h.T != "" {
 			if t, err := h.T.Int64(); err == nil {
-				c.shard.Record(metrics.Event, now.Sub(time.UnixMicro(t)))
+				d := now.Sub(time.UnixMicro(t))
+				c.shard.Record(metrics.Event, d)
+				if h.Bid != "" {
+					c.shard.Add(metrics.FanoutReceived, 1)
+					c.r.fan.received(h.Bid, d)
+				}
 			}
+		}
+		if h.Seq != "" && c.r.echoed[m.Event] {
+			if seq, err := h.Seq.Int64(); err == nil {
+				c.mu.Lock()
+				if c.trips == nil {
+					c.trips = map[tripKey]*trip{}
+				}
+				k := tripKey{m.Event, seq}
+				t := c.trips[k]
+				if t == nil {
+					t = &trip{}
+					c.trips[k] = t
+				}
+				t.recv++
+				c.mu.Unlock()
+			}
+		}
+	case len(raw) >= 2:
+		// Server push ([seq, sentAtUnixMs]): latency at millisecond
+		// resolution.
+		var ms float64
+		if json.Unmarshal(raw[1], &ms) == nil && ms > pushEpochMs {
+			c.shard.Record(metrics.Event, now.Sub(time.UnixMilli(int64(ms))))
 		}
 	}
 	if waited {
@@ -454,6 +644,9 @@ func (c *vclient) Observe(e client.Event) {
 		if e.Recovered {
 			s.Add(metrics.Recovered, 1)
 		}
+		if e.Namespace == "/" {
+			c.rejoin(e.Recovered)
+		}
 	case client.KindConnectError:
 		s.Error(metrics.ErrConnect)
 	case client.KindEmit:
@@ -461,10 +654,21 @@ func (c *vclient) Observe(e client.Event) {
 		s.Add(metrics.BytesSent, int64(e.Bytes))
 	case client.KindPacket:
 		s.Add(metrics.BytesReceived, int64(e.Bytes))
+		s.Add(metrics.PacketsReceived, 1)
 	case client.KindDisconnect:
 		s.Disconnect(e.Reason)
+		deliberate := c.expectDrop.Swap(false)
 		if !c.closing.Load() {
-			s.Error(metrics.ErrDisconnect)
+			if !deliberate {
+				s.Error(metrics.ErrDisconnect)
+			}
+			c.away.Store(true)
+		}
+		c.mu.Lock()
+		rooms := c.rooms
+		c.mu.Unlock()
+		for _, room := range rooms {
+			c.r.rooms.leave(room, c.id)
 		}
 		if c.up.Swap(false) {
 			c.r.rec.Connected(-1)
@@ -474,7 +678,26 @@ func (c *vclient) Observe(e client.Event) {
 	case client.KindReconnect:
 		s.Add(metrics.Reconnects, 1)
 		s.Record(metrics.Reconnect, e.Duration)
+		c.away.Store(false)
+		c.reconnects.Add(1)
 	}
 }
 
 var _ client.Hook = (*vclient)(nil)
+
+// rejoin restores the room registry after a CONNECT on "/": a recovered
+// session (connection state recovery) is still in its rooms on the
+// server, a new one is in none.
+func (c *vclient) rejoin(recovered bool) {
+	c.mu.Lock()
+	rooms := c.rooms
+	if !recovered {
+		c.rooms = nil
+	}
+	c.mu.Unlock()
+	if recovered {
+		for _, room := range rooms {
+			c.r.rooms.join(room, c.id)
+		}
+	}
+}

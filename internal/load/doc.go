@@ -14,9 +14,10 @@
 //
 // # Phases and cancellation
 //
-// When the load phase ends, loops stop at their next iteration and no new
-// step starts, but in-flight acknowledgements and waits may complete
-// during Load.Grace. Then every connection is closed. Cancelling the
+// When the load phase ends, loops stop at their next iteration and
+// paced steps (think, broadcast every) stop, but an iteration already
+// started runs to its end during Load.Grace (an emit's wait for its reply
+// included), so that no reply is abandoned in flight. Then every connection is closed. Cancelling the
 // context passed to [Run] stops everything at once; Run still returns the
 // results gathered so far, marked partial.
 //

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/siokit/siokit/internal/metrics"
+	"github.com/siokit/siokit/protocol/client"
 	"github.com/siokit/siokit/scenarios"
 )
 
@@ -27,6 +30,14 @@ type Options struct {
 	// CloseTimeout bounds the closing of the connections after the run
 	// (default 5 s): a server that never answers must not hang sioload.
 	CloseTimeout time.Duration
+	// Restart restarts the target, keeping it down for the given time:
+	// the restart_target fault. Only the built-in target can be
+	// restarted ([Builtin.Restart]); a scenario with such a fault is
+	// refused when Restart is nil.
+	Restart func(down time.Duration) error
+	// Reconnect overrides the clients' reconnection policy; the zero
+	// value is the reference client's (1 s doubling to 5 s, ±50 %).
+	Reconnect client.Reconnect
 }
 
 // Progress is one live progress report.
@@ -66,7 +77,13 @@ type run struct {
 	graceCtx context.Context // ends when the grace ends
 
 	waited map[string]bool // event names some wait step waits for
+	echoed map[string]bool // event names both emitted and waited for: round trips tracked for loss
 	nsps   []string        // namespaces the flow uses
+
+	proxy  *dropProxy // set when the scenario drops connections
+	rooms  rooms
+	fan    *fanout
+	health *sampler
 
 	mu      sync.Mutex
 	clients map[int]*vclient
@@ -82,11 +99,10 @@ func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
 	if target == "" {
 		return nil, errors.New("load: no target URL (the scenario's target is empty and none was given)")
 	}
-	if err := unsupported(s.Flow); err != nil {
-		return nil, err
-	}
-	if len(s.Faults) > 0 {
-		return nil, fmt.Errorf("%w: faults", ErrUnsupported)
+	for i, f := range s.Faults {
+		if f.RestartTarget && opts.Restart == nil {
+			return nil, fmt.Errorf("%w: faults[%d]: restart_target needs the built-in target", ErrUnsupported, i)
+		}
 	}
 	if opts.Shards <= 0 {
 		opts.Shards = 4 * runtime.GOMAXPROCS(0)
@@ -98,13 +114,18 @@ func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
 		opts.CloseTimeout = 5 * time.Second
 	}
 	r := &run{s: s, opts: opts, target: target, rec: metrics.NewRecorder(opts.Shards),
-		waited: map[string]bool{}, clients: map[int]*vclient{}}
+		waited: map[string]bool{}, echoed: map[string]bool{}, clients: map[int]*vclient{}}
+	r.fan = newFanout(r.rec.Shard(0))
 	seen := map[string]bool{}
+	emitted := map[string]bool{}
 	var walk func([]scenarios.Step)
 	walk = func(steps []scenarios.Step) {
 		for _, st := range steps {
-			if st.Kind == scenarios.StepWait {
+			switch st.Kind {
+			case scenarios.StepWait:
 				r.waited[st.Event] = true
+			case scenarios.StepEmit, scenarios.StepEmitAck:
+				emitted[st.Event] = true
 			}
 			ns := nsOf(st.Namespace)
 			if st.Kind != scenarios.StepThink && st.Kind != scenarios.StepLoop && !seen[ns] {
@@ -115,19 +136,55 @@ func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
 		}
 	}
 	walk(s.Flow)
+	for e := range r.waited {
+		if emitted[e] {
+			r.echoed[e] = true
+		}
+	}
 	return r, nil
 }
 
-func unsupported(steps []scenarios.Step) error {
-	for _, st := range steps {
-		switch st.Kind {
-		case scenarios.StepBroadcast, scenarios.StepReconnect:
-			return fmt.Errorf("%w: step %s (line %d)", ErrUnsupported, st.Kind, st.Line)
-		}
-		if err := unsupported(st.Steps); err != nil {
-			return err
+// drops reports whether the scenario breaks connections (a drop fault or
+// a reconnect step), which needs the drop proxy.
+func drops(s *scenarios.Scenario) bool {
+	for _, f := range s.Faults {
+		if f.Drop > 0 {
+			return true
 		}
 	}
+	var has func([]scenarios.Step) bool
+	has = func(steps []scenarios.Step) bool {
+		for _, st := range steps {
+			if st.Kind == scenarios.StepReconnect || has(st.Steps) {
+				return true
+			}
+		}
+		return false
+	}
+	return has(s.Flow)
+}
+
+// useProxy routes the clients through a drop proxy to the target.
+func (r *run) useProxy() error {
+	u, err := url.Parse(r.target)
+	if err != nil {
+		return err
+	}
+	host := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" || u.Scheme == "wss" {
+			port = "443"
+		}
+		host = net.JoinHostPort(u.Hostname(), port)
+	}
+	p, err := newDropProxy(host)
+	if err != nil {
+		return err
+	}
+	r.proxy = p
+	u.Host = p.ln.Addr().String()
+	r.target = u.String()
 	return nil
 }
 
@@ -139,6 +196,16 @@ func nsOf(ns string) string {
 }
 
 func (r *run) run(ctx context.Context) *metrics.Result {
+	r.health = newSampler()
+	realTarget := r.target
+	if drops(r.s) {
+		if err := r.useProxy(); err != nil {
+			// Measured, not returned: every client would fail anyway.
+			r.rec.Shard(0).Error(metrics.ErrHandshake)
+		} else {
+			defer r.proxy.close()
+		}
+	}
 	r.start = time.Now()
 	phase := r.s.Load.Phase()
 	loadCtx, cancelLoad := context.WithDeadline(ctx, r.start.Add(phase))
@@ -148,6 +215,7 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 	r.loadCtx, r.graceCtx = loadCtx, graceCtx
 
 	stopProgress := r.progress()
+	stopFaults := r.faults()
 	if r.s.Load.Model == scenarios.ModelOpen {
 		r.arrivals()
 	} else {
@@ -170,8 +238,12 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 	case <-time.After(r.opts.CloseTimeout):
 	}
 	stopProgress()
+	stopFaults()
+	r.health.stop()
+	r.fan.flush(time.Time{})
 
 	res := r.snapshot()
+	res.Target = realTarget
 	if err := ctx.Err(); err != nil {
 		res.Partial = true
 		res.StopReason = context.Cause(ctx).Error()
@@ -186,18 +258,16 @@ func (r *run) snapshot() *metrics.Result {
 	res.Target = r.target
 	res.Start = r.start
 	res.Elapsed = metrics.Duration(time.Since(r.start))
+	res.Health = r.health.snapshot()
 	for _, t := range r.s.Thresholds {
 		res.Thresholds = append(res.Thresholds, metrics.Threshold{Metric: t.Metric, Stat: t.Stat, Op: t.Op, Value: t.Value, Unit: t.Unit, Source: t.Source})
 	}
 	return res
 }
 
-// progress calls opts.Progress every interval until the returned stop
-// function is called.
+// progress calls opts.Progress (if set) every interval until the
+// returned stop function is called, and finalizes old broadcasts.
 func (r *run) progress() (stop func()) {
-	if r.opts.Progress == nil {
-		return func() {}
-	}
 	quit := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -208,6 +278,12 @@ func (r *run) progress() (stop func()) {
 			case <-quit:
 				return
 			case <-t.C:
+				// Broadcasts older than the longest wait get no more
+				// deliveries worth waiting for.
+				r.fan.flush(time.Now().Add(-2 * scenarios.DefaultTimeout))
+				if r.opts.Progress == nil {
+					continue
+				}
 				r.opts.Progress(Progress{Elapsed: time.Since(r.start), Phase: r.phase(), Snapshot: r.snapshot()})
 			}
 		}

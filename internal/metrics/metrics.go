@@ -65,10 +65,32 @@ const (
 	DroppedIterations
 	Iterations
 	ClientsStarted
+	// PacketsReceived counts every Engine.IO packet received (pings
+	// included): with MessagesSent it is what tests compare with a
+	// server's own wire counters.
+	PacketsReceived
+	// Broadcasts counts broadcast requests sent; FanoutReceived the
+	// broadcast deliveries received (one per receiver).
+	Broadcasts
+	FanoutReceived
+	// Lost and Duplicated count round-trip messages (an emit of event E
+	// whose first argument has a numeric seq, echoed back as E with that
+	// seq) that were sent but never came back, or came back more than
+	// once: the loss across reconnects and restarts.
+	Lost
+	Duplicated
+	// Dropped counts clients whose transport a fault or reconnect step
+	// broke; Restarts the target restarts of the fault plan.
+	Dropped
+	Restarts
+	// ReconnectFailed counts sessions lost unexpectedly (or by a fault)
+	// that were not back by the end of the run: with Reconnects it gives
+	// the reconnect success ratio.
+	ReconnectFailed
 	numCounters
 )
 
-var counterNames = [numCounters]string{"messages_sent", "messages_received", "bytes_sent", "bytes_received", "acks", "ack_timeouts", "operations", "reconnect_attempts", "reconnects", "recovered", "dropped_iterations", "iterations", "clients_started"}
+var counterNames = [numCounters]string{"messages_sent", "messages_received", "bytes_sent", "bytes_received", "acks", "ack_timeouts", "operations", "reconnect_attempts", "reconnects", "recovered", "dropped_iterations", "iterations", "clients_started", "packets_received", "broadcasts", "fanout_received", "lost", "duplicated", "dropped", "restarts", "reconnect_failed"}
 
 // String returns the counter's name.
 func (c Counter) String() string { return counterNames[c] }
@@ -85,6 +107,9 @@ const (
 	ErrHandshake   = "handshake_error"
 	ErrDisconnect  = "disconnect"
 	ErrUpgrade     = "upgrade_error"
+	// ErrReconnect: a reconnect step's client was not connected again
+	// (every namespace) within its timeout.
+	ErrReconnect = "reconnect_timeout"
 )
 
 // maxEventNames bounds the per-event-name receive counts: a server that

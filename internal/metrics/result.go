@@ -133,6 +133,25 @@ type Health struct {
 	Goroutines int    `json:"goroutines"`
 	// TimerLag is the histogram of how late a 100 ms ticker fired (µs).
 	TimerLag *Histogram `json:"timer_lag,omitempty"`
+	// CPUSeconds is the process CPU time (user+sys) used during the run;
+	// MeanCPU is CPUSeconds per wall second.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	MeanCPU    float64 `json:"mean_cpu"`
+	// BaseMem is heap+stack in use before the first client; PeakMem the
+	// peak of heap+stack during the run. (PeakMem−BaseMem)/peak clients
+	// is the memory cost of one client.
+	BaseMem uint64 `json:"base_mem_bytes"`
+	PeakMem uint64 `json:"peak_mem_bytes"`
+	// Samples is the number of one-second samples taken.
+	Samples int `json:"samples"`
+}
+
+// MemPerClient is (PeakMem − BaseMem) / clients, or 0.
+func (h *Health) MemPerClient(clients int64) float64 {
+	if h == nil || clients <= 0 || h.PeakMem < h.BaseMem {
+		return 0
+	}
+	return float64(h.PeakMem-h.BaseMem) / float64(clients)
 }
 
 // Merge combines results of several runs: histograms merged, counters
@@ -203,6 +222,13 @@ func mergeHealth(dst, src *Health) {
 	dst.RSS = max(dst.RSS, src.RSS)
 	dst.Heap = max(dst.Heap, src.Heap)
 	dst.Goroutines = max(dst.Goroutines, src.Goroutines)
+	dst.CPUSeconds += src.CPUSeconds
+	dst.MeanCPU = math.Max(dst.MeanCPU, src.MeanCPU)
+	dst.PeakMem = max(dst.PeakMem, src.PeakMem)
+	if dst.BaseMem == 0 || (src.BaseMem != 0 && src.BaseMem < dst.BaseMem) {
+		dst.BaseMem = src.BaseMem
+	}
+	dst.Samples += src.Samples
 	if src.TimerLag != nil && src.TimerLag.Histogram != nil {
 		if dst.TimerLag == nil {
 			dst.TimerLag = &Histogram{newHist()}

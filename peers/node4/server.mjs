@@ -106,6 +106,31 @@ function basicHandlers(socket) {
   });
 }
 
+// Wire counters for the "stats" event (load tests compare them with what sioload counted):
+// Socket.IO packets each engine.io server wrote and read, by kind, counted on the engine.io
+// socket so that room broadcasts count once per receiver. Binary attachments (non-string
+// packets) are not counted; "stats" requests and their acks are left out.
+const wire = { connections: 0, eventsIn: 0, acksIn: 0, eventsOut: 0, acksOut: 0, statsCalls: 0 };
+const isStatsEvent = (d) => /^2\d*\["stats"/.test(d);
+for (const srv of [io, csr]) {
+  srv.engine.on("connection", (conn) => {
+    wire.connections++;
+    conn.on("packet", (p) => {
+      if (p.type !== "message" || typeof p.data !== "string") return;
+      const k = p.data[0];
+      if (k === "2" || k === "5") {
+        if (!isStatsEvent(p.data)) wire.eventsIn++;
+      } else if (k === "3" || k === "6") wire.acksIn++;
+    });
+    conn.on("packetCreate", (p) => {
+      if (p.type !== "message" || typeof p.data !== "string") return;
+      const k = p.data[0];
+      if (k === "2" || k === "5") wire.eventsOut++;
+      else if (k === "3" || k === "6") wire.acksOut++;
+    });
+  });
+}
+
 // Full handler set of "/" (main and CSR server).
 function mainHandlers(socket) {
   basicHandlers(socket);
@@ -165,6 +190,14 @@ function mainHandlers(socket) {
     const [[room], ack] = splitAck(raw);
     socket.leave(String(room));
     if (ack) ack("ok");
+  });
+
+  // stats: acks the wire counters above (global to the process, both paths), without this
+  // request and without the acks of earlier stats requests.
+  socket.on("stats", (...raw) => {
+    const [, ack] = splitAck(raw);
+    if (!ack) return;
+    ack({ ...wire, acksOut: wire.acksOut - wire.statsCalls++ });
   });
 
   socket.on("broadcast", (...raw) => {

@@ -1,0 +1,72 @@
+package load
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/siokit/siokit/internal/metrics"
+)
+
+// faults runs the scenario's fault plan on its own goroutine, each fault
+// at its offset from the start (on a fixed schedule, like arrivals); the
+// returned function waits for it to end (a fault in progress, such as a
+// restart's down time, finishes first).
+func (r *run) faults() (stop func()) {
+	if len(r.s.Faults) == 0 {
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for _, f := range r.s.Faults {
+			if !sleepUntil(r.loadCtx, r.start.Add(f.At)) {
+				return
+			}
+			if f.Drop > 0 {
+				r.dropShare(f.Drop)
+			}
+			if f.RestartTarget {
+				r.restart(f.Down)
+			}
+		}
+	})
+	return wg.Wait
+}
+
+// connected lists the clients whose session is up.
+func (r *run) connected() []*vclient {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cs := make([]*vclient, 0, len(r.clients))
+	for _, c := range r.clients {
+		if c.up.Load() && !c.closing.Load() {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// dropShare breaks the transport of a random share of the connected
+// clients (rounded to the nearest client).
+func (r *run) dropShare(share float64) {
+	cs := r.connected()
+	n := int(math.Round(share * float64(len(cs))))
+	rand.Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
+	for _, c := range cs[:n] {
+		c.drop()
+	}
+}
+
+// restart restarts the built-in target; every connected client's session
+// ends, which is expected, not an error.
+func (r *run) restart(down time.Duration) {
+	for _, c := range r.connected() {
+		c.expectDrop.Store(true)
+	}
+	shard := r.rec.Shard(0)
+	shard.Add(metrics.Restarts, 1)
+	if err := r.opts.Restart(down); err != nil {
+		shard.Error("restart_error")
+	}
+}

@@ -1,0 +1,167 @@
+package load
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/siokit/siokit/internal/metrics"
+)
+
+// healthInterval is the sampling period of the generator's own state
+// (docs/sioload.md §2); lagTick the period of the timer-lag probe.
+const (
+	healthInterval = time.Second
+	lagTick        = 100 * time.Millisecond
+)
+
+// sampler watches the generator itself: CPU, memory, goroutines and how
+// late a 100 ms ticker fires. A late ticker means the Go scheduler is
+// starved, so the generator's own send times (and therefore its
+// latencies) are late too: the target is not the bottleneck then.
+type sampler struct {
+	mu      sync.Mutex
+	h       metrics.Health
+	lag     *hdrhistogram.Histogram
+	start   time.Time
+	cpu0    time.Duration
+	lastCPU time.Duration
+	lastAt  time.Time
+
+	quit chan struct{}
+	wg   sync.WaitGroup
+}
+
+func newSampler() *sampler {
+	s := &sampler{lag: hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3), quit: make(chan struct{})}
+	s.h.Cores = runtime.GOMAXPROCS(0)
+	s.start = time.Now()
+	s.cpu0 = cpuTime()
+	s.lastCPU, s.lastAt = s.cpu0, s.start
+	s.h.BaseMem = heapStack()
+	s.h.PeakMem = s.h.BaseMem
+	s.wg.Go(s.sample)
+	s.wg.Go(s.probe)
+	return s
+}
+
+func (s *sampler) sample() {
+	t := time.NewTicker(healthInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case now := <-t.C:
+			s.take(now)
+		}
+	}
+}
+
+// take records one sample.
+func (s *sampler) take(now time.Time) {
+	cpu := cpuTime()
+	mem := heapStack()
+	rss := rssBytes()
+	g := runtime.NumGoroutine()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// The last sample (at stop) may cover a few ms only: too short a
+	// window turns one burst into a false peak, so it does not count.
+	if wall := now.Sub(s.lastAt); wall >= healthInterval/2 {
+		s.h.CPU = max(s.h.CPU, float64(cpu-s.lastCPU)/float64(wall))
+		s.lastCPU, s.lastAt = cpu, now
+	}
+	s.h.PeakMem = max(s.h.PeakMem, mem)
+	s.h.Heap = max(s.h.Heap, ms.HeapInuse)
+	s.h.RSS = max(s.h.RSS, rss)
+	s.h.Goroutines = max(s.h.Goroutines, g)
+	s.h.Samples++
+}
+
+// probe measures timer lag: how much later than 100 ms after the previous
+// tick each tick is observed.
+func (s *sampler) probe() {
+	t := time.NewTicker(lagTick)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			now := time.Now()
+			lag := now.Sub(last) - lagTick
+			last = now
+			s.mu.Lock()
+			_ = s.lag.RecordValue(max(lag.Microseconds(), 0))
+			s.mu.Unlock()
+		}
+	}
+}
+
+// snapshot returns the health so far.
+func (s *sampler) snapshot() *metrics.Health {
+	if s == nil {
+		return nil
+	}
+	now := time.Now()
+	cpu := cpuTime()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.h
+	h.CPUSeconds = (cpu - s.cpu0).Seconds()
+	if wall := now.Sub(s.start).Seconds(); wall > 0 {
+		h.MeanCPU = h.CPUSeconds / wall
+	}
+	if s.lag.TotalCount() > 0 {
+		h.TimerLag = &metrics.Histogram{Histogram: hdrhistogram.Import(s.lag.Export())}
+	}
+	return &h
+}
+
+func (s *sampler) stop() {
+	close(s.quit)
+	s.wg.Wait()
+	s.take(time.Now())
+}
+
+// cpuTime is the process's user+sys CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// heapStack is the heap and goroutine-stack memory in use.
+func heapStack() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse + ms.StackInuse
+}
+
+// rssBytes reads the resident set size from /proc (Linux); 0 elsewhere.
+func rssBytes() uint64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, err := strconv.ParseUint(f[1], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return pages * uint64(os.Getpagesize())
+}

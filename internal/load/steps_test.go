@@ -1,0 +1,56 @@
+package load
+
+import (
+	"context"
+	"testing"
+
+	"github.com/siokit/siokit/internal/target"
+	"github.com/siokit/siokit/internal/testpeer"
+)
+
+// TestReconnectStep: the reconnect step breaks each client's transport
+// and resumes the flow once the client is back; with connection state
+// recovery (the Node peer's /csr/) the session is restored, without it
+// (the built-in target) it is a new one.
+func TestReconnectStep(t *testing.T) {
+	t.Parallel()
+	const clients = 3
+	flow := `load: {clients: 3, ramp: 0s, hold: 2500ms, grace: 2s}
+flow:
+  - connect: {}
+  - emit_ack: {event: echo-ack, args: [a]}
+  - reconnect: {timeout: 2s}
+  - emit_ack: {event: echo-ack, args: [b]}
+`
+	b, err := StartBuiltin(target.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	peer := testpeer.Start(t, "node4")
+	for _, c := range []struct {
+		name, target, path string
+		recovered          int64
+	}{
+		{"builtin", b.URL, "", 0},
+		{"node-csr", peer.URL, "path: /csr/\n", clients},
+		{"node", peer.URL, "", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := parseScenario(t, "name: reconnect-step\n"+c.path+flow)
+			res, err := Run(context.Background(), s, Options{Target: c.target, Reconnect: fastReconnect})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("counters %v errors %v disconnects %v", res.Counters, res.Errors, res.Disconnects)
+			eq(t, "dropped", res.Counters["dropped"], clients)
+			eq(t, "reconnects", res.Counters["reconnects"], clients)
+			eq(t, "reconnect samples", res.Latency("reconnect").TotalCount(), clients)
+			eq(t, "recovered", res.Counters["recovered"], c.recovered)
+			eq(t, "acks", res.Counters["acks"], 2*clients)
+			eq(t, "reconnect_failed", res.Counters["reconnect_failed"], 0)
+			eq(t, "errors", res.TotalErrors(), 0)
+			eq(t, "transport error disconnects", res.Disconnects["transport error"], clients)
+		})
+	}
+}
