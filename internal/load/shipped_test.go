@@ -111,7 +111,7 @@ type shippedCase struct {
 
 var shippedCases = []shippedCase{
 	{file: "echo.yaml", clients: 4, hold: 1500 * time.Millisecond, exact: true,
-		repl: []string{"count: 100", "count: 10", "think: 100ms", "think: 50ms"},
+		repl: []string{"duration: 25s", "count: 10", "think: 100ms", "think: 50ms"},
 		check: func(t *testing.T, s *scenarios.Scenario, res *metrics.Result) {
 			want := int64(4 * 10)
 			eq(t, "messages_sent", res.Counters["messages_sent"], want)
