@@ -30,7 +30,7 @@ func TestParseDefaultsAndSteps(t *testing.T) {
 	if s.Load.Clients != 50 || s.Load.Ramp != 5*time.Second || s.Load.Hold != 20*time.Second {
 		t.Errorf("load: %+v", s.Load)
 	}
-	if len(s.Flow) != 3 || s.Flow[1].Kind != StepLoop || s.Flow[1].Count != 100 || len(s.Flow[1].Steps) != 3 {
+	if len(s.Flow) != 3 || s.Flow[1].Kind != StepLoop || s.Flow[1].For != 25*time.Second || len(s.Flow[1].Steps) != 3 {
 		t.Fatalf("flow: %+v", s.Flow)
 	}
 	w := s.Flow[1].Steps[1]
