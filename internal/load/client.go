@@ -55,18 +55,20 @@ type vclient struct {
 	inbox  []inboxEvent
 	waiter *waiter
 	rooms  []string          // rooms joined on "/" (server side)
-	trips  map[tripKey]*trip // round-trip messages, for lost/duplicated
+	trips  map[string]*tripLog // round-trip messages by event, for lost/duplicated
 }
 
-// tripKey names one round-trip message: the event and its seq.
-type tripKey struct {
-	event string
-	seq   int64
-}
-
-type trip struct {
-	sent bool
-	recv int32
+// trip returns the log of one event's round trips; c.mu must be held.
+func (c *vclient) trip(event string) *tripLog {
+	l := c.trips[event]
+	if l == nil {
+		if c.trips == nil {
+			c.trips = map[string]*tripLog{}
+		}
+		l = &tripLog{}
+		c.trips[event] = l
+	}
+	return l
 }
 
 type inboxEvent struct {
@@ -172,13 +174,9 @@ func (c *vclient) close() {
 	}
 	c.mu.Lock()
 	var lost, dup int64
-	for _, t := range c.trips {
-		if t.sent && t.recv == 0 {
-			lost++
-		}
-		if t.recv > 1 {
-			dup += int64(t.recv - 1)
-		}
+	for _, l := range c.trips {
+		lost += l.lost()
+		dup += l.dup
 	}
 	c.trips = nil
 	rooms := c.rooms
@@ -330,16 +328,7 @@ func (c *vclient) sentOK(st *scenarios.Step, args []byte) {
 		return
 	}
 	c.mu.Lock()
-	if c.trips == nil {
-		c.trips = map[tripKey]*trip{}
-	}
-	k := tripKey{st.Event, seq}
-	t := c.trips[k]
-	if t == nil {
-		t = &trip{}
-		c.trips[k] = t
-	}
-	t.sent = true
+	c.trip(st.Event).sent(seq)
 	c.mu.Unlock()
 }
 
@@ -581,16 +570,7 @@ func (c *vclient) onEvent(m *client.Message) {
 		if h.Seq != "" && c.r.echoed[m.Event] {
 			if seq, err := h.Seq.Int64(); err == nil {
 				c.mu.Lock()
-				if c.trips == nil {
-					c.trips = map[tripKey]*trip{}
-				}
-				k := tripKey{m.Event, seq}
-				t := c.trips[k]
-				if t == nil {
-					t = &trip{}
-					c.trips[k] = t
-				}
-				t.recv++
+				c.trip(m.Event).received(seq)
 				c.mu.Unlock()
 			}
 		}
