@@ -54,7 +54,7 @@ type vclient struct {
 	mu     sync.Mutex
 	inbox  []inboxEvent
 	waiter *waiter
-	rooms  []string          // rooms joined on "/" (server side)
+	rooms  []string            // rooms joined on "/" (server side)
 	trips  map[string]*tripLog // round-trip messages by event, for lost/duplicated
 }
 
