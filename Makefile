@@ -1,7 +1,7 @@
 # siokit: `make test` is what CI runs (.ci/run); `make example` is the demo.
 GO ?= go
 
-.PHONY: test peers vet example fuzz bench
+.PHONY: test peers vet example fuzz bench matrix
 
 # test installs the real Node peers the tests run against, then vets and
 # runs every test with the race detector.
@@ -26,3 +26,9 @@ fuzz:
 
 bench: peers
 	bench/client.sh
+
+# matrix regenerates docs/conformance-matrix.md: sioconform's built-in suite
+# against every contract peer and the built-in server, with the reason for
+# every verdict that is not a pass.
+matrix: peers
+	bench/conform-matrix.sh

@@ -1,0 +1,511 @@
+package conform_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/siokit/siokit/internal/conform"
+	"github.com/siokit/siokit/internal/target"
+	"github.com/siokit/siokit/internal/testpeer"
+	"github.com/siokit/siokit/protocol/server"
+)
+
+// The built-in suite against every implementation we have a contract server
+// for (peers/README.md, "Contract peers") and against siokit's own server
+// (internal/target). What each one is expected to get is kept, with the
+// reason for every verdict other than pass, in expectationsFile; the same
+// table annotates docs/conformance-matrix.md (see matrixdoc_test.go).
+
+// expectationsFile holds the expected non-pass verdicts per implementation.
+var expectationsFile = "testdata/expected-verdicts.yaml"
+
+var (
+	expectFlag = flag.String("conform.expect", "", "TestImplementations: expected verdicts file (default "+expectationsFile+")")
+	casesFlag  = flag.String("conform.cases", "", "TestImplementations: also run the cases of every *.yaml below this folder")
+)
+
+// loadCases returns the built-in cases, plus those of -conform.cases.
+func loadCases(tb testing.TB) []*conform.Case {
+	tb.Helper()
+	cases, err := conform.LoadBuiltin()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if *casesFlag != "" {
+		more, err := conform.LoadDir(*casesFlag)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cases = append(cases, more...)
+	}
+	return cases
+}
+
+// reasonKinds are the kinds of reason why a server does not pass a case.
+var reasonKinds = map[string]string{
+	"bug":     "a real bug: the server breaks the protocol or fails the official test suite",
+	"version": "a protocol version (or revision) the server does not speak",
+	"allowed": "a choice the spec allows, or an optional feature the server does not offer",
+}
+
+// implementation is one server the suite runs against.
+type implementation struct {
+	// Name is the matrix column.
+	Name string `yaml:"name"`
+	// About says what it is: library, version, runtime.
+	About string `yaml:"about"`
+	// Peer is the testpeer name of its contract server, with Env added to
+	// its environment; empty for siokit's own server (Builtin).
+	Peer string   `yaml:"peer"`
+	Env  []string `yaml:"env"`
+	// Builtin marks siokit's own server, run in process.
+	Builtin bool `yaml:"builtin"`
+	// EIO is the Engine.IO version whose cases it runs (4: eio4.* and
+	// sio5.*; 3: eio3.* and sio4.*).
+	EIO int `yaml:"eio"`
+	// Isolate lists cases that crash the server: they run one at a time
+	// after the others, the server restarted after each (peers only).
+	Isolate []string      `yaml:"isolate"`
+	Groups  []expectGroup `yaml:"groups"`
+}
+
+// expectGroup is a set of cases with the same non-pass verdict for the
+// same reason.
+type expectGroup struct {
+	Verdict conform.Verdict `yaml:"verdict"`
+	Kind    string          `yaml:"kind"`
+	Why     string          `yaml:"why"`
+	Cases   []string        `yaml:"cases"`
+	// Racy marks cases whose outcome depends on a race in the server (not
+	// on the machine's load): each run gets Verdict or pass.
+	Racy bool `yaml:"racy"`
+}
+
+// want returns, by case id, the group listing that case.
+func (im *implementation) want() map[string]*expectGroup {
+	m := map[string]*expectGroup{}
+	for i := range im.Groups {
+		for _, id := range im.Groups[i].Cases {
+			m[id] = &im.Groups[i]
+		}
+	}
+	return m
+}
+
+// expected is the verdict want (from implementation.want) expects of id.
+func expected(want map[string]*expectGroup, id string) conform.Verdict {
+	if g := want[id]; g != nil {
+		return g.Verdict
+	}
+	return conform.Pass
+}
+
+// accepts reports whether v is an expected verdict of id: the expected
+// one, or pass for a racy case.
+func accepts(want map[string]*expectGroup, id string, v conform.Verdict) bool {
+	g := want[id]
+	return v == expected(want, id) || g != nil && g.Racy && v == conform.Pass
+}
+
+// loadExpectations reads expectationsFile and checks it against the
+// built-in cases: every listed case is a case of the implementation's
+// suite and is listed once; every group has a verdict other than pass, a
+// known kind and a one-line reason.
+func loadExpectations(tb testing.TB, cases []*conform.Case) []*implementation {
+	tb.Helper()
+	if *expectFlag != "" {
+		expectationsFile = *expectFlag
+	}
+	data, err := os.ReadFile(expectationsFile)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var doc struct {
+		Implementations []*implementation `yaml:"implementations"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		tb.Fatalf("%s: %v", expectationsFile, err)
+	}
+	names := map[string]bool{}
+	for _, im := range doc.Implementations {
+		where := expectationsFile + ": " + im.Name
+		switch {
+		case im.Name == "" || names[im.Name]:
+			tb.Fatalf("%s: empty or duplicate implementation name %q", expectationsFile, im.Name)
+		case im.EIO != 3 && im.EIO != 4:
+			tb.Fatalf("%s: eio %d, want 3 or 4", where, im.EIO)
+		case (im.Peer == "") == !im.Builtin:
+			tb.Fatalf("%s: want exactly one of peer and builtin", where)
+		case im.About == "":
+			tb.Fatalf("%s: about is empty", where)
+		}
+		names[im.Name] = true
+		suite := map[string]bool{}
+		for _, c := range conform.Select(cases, im.EIO, nil, nil) {
+			suite[c.ID] = true
+		}
+		for _, id := range im.Isolate {
+			if !suite[id] || im.Builtin {
+				tb.Errorf("%s: isolate: %s is not a case of the EIO%d suite, or the server is not a peer", where, id, im.EIO)
+			}
+		}
+		seen := map[string]bool{}
+		for _, g := range im.Groups {
+			why := strings.TrimSpace(g.Why)
+			switch {
+			case g.Verdict != conform.Fail && g.Verdict != conform.NA && g.Verdict != conform.Info && g.Verdict != conform.Error:
+				tb.Fatalf("%s: verdict %q, want fail, n/a, info or error", where, g.Verdict)
+			case reasonKinds[g.Kind] == "":
+				tb.Fatalf("%s: kind %q, want bug, version or allowed", where, g.Kind)
+			case why == "" || strings.Contains(why, "\n"):
+				tb.Fatalf("%s: the reason of %v must be one line", where, g.Cases)
+			case len(g.Cases) == 0:
+				tb.Fatalf("%s: group %q lists no case", where, g.Why)
+			}
+			for _, id := range g.Cases {
+				if !suite[id] {
+					tb.Errorf("%s: %s is not a case of the EIO%d suite (renamed or removed?)", where, id, im.EIO)
+				}
+				if seen[id] {
+					tb.Errorf("%s: %s is listed twice", where, id)
+				}
+				seen[id] = true
+			}
+		}
+	}
+	if tb.Failed() {
+		tb.FailNow()
+	}
+	return doc.Implementations
+}
+
+// contractOptions configures the built-in target as docs/conformance.md §1
+// says: ping 300/200, connectTimeout 1000, maxHttpBufferSize 1e6, CORS *,
+// and the Engine.IO echo server on /engine.io/ (target's default).
+func contractOptions() target.Options {
+	return target.Options{Server: server.Options{
+		PingInterval:      300 * time.Millisecond,
+		PingTimeout:       200 * time.Millisecond,
+		ConnectTimeout:    time.Second,
+		MaxHTTPBufferSize: 1e6,
+		CORSOrigin:        "*",
+	}}
+}
+
+// startBuiltin serves the built-in Go target on 127.0.0.1:0.
+func startBuiltin() (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	tg := target.New(contractOptions())
+	done := make(chan error, 1)
+	go func() { done <- tg.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() {
+		tg.Close()
+		<-done
+	}, nil
+}
+
+// running is one started implementation.
+type running struct {
+	im   *implementation
+	url  string
+	peer *testpeer.Peer // nil for the built-in target
+	stop func()
+}
+
+// startAll starts every implementation at once (start-up is mostly
+// waiting) and stops them when the test ends. A peer that cannot start
+// fails the test with its install hint.
+func startAll(tb testing.TB, impls []*implementation) []*running {
+	tb.Helper()
+	out := make([]*running, len(impls))
+	errs := make([]error, len(impls))
+	var wg sync.WaitGroup
+	for i, im := range impls {
+		wg.Go(func() {
+			r := &running{im: im}
+			if im.Builtin {
+				r.url, r.stop, errs[i] = startBuiltin()
+			} else {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*testpeer.StartTimeout)
+				defer cancel()
+				p, err := testpeer.Launch(ctx, im.Peer, im.Env...)
+				if err == nil {
+					r.url, r.peer, r.stop = p.URL, p, p.Stop
+				}
+				errs[i] = err
+			}
+			out[i] = r
+		})
+	}
+	wg.Wait()
+	tb.Cleanup(func() {
+		var wg sync.WaitGroup
+		for _, r := range out {
+			if r.stop != nil {
+				wg.Go(r.stop)
+			}
+		}
+		wg.Wait()
+	})
+	for i, err := range errs {
+		if err != nil {
+			tb.Fatalf("%s: %v", impls[i].Name, err)
+		}
+	}
+	return out
+}
+
+// suiteParallel is how many cases of one implementation run at once.
+const suiteParallel = 4
+
+// implParallel is how many implementations run their suites at once. The
+// cases hold the contract's 300/200 ms heartbeat to a few tens of
+// milliseconds: with all nine servers and their clients busy at once on 2
+// cores, pings were measured 300 ms late and sessions timed out.
+var implParallel = flag.Int("conform.implparallel", 3, "implementations whose suites run at once (TestImplementations)")
+
+// suiteRun is what runSuite found.
+type suiteRun struct {
+	rep *conform.Report
+	// flakes describes, with its first trace, each case whose verdict was
+	// not the expected one but was on a second run.
+	flakes []string
+}
+
+// runSuite runs r's suite: the whole suite of its Engine.IO version, the
+// cases r.im.Isolate names one at a time at the end. A case whose verdict
+// is not the expected one runs once more, alone: third-party servers have
+// rare races of their own (zishang v2 once left a CONNECT unanswered) and,
+// on 2 cores, a busy moment can delay a 300/200 ms heartbeat past its
+// timeout. Only a verdict that is wrong twice counts; the first is kept in
+// flakes and logged. (BenchmarkBuiltinSuiteNode measures the cases' own
+// flakiness, without second runs.) A peer that died is restarted before
+// the next case that runs alone; the cases of r.im.Isolate get a fresh one
+// each.
+func runSuite(r *running, cases []*conform.Case) (*suiteRun, error) {
+	ctx := context.Background()
+	cfg := conform.Config{URL: r.url, EIO: r.im.EIO, Parallel: suiteParallel}
+	byID := map[string]*conform.Case{}
+	var main, alone []*conform.Case
+	for _, c := range conform.Select(cases, r.im.EIO, nil, nil) {
+		byID[c.ID] = c
+		if slices.Contains(r.im.Isolate, c.ID) {
+			alone = append(alone, c)
+		} else {
+			main = append(main, c)
+		}
+	}
+	revive := func() error {
+		if r.peer != nil && !r.peer.Running() {
+			return r.peer.RestartContext(ctx)
+		}
+		return nil
+	}
+	runAlone := func(c *conform.Case) (conform.Result, error) {
+		if err := revive(); err != nil {
+			return conform.Result{}, err
+		}
+		one, err := conform.Run(ctx, []*conform.Case{c}, cfg)
+		if err != nil {
+			return conform.Result{}, err
+		}
+		return one.Results[0], nil
+	}
+
+	rep, err := conform.Run(ctx, main, cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := &suiteRun{rep: rep}
+	for _, c := range alone {
+		res, err := runAlone(c)
+		if err != nil {
+			return nil, err
+		}
+		rep.Results = append(rep.Results, res)
+		// A fresh server for what follows: the crash may still be under
+		// way (the connection closes before the process has exited).
+		if err := r.peer.RestartContext(ctx); err != nil {
+			return nil, err
+		}
+	}
+	want := r.im.want()
+	for i, res := range rep.Results {
+		if accepts(want, res.ID, res.Verdict) {
+			continue
+		}
+		again, err := runAlone(byID[res.ID])
+		if err != nil {
+			return nil, err
+		}
+		if accepts(want, res.ID, again.Verdict) {
+			out.flakes = append(out.flakes, fmt.Sprintf("%s: %s got %s, then %s on a second run; the first run:\n%s",
+				r.im.Name, res.ID, res.Verdict, again.Verdict, dump(res)))
+		}
+		rep.Results[i] = again
+	}
+	if err := revive(); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(rep.Results, func(i, j int) bool { return rep.Results[i].ID < rep.Results[j].ID })
+	rep.Duration = time.Since(rep.Started)
+	return out, nil
+}
+
+// runAll runs every implementation's suite, implParallel at a time, and
+// returns the runs in order.
+func runAll(tb testing.TB, rs []*running, cases []*conform.Case) []*suiteRun {
+	tb.Helper()
+	runs := make([]*suiteRun, len(rs))
+	errs := make([]error, len(rs))
+	sem := make(chan struct{}, max(1, *implParallel))
+	var wg sync.WaitGroup
+	for i, r := range rs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			runs[i], errs[i] = runSuite(r, cases)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			tb.Fatalf("%s: %v", rs[i].im.Name, err)
+		}
+	}
+	return runs
+}
+
+// mismatches compares a report with im's expectations and returns one
+// message, with the case's trace, per case whose verdict is not the
+// expected one.
+func mismatches(im *implementation, rep *conform.Report) []string {
+	want := im.want()
+	var out []string
+	for _, res := range rep.Results {
+		exp, why := expected(want, res.ID), ""
+		if g := want[res.ID]; g != nil {
+			why = fmt.Sprintf(" (%s: %s)", g.Kind, g.Why)
+		}
+		if !accepts(want, res.ID, res.Verdict) {
+			out = append(out, fmt.Sprintf("%s: %s got %s, want %s%s\n%s", im.Name, res.ID, res.Verdict, exp, why, dump(res)))
+		}
+	}
+	return out
+}
+
+// dump is a result's message, diff and trace, indented.
+func dump(res conform.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  %s: %s (%v)\n  %s\n", res.ID, res.Verdict, res.Duration.Round(time.Millisecond), res.Message)
+	if res.Diff != "" {
+		fmt.Fprintf(&b, "  diff:\n    %s\n", strings.ReplaceAll(res.Diff, "\n", "\n    "))
+	}
+	for _, e := range res.Trace {
+		fmt.Fprintf(&b, "    %6dms %-4s %-7s %-4s %s\n", e.At.Milliseconds(), e.Dir, e.Kind, e.Conn, e.Summary)
+	}
+	return b.String()
+}
+
+// TestImplementations runs the built-in suite against every implementation
+// of expectationsFile (implParallel at a time) and checks each case's
+// verdict. With -conform.matrix FILE it also writes the conformance matrix
+// (docs/conformance-matrix.md), if every verdict was the expected one.
+func TestImplementations(t *testing.T) {
+	cases := loadCases(t)
+	impls := loadExpectations(t, cases)
+	start := time.Now()
+	rs := startAll(t, impls)
+	started := time.Since(start)
+	runs := runAll(t, rs, cases)
+	for i, im := range impls {
+		rep := runs[i].rep
+		t.Run(im.Name, func(t *testing.T) {
+			for _, m := range mismatches(im, rep) {
+				t.Error(m)
+			}
+			for _, f := range runs[i].flakes {
+				t.Logf("flaky: %s", f)
+			}
+			c := rep.Counts()
+			t.Logf("%s (EIO%d): %d cases, %d pass, %d fail, %d n/a, %d info, %d error in %v", im.Name, im.EIO,
+				len(rep.Results), c[conform.Pass], c[conform.Fail], c[conform.NA], c[conform.Info], c[conform.Error],
+				rep.Duration.Round(time.Millisecond))
+			if t.Failed() && rs[i].peer != nil {
+				t.Logf("output of peer %s:\n%s", rs[i].peer.Name, rs[i].peer.Output())
+			}
+		})
+	}
+	t.Logf("%d implementations: started in %v, suites done in %v", len(impls),
+		started.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	if *matrixOut != "" {
+		if t.Failed() {
+			t.Fatalf("-conform.matrix: %s not written: some verdicts were not the expected ones", *matrixOut)
+		}
+		writeMatrixDoc(t, *matrixOut, cases, impls, runs)
+	}
+}
+
+// nodeImpl returns the expectations of the reference's EIO4 run.
+func nodeImpl(tb testing.TB, cases []*conform.Case) *implementation {
+	tb.Helper()
+	for _, im := range loadExpectations(tb, cases) {
+		if im.Peer == "node4-contract" && im.EIO == 4 && len(im.Env) == 0 {
+			return im
+		}
+	}
+	tb.Fatalf("%s: no node4-contract EIO4 entry", expectationsFile)
+	return nil
+}
+
+// BenchmarkBuiltinSuiteNode runs the whole EIO4 suite b.N times against one
+// Node reference server, at the engine's default parallelism and without
+// second runs, and fails on any verdict other than the expected one (pass,
+// or the reference's entry in expectationsFile). It is the flakiness check
+// behind bench/conform-stress.sh. Each run's wall time and every unexpected
+// verdict, with its trace, go to stdout ("conform-stress: " lines): the
+// testing package keeps only the first 10 lines a benchmark logs.
+func BenchmarkBuiltinSuiteNode(b *testing.B) {
+	cases, err := conform.LoadBuiltin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	im := nodeImpl(b, cases)
+	sel := conform.Select(cases, 4, nil, nil)
+	peer := testpeer.Start(b, im.Peer)
+	b.ResetTimer()
+	unexpected := 0
+	for i := range b.N {
+		rep, err := conform.Run(context.Background(), sel, conform.Config{URL: peer.URL, EIO: 4})
+		if err != nil {
+			b.Fatal(err)
+		}
+		bad := mismatches(im, rep)
+		for _, m := range bad {
+			fmt.Printf("conform-stress: run %d/%d: unexpected verdict: %s\n", i+1, b.N, m)
+		}
+		unexpected += len(bad)
+		fmt.Printf("conform-stress: run %d/%d: %d cases in %.2fs, %d unexpected verdicts\n",
+			i+1, b.N, len(rep.Results), rep.Duration.Seconds(), len(bad))
+	}
+	if unexpected > 0 {
+		b.Errorf("%d unexpected verdicts in %d runs (see the conform-stress lines)", unexpected, b.N)
+	}
+}
