@@ -1,6 +1,7 @@
 package conform
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -200,12 +201,7 @@ func (pd padding) apply(b []byte) ([]byte, error) {
 	if gap < 0 || gap%len(pd.unit) != 0 {
 		return nil, fmt.Errorf("cannot pad %d bytes to %d with %d-byte units", len(b), pd.to, len(pd.unit))
 	}
-	out := make([]byte, len(b), pd.to)
-	copy(out, b)
-	for len(out) < pd.to {
-		out = append(out, pd.unit...)
-	}
-	return out, nil
+	return append(b[:len(b):len(b)], bytes.Repeat(pd.unit, gap/len(pd.unit))...), nil
 }
 
 func (p *parser) parseHTTPExpect(n *yaml.Node, field string) (*httpExpect, error) {

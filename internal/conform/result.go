@@ -44,7 +44,7 @@ type Result struct {
 type TraceEntry struct {
 	At      time.Duration `json:"at_ns"` // since the case started
 	Dir     string        `json:"dir"`   // "send" or "recv"
-	Kind    string        `json:"kind"`  // "http", "ws-open", "text", "binary", "close"
+	Kind    string        `json:"kind"`  // "http", "ws-open", "text", "binary", "close", "error"
 	Conn    string        `json:"conn"`  // "http" or the WebSocket's name
 	Summary string        `json:"summary"`
 }

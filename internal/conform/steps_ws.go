@@ -106,7 +106,11 @@ func (r *runner) wsSend(s *wsSend) error {
 	}
 	r.addTrace(at, "send", kind.String(), s.ws, summary)
 	if err != nil {
-		return fmt.Errorf("sending on %s: %w", s.ws, err)
+		// The server may close the connection while a large frame is still
+		// being written (a 1009 for an over-size frame): the write fails,
+		// and the close is what the next step sees and judges. A send that
+		// should have succeeded fails that next step all the same.
+		r.addTrace(time.Now(), "send", "error", s.ws, "write failed: "+err.Error())
 	}
 	return nil
 }
