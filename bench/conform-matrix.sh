@@ -10,5 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 peers/install.sh >/dev/null
-exec go test -count=1 -run '^TestImplementations$' -v ./internal/conform/ \
+go test -count=1 -run '^TestImplementations$' -v ./internal/conform/ \
 	-args -conform.matrix "$PWD/docs/conformance-matrix.md"
+bench/readme-matrix.sh
