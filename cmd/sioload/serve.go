@@ -12,32 +12,86 @@ import (
 	"github.com/siokit/siokit/protocol/server"
 )
 
-const serveUsage = `Usage: sioload serve [--addr 127.0.0.1:3000] [--ping-interval D] [--delay D]
+const serveUsage = `Usage: sioload serve [--addr 127.0.0.1:3000] [--ping-interval D] [--ping-timeout D]
+                     [--connect-timeout D] [--max-payload N] [--cors-origin O] [--delay D]
 
 Runs the built-in target (the contract server of peers/README.md) until
-Ctrl-C.
+Ctrl-C. Settings left out are those of a default Node server (ping 25s/20s,
+connectTimeout 45s, maxHttpBufferSize 1000000, no CORS).
+
+The conformance contract configuration (docs/conformance.md §1: ping
+300/200 ms, connectTimeout 1000 ms, maxHttpBufferSize 1000000, CORS "*"),
+for sioconform run --url http://127.0.0.1:3000:
+
+  sioload serve --ping-interval 300ms --ping-timeout 200ms --connect-timeout 1s --cors-origin '*'
+
+(without --cors-origin '*' only the eio4.cors.* cases fail).
 
 Options:
 `
 
-func serveCmd(st *cli.State, args []string) error {
+// serveConfig is what serve's flags ask for.
+type serveConfig struct {
+	addr string
+	opts target.Options
+}
+
+// parseServe reads serve's flags.
+func parseServe(st *cli.State, args []string) (*serveConfig, error) {
 	fs := flag.NewFlagSet("sioload serve", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }
+	help := false
+	fs.Usage = func() { help = true; fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }
 	addr := fs.String("addr", "127.0.0.1:3000", "listen address")
-	ping := fs.Duration("ping-interval", 0, "Engine.IO ping interval (default: the server's)")
+	ping := fs.Duration("ping-interval", 0, "Engine.IO ping interval (default: the server's, 25s)")
+	pingTimeout := fs.Duration("ping-timeout", 0, "time a client has to answer a ping (default: the server's, 20s)")
+	connectTimeout := fs.Duration("connect-timeout", 0, "close a connection that joins no namespace within this (default: the server's, 45s)")
+	maxPayload := fs.Int("max-payload", 0, "largest polling POST body / WebSocket message in bytes, Node's maxHttpBufferSize (default: the server's, 1000000)")
+	cors := fs.String("cors-origin", "", `Access-Control-Allow-Origin to send, "*" for any origin (default: no CORS)`)
 	delay := fs.Duration("delay", 0, "delay added before every reply")
 	pos, err := parse(fs, st.Stderr, args)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if help {
+		// --help: parse's nil error would start the server; stop silently, exit 0.
+		return nil, &cli.ExitError{Code: cli.ExitOK}
 	}
 	if len(pos) != 0 {
-		return usageErr("serve takes no arguments")
+		return nil, usageErr("serve takes no arguments")
 	}
-	ln, err := net.Listen("tcp", *addr)
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"ping-interval", *ping}, {"ping-timeout", *pingTimeout}, {"connect-timeout", *connectTimeout}, {"delay", *delay}} {
+		if d.v < 0 {
+			return nil, usageErr("--%s: negative duration %v", d.name, d.v)
+		}
+	}
+	if *maxPayload < 0 {
+		return nil, usageErr("--max-payload: negative size %d", *maxPayload)
+	}
+	return &serveConfig{addr: *addr, opts: target.Options{
+		Server: server.Options{
+			PingInterval:      *ping,
+			PingTimeout:       *pingTimeout,
+			ConnectTimeout:    *connectTimeout,
+			MaxHTTPBufferSize: *maxPayload,
+			CORSOrigin:        *cors,
+		},
+		Delay: *delay,
+	}}, nil
+}
+
+func serveCmd(st *cli.State, args []string) error {
+	cfg, err := parseServe(st, args)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return cli.WithExitCode(err, cli.ExitUsage)
 	}
-	t := target.New(target.Options{Server: server.Options{PingInterval: *ping}, Delay: *delay})
+	t := target.New(cfg.opts)
 	ctx, stop := cli.Signals(context.Background())
 	defer stop()
 	errc := make(chan error, 1)

@@ -28,6 +28,7 @@ func (t *Target) register() {
 		ackResult(m, err)
 	})
 	t.on(root, "server-ack", t.serverAck)
+	t.on(root, "request-ack", requestAck)
 	t.on(root, "disconnect-me", func(s *server.Socket, m *server.Message) {
 		var close bool
 		_ = m.Decode(&close)
@@ -118,6 +119,23 @@ func (t *Target) serverAck(s *server.Socket, m *server.Message) {
 	if err != nil {
 		ackResult(req, err)
 	}
+}
+
+// requestAck is the server-ack extension of docs/conformance.md §1:
+// request-ack (args…) → emit ack-request with the same args asking for an
+// ack, without a timeout; the answer (answer…) is emitted back as
+// ack-response (answer…). An ack the client asks for on request-ack is not
+// answered, as in the Node contract peers.
+func requestAck(s *server.Socket, m *server.Message) {
+	_ = s.EmitRawWithAck("ack-request", m.Args, m.Buffers, func(a *server.Message, err error) {
+		if err != nil {
+			return // the socket left
+		}
+		if len(a.Buffers) > 0 {
+			a = a.Clone() // queued by reference until written
+		}
+		_ = s.EmitRaw("ack-response", a.Args, a.Buffers)
+	}, 0)
 }
 
 // push: (event, intervalMs, count[, ack]) → acks "ok", then emits event

@@ -69,7 +69,7 @@ func connect(t *testing.T, url string, mode client.Mode, nsp string, auth any) (
 	t.Cleanup(func() { c.Close() })
 	s := c.Socket(nsp)
 	boxes := map[string]*inbox{}
-	for _, ev := range []string{"auth", "message-back", "echo", "pushed", "room", "ask"} {
+	for _, ev := range []string{"auth", "message-back", "echo", "pushed", "room", "ask", "ack-response"} {
 		b := newInbox()
 		boxes[ev] = b
 		if ev != "ask" {
@@ -77,6 +77,12 @@ func connect(t *testing.T, url string, mode client.Mode, nsp string, auth any) (
 		}
 	}
 	s.On("ask", func(m *client.Message) { _ = m.Ack("answer", 42) })
+	s.On("ack-request", func(m *client.Message) {
+		var q string
+		var n int
+		_ = m.Decode(&q, &n)
+		_ = m.Ack("re:"+q, n+1, []byte{9, 8})
+	})
 	ctx := ctxT(t)
 	if err := c.Open(ctx); err != nil {
 		t.Fatal(err)
@@ -138,6 +144,13 @@ func TestContract(t *testing.T) {
 			}
 			if got := ack("server-ack", "ask", 1); got != `["answer",42]` {
 				t.Fatalf("server-ack %s", got)
+			}
+			_ = s.Emit("request-ack", "q", 1)
+			m = in["ack-response"].next(t, "ack-response")
+			var re string
+			var n int
+			if err := m.Decode(&re, &n, &bin); err != nil || re != "re:q" || n != 2 || !bytes.Equal(bin, []byte{9, 8}) {
+				t.Fatalf("ack-response %s %v", m.Args, err)
 			}
 			if got := ack("join", "room-"+mode.String()); got != `["ok"]` {
 				t.Fatalf("join %s", got)

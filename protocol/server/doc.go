@@ -37,6 +37,17 @@
 // valid only during the call: Clone it to keep it. Binary attachments passed to
 // Emit are sent from the caller's slices; do not modify them afterwards.
 //
+// # Closing
+//
+// As in Node, a polling session the server closes (Socket.Disconnect(true),
+// Session.Close, the connect timeout, a Socket.IO protocol violation, server
+// shutdown) keeps its sid until a GET takes the close packet ("1" to a GET
+// pending then, else "6\x1e1" to the next one) or CloseTimeout passes. One
+// the client ends at the Engine.IO level (its close packet, a ping timeout,
+// a transport error, an undecodable payload) is dropped at once: a pending
+// GET gets a noop after the client's close packet and the close packet
+// otherwise, and later requests get 400 "Session ID unknown".
+//
 // # Differences from Node
 //
 // Deliberate or known differences, each commented where the rule lives:
@@ -45,8 +56,7 @@
 // closes the session (the spec; Node ignores it), a second WebSocket for a
 // WebSocket-only session is refused (Node lets it take over), a GET pending
 // when the upgrade completes is answered with a noop (Node answers a close),
-// a client close packet on polling releases a pending GET with the close
-// packet (Node: a noop), an aborted GET is not detected before the
+// an aborted GET is not detected before the
 // heartbeat, WebSocket writes have a deadline (WriteTimeout) where Node
 // buffers without limit, polling responses are never compressed, and there
 // is no connection state recovery, no EIO3 and no allowRequest hook.

@@ -40,6 +40,14 @@ func (s *Session) poll(ctx *fasthttp.RequestCtx) {
 	batch := s.queue
 	s.queue, s.spare = s.spare[:0], nil
 	closing := s.state == stateClosing
+	var dropReply []byte
+	if s.state == stateClosed {
+		// Dropped while this GET was pending (Session.end).
+		dropReply = s.dropReply
+		if dropReply == nil {
+			dropReply = pktClose
+		}
+	}
 	noop := s.noop || s.ws != nil
 	s.noop = false
 	closeNoop := s.closeNoop
@@ -78,6 +86,13 @@ func (s *Session) poll(ctx *fasthttp.RequestCtx) {
 		} else {
 			body = append(body, pktClose...)
 		}
+	case dropReply != nil:
+		// Node has written what was queued to this GET before the close
+		// comes; with nothing queued, a noop after the client's close
+		// packet, else the close packet.
+		if len(batch) == 0 {
+			body = append(body, dropReply...)
+		}
 	case len(batch) == 0 && noop:
 		body = append(body, pktNoop...)
 	}
@@ -92,7 +107,15 @@ func (s *Session) poll(ctx *fasthttp.RequestCtx) {
 	if s.spare == nil {
 		s.spare = batch[:0]
 	}
+	var left []item
+	if dropReply != nil {
+		// Queued after this GET took its batch: nobody will send it.
+		left, s.queue = s.queue, nil
+	}
 	s.mu.Unlock()
+	for i := range left {
+		left[i].release()
+	}
 	if closing {
 		s.finalize()
 	}

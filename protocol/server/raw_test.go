@@ -151,14 +151,60 @@ func TestHTTPSurface(t *testing.T) {
 		if r := rawReq(t, "POST", s, http.Header{"Content-Type": {"application/octet-stream"}}, []byte{1, 2}); r.Status != 400 {
 			t.Fatalf("binary POST: %d", r.Status)
 		}
-		if r := rawReq(t, "GET", s, nil, nil); string(r.Body) != "6\x1e1" {
-			t.Fatalf("GET after close %q, want noop+close", r.Body)
+		// A transport error drops the session at once, as in Node.
+		wantError(t, rawReq(t, "GET", s, nil, nil), 1)
+	})
+
+	t.Run("client close drops the session", func(t *testing.T) {
+		sid := handshake(t, base)
+		s := base + "&sid=" + sid
+		if r := rawReq(t, "POST", s, nil, []byte("1")); r.Status != 200 {
+			t.Fatalf("close POST: %d", r.Status)
+		}
+		wantError(t, rawReq(t, "GET", s, nil, nil), 1)
+		wantError(t, rawReq(t, "POST", s, nil, []byte("4late")), 1)
+	})
+
+	t.Run("client close releases a pending GET with a noop", func(t *testing.T) {
+		sid := handshake(t, base)
+		s := base + "&sid=" + sid
+		pending := make(chan *transport.Response, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			r, _ := transport.RawRequest(ctx, "GET", s, nil, nil, nil)
+			pending <- r
+		}()
+		time.Sleep(100 * time.Millisecond) // let the GET park
+		rawReq(t, "POST", s, nil, []byte("1"))
+		select {
+		case r := <-pending:
+			if r == nil || r.Status != 200 || string(r.Body) != "6" {
+				t.Fatalf("pending GET got %+v, want 200 \"6\"", r)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("pending GET not released")
+		}
+		wantError(t, rawReq(t, "GET", s, nil, nil), 1)
+	})
+
+	t.Run("server close lingers until a GET", func(t *testing.T) {
+		sid := handshake(t, base)
+		s := base + "&sid=" + sid
+		rawReq(t, "POST", s, nil, []byte("40"))
+		rawReq(t, "GET", s, nil, nil) // CONNECT reply and auth
+		rawReq(t, "POST", s, nil, []byte(`42["disconnect-me",true]`))
+		r := rawReq(t, "GET", s, nil, nil)
+		if r.Status != 200 || !strings.HasSuffix(string(r.Body), "\x1e1") {
+			t.Fatalf("GET after server close: %d %q, want the close packet", r.Status, r.Body)
 		}
 		wantError(t, rawReq(t, "GET", s, nil, nil), 1)
 	})
 
 	t.Run("protocol violations close", func(t *testing.T) {
-		for _, body := range []string{`42["x"]`, "40\x1e40", "40\x1e44{}", "abc", "40\x1e42[", "2"} {
+		// Socket.IO-level violations: Node's Client closes the engine
+		// connection itself, which lingers until a GET takes the close.
+		for _, body := range []string{`42["x"]`, "40\x1e40", "40\x1e44{}", "40\x1e42["} {
 			sid := handshake(t, base)
 			s := base + "&sid=" + sid
 			rawReq(t, "POST", s, nil, []byte(body))
@@ -175,6 +221,13 @@ func TestHTTPSurface(t *testing.T) {
 			if !strings.HasSuffix(got, "1|400") {
 				t.Fatalf("POST %q: GETs %q, want the close then 400", body, got)
 			}
+		}
+		// Engine.IO-level ones (parse error, client ping): dropped at once.
+		for _, body := range []string{"abc", "2", "40\x1e9", ""} {
+			sid := handshake(t, base)
+			s := base + "&sid=" + sid
+			rawReq(t, "POST", s, nil, []byte(body))
+			wantError(t, rawReq(t, "GET", s, nil, nil), 1)
 		}
 	})
 

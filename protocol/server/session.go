@@ -12,7 +12,7 @@ import (
 // Session states.
 const (
 	stateOpen    uint8 = iota
-	stateClosing       // polling only: closed, its close packet waits for a GET
+	stateClosing       // polling only: closed by the server, its close packet waits for a GET
 	stateClosed
 )
 
@@ -47,8 +47,9 @@ type Session struct {
 	wsClosed   bool
 	getActive  bool
 	postActive bool
-	noop       bool // the pending (or next) GET gets a noop: upgrade under way
-	closeNoop  bool // no GET was pending at close: prefix the close with a noop
+	noop       bool   // the pending (or next) GET gets a noop: upgrade under way
+	closeNoop  bool   // no GET was pending at close: prefix the close with a noop
+	dropReply  []byte // a polling session dropped under a pending GET: its answer when nothing is queued
 	wake       chan struct{}
 
 	// Deadlines in scheduler time (ns), 0 when not armed; guarded by mu.
@@ -228,10 +229,26 @@ func b2i(b bool) int64 {
 	return 0
 }
 
-// close ends the session once. WebSocket sessions are gone at once (after
-// their queue is flushed); polling ones wait for a GET to take the close
-// packet, or for CloseTimeout.
+// close ends the session once, lingering (see end) only when the server
+// itself decided to close it: a forced close (Socket.Disconnect(true), the
+// connect timeout, Session.Close, a Socket.IO protocol violation) or the
+// server shutting down. A close the client caused at the Engine.IO level
+// (its close packet, a ping timeout, a transport error, an undecodable
+// payload) drops a polling session at once, as Node does (protocol.md §1.8).
 func (s *Session) close(reason string) {
+	s.end(reason, reason == reasonForcedClose || reason == reasonServerClose)
+}
+
+// end ends the session once. WebSocket sessions are gone at once (after
+// their queue is flushed). A polling session that lingers waits for a GET to
+// take the close packet ("1" to a GET pending now, "6\x1e1" to the next
+// one), or for CloseTimeout, as Node's polling transport does when the
+// server closes it. One that does not linger is forgotten at once: later
+// requests get 400 "Session ID unknown"; a GET pending now gets what is
+// queued, else a noop after the client's close packet (Node's
+// Polling.onClose) or the close packet "1" otherwise (Node's doClose on a
+// writable transport).
+func (s *Session) end(reason string, linger bool) {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
@@ -241,19 +258,38 @@ func (s *Session) close(reason string) {
 	up := s.upgrading
 	s.upgrading = nil
 	isWS := s.ws != nil
-	if isWS {
+	drop := isWS
+	var q []item
+	switch {
+	case isWS:
 		s.state = stateClosed
 		if !s.flushing {
 			s.flushing = true
 			go s.flushWS()
 		}
-	} else {
+	case linger:
 		s.state = stateClosing
 		s.closeNoop = !s.getActive
 		s.dropBy = s.srv.sched.now() + s.srv.cfg.closeTimeout
 		s.srv.sched.setEarlier(s, s.dropBy)
+	default:
+		drop = true
+		s.state = stateClosed
+		if s.getActive {
+			// The pending GET takes the queue and answers.
+			s.dropReply = pktClose
+			if reason == reasonTransportClose {
+				s.dropReply = pktNoop
+			}
+		} else {
+			q, s.queue = s.queue, nil
+		}
+		s.srv.sched.set(s, 0)
 	}
 	s.mu.Unlock()
+	for i := range q {
+		q[i].release()
+	}
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -262,7 +298,7 @@ func (s *Session) close(reason string) {
 		_ = up.Close()
 	}
 	s.srv.stats.sessions.Add(-1)
-	if isWS {
+	if drop {
 		s.srv.removeSession(s)
 	}
 	if s.sio != nil {

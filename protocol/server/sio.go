@@ -52,7 +52,9 @@ func (c *sioConn) remove(sock *Socket) {
 func (c *sioConn) onMessage(data []byte, binary bool) {
 	p, done, err := c.dec.Add(data, binary)
 	if err != nil {
-		c.sess.close(reasonParseError)
+		// Node's Client.onerror closes the engine connection itself
+		// (conn.close()): the server's close, which lingers over polling.
+		c.sess.end(reasonParseError, true)
 		return
 	}
 	if !done {

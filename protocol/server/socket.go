@@ -299,7 +299,7 @@ func (s *Socket) dispatch(m *Message, p *socketio.Packet) {
 		}
 		name, rest, err := socketio.EventName(p.Data)
 		if err != nil {
-			s.conn.sess.close(reasonParseError)
+			s.conn.sess.end(reasonParseError, true) // as in sioConn.onMessage
 			return
 		}
 		h, event, args = handlers[name], name, rest
