@@ -21,14 +21,15 @@ var allowed = map[string][]string{
 	"protocol/client":    {"protocol/engineio", "protocol/socketio", "protocol/transport"},
 	"protocol/server":    {"protocol/engineio", "protocol/socketio"},
 
-	"scenarios":           {},
+	"scenarios":           {"internal/yamldoc"},
+	"internal/yamldoc":    {},
 	"internal/cli":        {},
 	"internal/metrics":    {},
 	"internal/testpeer":   {},
 	"internal/archtest":   {},
 	"internal/faultproxy": {"protocol/engineio", "protocol/socketio"},
 	"internal/target":     {"protocol/engineio", "protocol/socketio", "protocol/server"},
-	"internal/conform":    {"protocol/engineio", "protocol/socketio", "protocol/transport", "protocol/client"},
+	"internal/conform":    {"protocol/engineio", "protocol/socketio", "protocol/transport", "protocol/client", "internal/yamldoc"},
 	"internal/load": {"protocol/engineio", "protocol/socketio", "protocol/transport", "protocol/client",
 		"protocol/server", "scenarios", "internal/metrics", "internal/target"},
 
