@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -96,8 +97,18 @@ func (d *Decoder) Errorf(n *yaml.Node, field, format string, args ...any) {
 	d.errs = append(d.errs, &Error{File: d.File, Line: line, Field: field, Problem: fmt.Sprintf(format, args...)})
 }
 
-// Err returns every problem recorded so far, one per line, or nil.
-func (d *Decoder) Err() error { return errors.Join(d.errs...) }
+// Fieldf records a problem of the field at path, at the line Lines has for
+// it: for checks made after decoding, when the node is gone.
+func (d *Decoder) Fieldf(path, format string, args ...any) {
+	d.errs = append(d.errs, &Error{File: d.File, Line: d.Lines[path], Field: path, Problem: fmt.Sprintf(format, args...)})
+}
+
+// Err returns every problem recorded so far, one per line in file order,
+// or nil.
+func (d *Decoder) Err() error {
+	slices.SortStableFunc(d.errs, func(a, b error) int { return a.(*Error).Line - b.(*Error).Line })
+	return errors.Join(d.errs...)
+}
 
 // Failed reports whether any problem has been recorded.
 func (d *Decoder) Failed() bool { return len(d.errs) > 0 }
