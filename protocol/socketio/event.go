@@ -67,6 +67,9 @@ func AppendEvent(dst []byte, name string, args []byte) []byte {
 // trimArray returns what is between the brackets of a JSON array, without
 // the surrounding whitespace; nil for an empty array or no array.
 func trimArray(a []byte) []byte {
+	if n := len(a); n >= 2 && a[0] == '[' && a[n-1] == ']' && !isSpace(a[1]) && !isSpace(a[n-2]) {
+		return a[1 : n-1] // compact, as AppendArgs writes it
+	}
 	i, j := skipSpace(a, 0), len(a)
 	for j > i && isSpace(a[j-1]) {
 		j--
