@@ -75,12 +75,16 @@ func (m *Masker) Key(name string) {
 	m.keys[strings.ToLower(name)] = true
 }
 
+// MinLiteral is the shortest value Literal masks: masking "1" everywhere
+// would destroy a report and protect nothing, and a short value could
+// match inside the base64 of a saved histogram and corrupt it.
+const MinLiteral = 6
+
 // Literal masks every occurrence of s, as written and as it appears
-// inside a JSON string. Values shorter than 4 bytes are ignored: masking
-// "1" everywhere would destroy a report and protect nothing.
+// inside a JSON string. Values shorter than MinLiteral are ignored.
 func (m *Masker) Literal(s string) {
 	s = strings.TrimSpace(s)
-	if len(s) < 4 {
+	if len(s) < MinLiteral {
 		return
 	}
 	m.literals = append(m.literals, s)
