@@ -150,7 +150,7 @@ var ErrInterrupted = errors.New("interrupted")
 func Signals(parent context.Context) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	abort := make(chan struct{})
-	ctx = context.WithValue(ctx, abortKey{}, (<-chan struct{})(abort))
+	ctx = WithAbort(ctx, abort)
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
@@ -179,6 +179,13 @@ func Signals(parent context.Context) (ctx context.Context, stop func()) {
 }
 
 type abortKey struct{}
+
+// WithAbort returns a copy of ctx whose Abort channel is abort: what
+// Signals does, for commands' tests and for callers with their own
+// signal handling.
+func WithAbort(ctx context.Context, abort <-chan struct{}) context.Context {
+	return context.WithValue(ctx, abortKey{}, abort)
+}
 
 // Abort returns the channel that Signals closes on a second signal, or
 // nil (which blocks forever in a select) when ctx does not come from
