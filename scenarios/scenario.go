@@ -20,11 +20,11 @@ type Scenario struct {
 	Auth        map[string]any
 	SourceAddrs []string
 	// TLS configures certificate checks for https and wss targets.
-	TLS         TLS
-	Load        Load
-	Flow        []Step
-	Thresholds  []Threshold
-	Faults      []Fault
+	TLS        TLS
+	Load       Load
+	Flow       []Step
+	Thresholds []Threshold
+	Faults     []Fault
 	// File is the path the scenario was loaded from (or the name given
 	// to Parse); errors and reports refer to it.
 	File string
