@@ -19,18 +19,19 @@ type Scenario struct {
 	// Auth is the default CONNECT payload; string leaves are templates.
 	Auth        map[string]any
 	SourceAddrs []string
-	// TLS configures certificate checks for https and wss targets.
-	TLS        TLS
-	Load       Load
-	Flow       []Step
-	Thresholds []Threshold
-	Faults     []Fault
+	Load        Load
+	Flow        []Step
+	Thresholds  []Threshold
+	Faults      []Fault
 	// File is the path the scenario was loaded from (or the name given
 	// to Parse); errors and reports refer to it.
 	File string
 
 	// AuthT is Auth compiled, set by Parse.
 	AuthT *Value
+
+	// TLS configures certificate checks for https and wss targets.
+	TLS TLS
 
 	// lines maps field paths ("load.clients") to their line, for the
 	// errors of Validate.
