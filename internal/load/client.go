@@ -88,7 +88,8 @@ func newClient(r *run, id int) *vclient {
 	c := &vclient{r: r, id: id, shard: r.rec.Shard(id)}
 	c.vars.Client = id
 	s := r.s
-	opts := &client.Options{Path: s.Path, EIO: engineio.Version(s.EIO), Hook: c, Reconnect: r.opts.Reconnect, TLSConfig: r.tls}
+	opts := &client.Options{Path: s.Path, EIO: engineio.Version(s.EIO), Hook: c, Reconnect: r.opts.Reconnect}
+	opts.TLSConfig = r.tls // one config per run: the transport pools clients per config
 	switch s.Transport {
 	case scenarios.TransportPolling:
 		opts.Mode = client.PollingOnly

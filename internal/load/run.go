@@ -90,11 +90,12 @@ type run struct {
 	echoed map[string]bool // event names both emitted and waited for: round trips tracked for loss
 	nsps   []string        // namespaces the flow uses
 
-	tls    *tls.Config // shared by every client (nil: Go's defaults)
-	proxy  *dropProxy  // set when the scenario drops connections
+	proxy  *dropProxy // set when the scenario drops connections
 	rooms  rooms
 	fan    *fanout
 	health *sampler
+
+	tls *tls.Config // shared by every client (nil: Go's defaults)
 
 	mu      sync.Mutex
 	clients map[int]*vclient
@@ -128,8 +129,9 @@ func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load: tls: %w", err)
 	}
-	r := &run{s: s, opts: opts, target: target, rec: metrics.NewRecorder(opts.Shards), tls: tlsConfig,
+	r := &run{s: s, opts: opts, target: target, rec: metrics.NewRecorder(opts.Shards),
 		waited: map[string]bool{}, echoed: map[string]bool{}, clients: map[int]*vclient{}}
+	r.tls = tlsConfig
 	r.fan = newFanout(r.rec.Shard(0))
 	seen := map[string]bool{}
 	emitted := map[string]bool{}
