@@ -52,8 +52,9 @@ var (
 	// userinfoRE matches a URL's scheme and userinfo: everything between
 	// "//" and "@" that cannot be a path, query or quote.
 	userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#\s@"'<>\\]+@`)
-	// queryRE matches one query parameter, key and value.
-	queryRE = regexp.MustCompile(`([?&;])([A-Za-z0-9_.\-\[\]]+)=([^&#\s"'<>\\]*)`)
+	// queryRE matches one query parameter, key and value; "\u0026" is
+	// "&" in JSON written with HTML escaping (json.Marshal's default).
+	queryRE = regexp.MustCompile(`([?&;]|\\u0026)([A-Za-z0-9_.\-\[\]]+)=([^&#\s"'<>\\]*)`)
 )
 
 // Masker masks URL secrets plus the keys and literals registered with it.

@@ -17,6 +17,7 @@ func TestString(t *testing.T) {
 		{"mail me at a@b.c, see http://host/x?monkey=1", "mail me at a@b.c, see http://host/x?monkey=1"},
 		{"http://host/p?x=a@b", "http://host/p?x=a@b"},
 		{`"target": "http://u:p@h:1"`, `"target": "http://***@h:1"`},
+		{`"error": "Get \"http://h/?EIO=4\u0026token=abc\u0026t=1\""`, `"error": "Get \"http://h/?EIO=4\u0026token=***\u0026t=1\""`},
 	} {
 		if got := String(c.in); got != c.want {
 			t.Errorf("String(%q)\n got %q\nwant %q", c.in, got, c.want)
