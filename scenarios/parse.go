@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -299,6 +300,13 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 			s.Auth, s.AuthT = p.object(v, k)
 		case "source_addrs":
 			s.SourceAddrs = p.strList(v, k)
+			if v.Kind == yaml.SequenceNode {
+				for i, e := range v.Content {
+					s.lines[fmt.Sprintf("source_addrs[%d]", i)] = e.Line
+				}
+			}
+		case "tls":
+			p.tls(v, s)
 		case "load":
 			p.load(v, &s.Load)
 		case "flow":
@@ -313,6 +321,26 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 		return true
 	})
 	return s
+}
+
+func (p *parser) tls(n *yaml.Node, s *Scenario) {
+	p.fields(n, "tls", func(k string, v *yaml.Node) bool {
+		f := "tls." + k
+		p.lines[f] = v.Line
+		switch k {
+		case "insecure":
+			s.TLS.Insecure = p.bool(v, f)
+		case "ca_file":
+			s.TLS.CAFile = p.str(v, f)
+			if s.TLS.CAFile != "" && !filepath.IsAbs(s.TLS.CAFile) {
+				// Relative to the scenario, not to wherever sioload runs.
+				s.TLS.CAFile = filepath.Join(filepath.Dir(p.file), s.TLS.CAFile)
+			}
+		default:
+			return false
+		}
+		return true
+	})
 }
 
 func (p *parser) load(n *yaml.Node, l *Load) {
