@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -58,7 +59,8 @@ func Parse(name string, data []byte) (*Scenario, error) {
 }
 
 // compile checks and compiles what was decoded as plain values: templates
-// in query, headers and auth, fault shares, and drops empty thresholds.
+// in query, headers and auth, fault shares, the CA file's folder, and
+// drops empty thresholds.
 func (s *Scenario) compile(d *yamldoc.Decoder) {
 	for _, m := range []struct {
 		field string
@@ -77,6 +79,10 @@ func (s *Scenario) compile(d *yamldoc.Decoder) {
 		if f.Drop > 1 {
 			d.Fieldf(yamldoc.Index("faults", i)+".drop", "is a share of clients, between 0 and 1, got %v", f.Drop)
 		}
+	}
+	if s.TLS.CAFile != "" && !filepath.IsAbs(s.TLS.CAFile) {
+		// Relative to the scenario, not to wherever sioload runs.
+		s.TLS.CAFile = filepath.Join(filepath.Dir(s.File), s.TLS.CAFile)
 	}
 	s.Thresholds = slices.DeleteFunc(s.Thresholds, func(t Threshold) bool { return t.Source == "" })
 }

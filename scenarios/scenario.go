@@ -32,9 +32,24 @@ type Scenario struct {
 	// AuthT is Auth compiled, set by Parse.
 	AuthT *Value
 
+	// TLS configures certificate checks for https and wss targets.
+	TLS TLS `yaml:"tls"`
+
 	// lines maps field paths ("load.clients") to their line, for the
 	// errors of Validate.
 	lines map[string]int
+}
+
+// TLS is a scenario's tls section. The zero value verifies the server's
+// certificate against the system roots (which SSL_CERT_FILE and
+// SSL_CERT_DIR replace, as everywhere in Go on Linux).
+type TLS struct {
+	// Insecure accepts any certificate: for test servers with
+	// self-signed ones. The connection is still encrypted.
+	Insecure bool `yaml:"insecure"`
+	// CAFile is a PEM file of CA certificates trusted in addition to the
+	// system roots. Parse resolves it against the scenario file's folder.
+	CAFile string `yaml:"ca_file"`
 }
 
 // Load is the load model of a scenario.

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"text/template"
+	"text/template/parse"
 )
 
 // Vars are the variables a template sees. One Vars belongs to one client
@@ -81,6 +83,9 @@ func CompileText(src string) (Text, error) {
 			msg = msg[i+2:]
 		}
 		return Text{}, fmt.Errorf("bad template %q: %s", src, msg)
+	}
+	if err := checkNames(t.Tree.Root, true); err != nil {
+		return Text{}, fmt.Errorf("bad template %q: %v", src, err)
 	}
 	return Text{src: src, t: t}, nil
 }
@@ -253,4 +258,91 @@ func isJSONNumber(s string) bool {
 	}
 	var n json.Number
 	return json.Unmarshal([]byte(s), &n) == nil && bytes.Equal([]byte(n), []byte(s))
+}
+
+// varNames lists what a template may name after the dot: the exported
+// fields and methods of *Vars, found by reflection so that the check
+// cannot drift from the type.
+var varNames = func() map[string]bool {
+	names := map[string]bool{}
+	t := reflect.TypeOf(&Vars{})
+	for i := 0; i < t.NumMethod(); i++ {
+		names[t.Method(i).Name] = true
+	}
+	for i := 0; i < t.Elem().NumField(); i++ {
+		if f := t.Elem().Field(i); f.IsExported() {
+			names[f.Name] = true
+		}
+	}
+	return names
+}()
+
+// varList is varNames for error messages, in a fixed order.
+func varList() string {
+	var l []string
+	for n := range varNames {
+		l = append(l, "."+n)
+	}
+	sort.Strings(l)
+	return strings.Join(l, ", ")
+}
+
+// checkNames reports a field a template names that Vars does not have
+// ({{.Sq}} for {{.Seq}}): text/template finds that only when it runs,
+// which would turn a typo into an emit error in every client of the run.
+// dot tells whether dot is still the Vars (inside range and with it is
+// not, and their bodies are left alone).
+func checkNames(n parse.Node, dot bool) error {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return nil
+		}
+		for _, c := range n.Nodes {
+			if err := checkNames(c, dot); err != nil {
+				return err
+			}
+		}
+	case *parse.ActionNode:
+		return checkNames(n.Pipe, dot)
+	case *parse.IfNode:
+		return checkBranch(&n.BranchNode, dot, dot)
+	case *parse.RangeNode:
+		return checkBranch(&n.BranchNode, dot, false)
+	case *parse.WithNode:
+		return checkBranch(&n.BranchNode, dot, false)
+	case *parse.TemplateNode:
+		return checkNames(n.Pipe, dot)
+	case *parse.PipeNode:
+		if n == nil {
+			return nil
+		}
+		for _, c := range n.Cmds {
+			for _, a := range c.Args {
+				if err := checkNames(a, dot); err != nil {
+					return err
+				}
+			}
+		}
+	case *parse.FieldNode:
+		if dot && !varNames[n.Ident[0]] {
+			return fmt.Errorf("unknown field .%s (want one of %s)", n.Ident[0], varList())
+		}
+	case *parse.VariableNode:
+		// $ is always the Vars.
+		if n.Ident[0] == "$" && len(n.Ident) > 1 && !varNames[n.Ident[1]] {
+			return fmt.Errorf("unknown field $.%s (want one of %s)", n.Ident[1], varList())
+		}
+	}
+	return nil
+}
+
+func checkBranch(b *parse.BranchNode, dot, inner bool) error {
+	if err := checkNames(b.Pipe, dot); err != nil {
+		return err
+	}
+	if err := checkNames(b.List, inner); err != nil {
+		return err
+	}
+	return checkNames(b.ElseList, dot)
 }

@@ -56,6 +56,17 @@ func (s *Scenario) Validate() error {
 		v.stepErr(s.Flow[0], "flow[0]", "the first step must be connect")
 	}
 	v.steps(s.Flow, "flow")
+	for i, a := range s.SourceAddrs {
+		f := fmt.Sprintf("source_addrs[%d]", i)
+		if err := checkSourceAddr(a, s.Target); err != nil {
+			v.errf(f, "source_addrs", "%v", err)
+		}
+	}
+	if s.TLS.CAFile != "" {
+		if _, err := LoadCA(s.TLS.CAFile); err != nil {
+			v.errf("tls.ca_file", "tls", "%v", err)
+		}
+	}
 	for i, f := range s.Faults {
 		if f.Drop == 0 && !f.RestartTarget {
 			v.errf("faults", "", "faults[%d]: needs drop or restart_target", i)

@@ -34,6 +34,7 @@ Commands:
   run      run the cases against one server and write a report
   list     list the cases
   matrix   run the cases against several servers and compare them
+  version  print the version (also --version)
 
 Run 'sioconform <command> -h' for a command's options.
 The cases, the server they expect and the reports: docs/conformance.md.
@@ -57,8 +58,11 @@ func dispatch(ctx context.Context, st *cli.State, eng engine) error {
 			name, args = args[0], []string{"-h"}
 			break
 		}
-		fmt.Fprint(st.Stdout, usage)
+		fmt.Fprint(st.Stderr, usage)
 		return nil
+	case "version", "-version", "--version":
+		_, err := fmt.Fprintln(st.Stdout, cli.Version("sioconform"))
+		return err
 	}
 	cmd, ok := commands[name]
 	if !ok {
@@ -81,13 +85,14 @@ func newFlagSet(name string) *flag.FlagSet {
 }
 
 // parseFlags parses args into fs. -h prints text (the command's usage) to
-// stdout, where it can be paged, and returns errHelp; a parse error or a
-// stray argument is a usage error (exit 2) that points at -h.
+// stderr, like every siokit command, and returns errHelp (exit 0); a
+// parse error or a stray argument is a usage error (exit 2) that points
+// at -h.
 func parseFlags(st *cli.State, fs *flag.FlagSet, text string, args []string) error {
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(st.Stdout, text)
+		fmt.Fprint(st.Stderr, text)
 		return errHelp
 	case err != nil:
 		return usageErr(fs, "%v", err)

@@ -29,6 +29,10 @@ type fakeEngine struct {
 	// afterCase, if set, is called after the i-th case of a run (from 0)
 	// has been reported, e.g. to cancel the run's context.
 	afterCase func(i int)
+	// hangAfter, if set, makes Run block after that case (from 0) until
+	// hang is closed: a case stuck on a server that never answers.
+	hangAfter int
+	hang      chan struct{}
 
 	mu      sync.Mutex
 	configs []conform.Config
@@ -104,6 +108,9 @@ func (f *fakeEngine) Run(ctx context.Context, cases []*conform.Case, cfg conform
 		}
 		if f.afterCase != nil {
 			f.afterCase(i)
+		}
+		if f.hang != nil && i == f.hangAfter {
+			<-f.hang
 		}
 	}
 	rep.Duration = time.Second

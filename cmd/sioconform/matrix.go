@@ -11,6 +11,7 @@ import (
 
 	"github.com/siokit/siokit/internal/cli"
 	"github.com/siokit/siokit/internal/conform"
+	"github.com/siokit/siokit/internal/redact"
 	"github.com/siokit/siokit/reports"
 )
 
@@ -33,10 +34,12 @@ Options:
   --cases DIR        also load every *.yaml case file below DIR; repeatable
   --parallel N       cases run at once per server (default %d)
   --markdown         print a GitHub markdown table instead of a terminal one
-  --out FILE         write the matrix to FILE instead of stdout
+  --out FILE         write the matrix to FILE instead of stdout (checked
+                     before the run, replaced atomically at the end)
 
 A server that cannot be reached gets "error" in every cell and the other
-servers still run. Ctrl-C stops at once: servers not yet run show "-".
+servers still run. Ctrl-C stops at once: servers not yet run show "-"; a
+second Ctrl-C stops waiting for the cases still running.
 While stderr is a terminal, progress lines go there.
 
 Exit status:
@@ -153,7 +156,7 @@ func matrixCmd(ctx context.Context, st *cli.State, eng engine, args []string) er
 			break
 		}
 		prog := newProgress(ctx, st, t.name+" ", len(selected[i]))
-		rep, err := eng.Run(ctx, selected[i], conform.Config{
+		rep, err := runAbortable(ctx, eng, selected[i], conform.Config{
 			URL: t.url, EIO: t.eio, Parallel: *parallel, Progress: prog.done,
 		})
 		if ctx.Err() != nil {
@@ -165,7 +168,7 @@ func matrixCmd(ctx context.Context, st *cli.State, eng engine, args []string) er
 			// Unreachable: every case of this target is an error, and the
 			// other targets still get their column.
 			unreachable = append(unreachable, t.name)
-			fmt.Fprintf(st.Stderr, "sioconform: %s: %v\n", t.name, err)
+			fmt.Fprintf(st.Stderr, "sioconform: %s: %s\n", t.name, redact.String(err.Error()))
 			rep = errorReport(t, selected[i], err)
 		}
 		reps[i] = rep

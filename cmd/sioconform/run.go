@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -31,8 +30,10 @@ Options:
   --skip GLOB        leave out the cases whose id matches; repeatable
   --cases DIR        also load every *.yaml case file below DIR; repeatable
   --format FORMAT    table (default), json or junit
-  --out FILE         write the report to FILE instead of stdout; written
-                     even when the run is interrupted
+  --out FILE         write the report to FILE instead of stdout; checked
+                     before the run, written to a temporary file renamed
+                     into place (a killed run leaves the previous report
+                     intact), and written even when the run is interrupted
   --parallel N       cases run at once (default %d); cases marked serial
                      always run alone
   -v                 table format: show every case's trace, not only those
@@ -40,7 +41,8 @@ Options:
 
 While the run lasts and stderr is a terminal, one line per finished case
 goes to stderr. Ctrl-C stops the run and still writes the report of the
-cases that finished; a second Ctrl-C kills it at once.
+cases that finished; a second Ctrl-C stops waiting for the cases still
+running and writes that report at once; a third kills it.
 
 Exit status:
   0  every selected case passed (n/a and info allowed)
@@ -105,7 +107,7 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	}
 
 	prog := newProgress(ctx, st, "", len(cases))
-	rep, runErr := eng.Run(ctx, cases, conform.Config{
+	rep, runErr := runAbortable(ctx, eng, cases, conform.Config{
 		URL: *target, EIO: sel.eio, Parallel: *parallel, Progress: prog.done,
 	})
 	interrupted := false
@@ -120,8 +122,6 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 		if err := dst.write(func(w io.Writer) error { return render(w, rep, opts) }); err != nil {
 			return err
 		}
-	} else {
-		dst.discard()
 	}
 
 	switch {
@@ -210,33 +210,54 @@ func (p *progress) partial(rep *conform.Report, cases []*conform.Case, target st
 	return out
 }
 
-// output is where a report goes: stdout, or a file opened before the run so
-// that an unwritable path is a usage error now, not after a long run.
-type output struct {
-	st   *cli.State
-	name string   // "" for stdout
-	f    *os.File // nil for stdout
+// runAbortable is eng.Run that gives up waiting on a second Ctrl-C
+// (cli.Abort): it then returns no report and no error, and the caller
+// writes the partial report of the cases that finished. The engine's
+// goroutine is left to the process's exit.
+func runAbortable(ctx context.Context, eng engine, cases []*conform.Case, cfg conform.Config) (*conform.Report, error) {
+	type ran struct {
+		rep *conform.Report
+		err error
+	}
+	done := make(chan ran, 1)
+	go func() {
+		rep, err := eng.Run(ctx, cases, cfg)
+		done <- ran{rep, err}
+	}()
+	select {
+	case r := <-done:
+		return r.rep, r.err
+	case <-cli.Abort(ctx):
+		return nil, nil
+	}
 }
 
-// openOut opens --out (creating or truncating the file) or returns stdout.
+// output is where a report goes: stdout, or a file checked before the run
+// so that an unwritable path is a usage error now, not after a long run.
+// The file is written only at the end, atomically (cli.WriteFile): until
+// then the previous report stays as it was.
+type output struct {
+	st   *cli.State
+	name string // "" for stdout
+}
+
+// openOut checks --out (without touching the file) or returns stdout.
 func openOut(st *cli.State, name string) (*output, error) {
 	o := &output{st: st, name: name}
 	if name == "" || name == "-" {
 		o.name = ""
 		return o, nil
 	}
-	f, err := os.Create(name)
-	if err != nil {
-		return nil, cli.WithExitCode(fmt.Errorf("--out: %w", err), cli.ExitUsage)
+	if err := cli.CheckOutput("--out", name); err != nil {
+		return nil, cli.WithExitCode(err, cli.ExitUsage)
 	}
-	o.f = f
 	return o, nil
 }
 
 // color reports whether a table written here should have colours: only on
 // a terminal, and never when NO_COLOR is set (https://no-color.org).
 func (o *output) color() bool {
-	return o.f == nil && o.st.Terminal(o.st.Stdout) && (o.st.Env == nil || o.st.Env("NO_COLOR") == "")
+	return o.name == "" && o.st.Terminal(o.st.Stdout) && (o.st.Env == nil || o.st.Env("NO_COLOR") == "")
 }
 
 // write renders into memory first and then writes in one go, so that a
@@ -244,28 +265,14 @@ func (o *output) color() bool {
 func (o *output) write(render func(io.Writer) error) error {
 	var buf bytes.Buffer
 	if err := render(&buf); err != nil {
-		o.discard()
 		return err
 	}
-	if o.f == nil {
+	if o.name == "" {
 		_, err := o.st.Stdout.Write(buf.Bytes())
 		return err
 	}
-	_, err := o.f.Write(buf.Bytes())
-	if cerr := o.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := cli.WriteFile(o.name, buf.Bytes()); err != nil {
 		return cli.WithExitCode(fmt.Errorf("--out: %w", err), cli.ExitUsage)
 	}
 	return nil
-}
-
-// discard closes and removes an output that will not be written: no file
-// is clearer than an empty one that a CI step would fail to parse.
-func (o *output) discard() {
-	if o.f != nil {
-		o.f.Close()
-		os.Remove(o.name)
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/siokit/siokit/internal/cli"
+	"github.com/siokit/siokit/internal/redact"
 )
 
 // ExitThreshold is the exit code of a run whose thresholds failed
@@ -21,8 +22,9 @@ Commands:
   compare SCENARIO.yaml   run a scenario once per transport, side by side
   report FILE.json...     merge saved results and render them again
   serve                   run the built-in target
+  version                 print the version (also --version)
 
-Run "sioload COMMAND -h" for a command's options.
+Run "sioload COMMAND -h" (or "sioload help COMMAND") for a command's options.
 `
 
 type command func(st *cli.State, args []string) error
@@ -34,33 +36,73 @@ var commands = map[string]command{
 	"serve":   serveCmd,
 }
 
-// dispatch picks the subcommand from st.Args.
+// errHelp is what a command returns after printing its usage for -h:
+// nothing failed, dispatch makes it exit 0.
+var errHelp = errors.New("help requested")
+
+// dispatch picks the subcommand from st.Args. Everything the commands
+// print goes through a masking writer (URL userinfo, token-like query
+// values: package redact); run and compare add the scenario's secrets.
 func dispatch(st *cli.State) error {
-	if len(st.Args) == 0 || st.Args[0] == "-h" || st.Args[0] == "--help" || st.Args[0] == "help" {
+	st = masked(st, redact.New())
+	args := st.Args
+	if len(args) > 0 && args[0] == "help" && len(args) > 1 {
+		// "sioload help run" is "sioload run -h".
+		args = []string{args[1], "-h"}
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(st.Stderr, usage)
-		if len(st.Args) == 0 {
+		if len(args) == 0 {
 			return cli.WithExitCode(nil, cli.ExitUsage)
 		}
 		return nil
 	}
-	cmd, ok := commands[st.Args[0]]
+	if args[0] == "version" || args[0] == "--version" || args[0] == "-version" {
+		_, err := fmt.Fprintln(st.Stdout, cli.Version("sioload"))
+		return err
+	}
+	cmd, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprint(st.Stderr, usage)
-		return cli.WithExitCode(fmt.Errorf("unknown command %q", st.Args[0]), cli.ExitUsage)
+		return cli.WithExitCode(fmt.Errorf("unknown command %q", args[0]), cli.ExitUsage)
 	}
-	return cmd(st, st.Args[1:])
+	err := cmd(st, args[1:])
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+// masked returns a copy of st whose Stdout and Stderr mask what m masks,
+// and that still knows which of them is a terminal.
+func masked(st *cli.State, m *redact.Masker) *cli.State {
+	out, errw := st.Stdout, st.Stderr
+	mo, me := m.Writer(out), m.Writer(errw)
+	ns := *st
+	ns.Stdout, ns.Stderr = mo, me
+	ns.IsTerminal = func(w io.Writer) bool {
+		switch w {
+		case mo:
+			w = out
+		case me:
+			w = errw
+		}
+		return st.Terminal(w)
+	}
+	return &ns
 }
 
 // parse parses args with fs, allowing flags after positional arguments
 // ("run echo.yaml --clients 5"), and returns the positional ones. A
-// parse error becomes exit 2 (the flag package has printed it).
+// parse error becomes exit 2 (the flag package has printed it); -h
+// returns errHelp once the flag package has printed the usage.
 func parse(fs *flag.FlagSet, stderr io.Writer, args []string) ([]string, error) {
 	fs.SetOutput(stderr)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, cli.WithExitCode(nil, cli.ExitOK)
+				return nil, errHelp
 			}
 			return nil, cli.WithExitCode(nil, cli.ExitUsage)
 		}
@@ -71,6 +113,20 @@ func parse(fs *flag.FlagSet, stderr io.Writer, args []string) ([]string, error) 
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// flagErr is a usage error (exit 2) about flag name's value.
+func flagErr(name, format string, a ...any) error {
+	return usageErr("--%s: %s", name, fmt.Sprintf(format, a...))
+}
+
+// isSet reports whether the command line set flag name, so that an
+// explicit "--clients 0" is refused while the default 0 means "the
+// scenario's".
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func usageErr(format string, a ...any) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 
 	"github.com/siokit/siokit/internal/cli"
 	"github.com/siokit/siokit/internal/load"
@@ -28,7 +29,7 @@ func compareCmd(st *cli.State, args []string) error {
 	var o overrides
 	o.register(fs, false)
 	transports := fs.String("transports", "polling,websocket,upgrade", "comma-separated transports to compare")
-	out := fs.String("out", "", "write the results as a JSON array to this file")
+	out := fs.String("out", "", "write the results as a JSON array to this file (checked before the run)")
 	quiet := fs.Bool("quiet", false, "no live progress on stderr")
 	pos, err := parse(fs, st.Stderr, args)
 	if err != nil {
@@ -38,9 +39,20 @@ func compareCmd(st *cli.State, args []string) error {
 		fs.Usage()
 		return usageErr("compare takes one scenario file, got %d arguments", len(pos))
 	}
+	if err := o.check(fs); err != nil {
+		return err
+	}
 	names := splitList(*transports)
 	if len(names) == 0 {
 		return usageErr("--transports is empty")
+	}
+	for _, t := range names {
+		if err := checkTransport("transports", t); err != nil {
+			return err
+		}
+	}
+	if err := checkOut(*out); err != nil {
+		return err
 	}
 	var scens []*scenarios.Scenario
 	for _, t := range names {
@@ -51,9 +63,11 @@ func compareCmd(st *cli.State, args []string) error {
 		}
 		scens = append(scens, s)
 	}
+	m := scenarioMasker(scens[0])
+	st = masked(st, m)
 	targetURL, restart, stopTarget, err := resolveTarget(scens[0])
 	if err != nil {
-		return err
+		return maskErr(m, err)
 	}
 	defer stopTarget()
 	ctx, stop := cli.Signals(context.Background())
@@ -64,7 +78,7 @@ func compareCmd(st *cli.State, args []string) error {
 		if ctx.Err() != nil {
 			break
 		}
-		opts := load.Options{Target: targetURL, Restart: restart}
+		opts := load.Options{Target: targetURL, Restart: restart, Abort: cli.Abort(ctx)}
 		var p *progress
 		if !*quiet {
 			fmt.Fprintf(st.Stderr, "== %s\n", names[i])
@@ -77,20 +91,22 @@ func compareCmd(st *cli.State, args []string) error {
 		}
 		if err != nil {
 			if errors.Is(err, load.ErrUnsupported) {
-				return cli.WithExitCode(err, cli.ExitUsage)
+				return maskErr(m, cli.WithExitCode(err, cli.ExitUsage))
 			}
-			return err
+			return maskErr(m, err)
 		}
 		results = append(results, res)
 		sums = append(sums, res.Summarize())
 	}
-	if err := reports.LoadCompare(st.Stdout, names[:len(sums)], sums); err != nil {
-		return err
-	}
+	// The JSON first; a failing output does not stop the other.
+	var errs []error
 	if *out != "" {
-		if err := writeJSON(*out, results); err != nil {
-			return err
+		if err := writeJSON(*out, m, results); err != nil {
+			errs = append(errs, fmt.Errorf("--out: %w", err))
 		}
+	}
+	if err := render(st.Stdout, func(w io.Writer) error { return reports.LoadCompare(w, names[:len(sums)], sums) }); err != nil {
+		errs = append(errs, fmt.Errorf("writing the summary: %w", err))
 	}
 	partial, reason := len(sums) < len(names), "interrupted"
 	for _, r := range results {
@@ -98,5 +114,5 @@ func compareCmd(st *cli.State, args []string) error {
 			partial, reason = true, r.StopReason
 		}
 	}
-	return verdict(partial, reason, sums)
+	return maskErr(m, errors.Join(append(errs, verdict(partial, reason, sums))...))
 }

@@ -1,17 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/siokit/siokit/internal/cli"
 	"github.com/siokit/siokit/internal/load"
 	"github.com/siokit/siokit/internal/metrics"
+	"github.com/siokit/siokit/internal/redact"
 	"github.com/siokit/siokit/internal/target"
 	"github.com/siokit/siokit/reports"
 	"github.com/siokit/siokit/scenarios"
@@ -20,8 +25,11 @@ import (
 const runUsage = `Usage: sioload run SCENARIO.yaml [options]
 
 Runs the scenario, shows live progress on stderr, prints the summary on
-stdout. Ctrl-C stops the run early and still prints (and writes) the
-results gathered so far. Exit status 3 when a threshold fails.
+stdout. --out is written first (to a temporary file renamed into place,
+so that a killed run leaves the previous report intact), then the
+summary. Ctrl-C stops the run early, closes the connections (for at most
+1 s) and still writes the results gathered so far; a second Ctrl-C skips
+the closing; a third kills at once. Exit status 3 when a threshold fails.
 
 Options:
 `
@@ -31,6 +39,8 @@ type overrides struct {
 	target, transport string
 	clients           int
 	duration          time.Duration
+	insecure          bool
+	caFile            string
 }
 
 func (o *overrides) register(fs *flag.FlagSet, withTransport bool) {
@@ -40,9 +50,59 @@ func (o *overrides) register(fs *flag.FlagSet, withTransport bool) {
 	}
 	fs.IntVar(&o.clients, "clients", 0, "closed model: clients to reach; open model: max concurrent clients")
 	fs.DurationVar(&o.duration, "duration", 0, "closed model: hold time; open model: arrival duration")
+	fs.BoolVar(&o.insecure, "insecure", false, "accept any TLS certificate (self-signed test servers); the scenario's tls.insecure")
+	fs.StringVar(&o.caFile, "ca-file", "", "also trust the CA certificates of this PEM file; the scenario's tls.ca_file")
 }
 
-// scenario loads the file and applies the overrides.
+// transports are the values of --transport, in the order errors list them.
+var transports = []string{scenarios.TransportWebSocket, scenarios.TransportPolling, scenarios.TransportUpgrade}
+
+// checkTransport refuses a transport name that is not one of transports.
+func checkTransport(flagName, t string) error {
+	if !slices.Contains(transports, t) {
+		return flagErr(flagName, "%q is not one of %s", t, strings.Join(transports, ", "))
+	}
+	return nil
+}
+
+// check refuses bad flag values before the scenario is even read, naming
+// the flag: "--clients 0" must not be mistaken for a scenario's line.
+func (o *overrides) check(fs *flag.FlagSet) error {
+	if isSet(fs, "target") {
+		if err := checkTargetURL(o.target); err != nil {
+			return flagErr("target", "%v", err)
+		}
+	}
+	if isSet(fs, "transport") {
+		if err := checkTransport("transport", o.transport); err != nil {
+			return err
+		}
+	}
+	if isSet(fs, "clients") && o.clients < 1 {
+		return flagErr("clients", "want at least 1, got %d", o.clients)
+	}
+	if isSet(fs, "duration") && o.duration <= 0 {
+		return flagErr("duration", "want a positive duration, got %v", o.duration)
+	}
+	if isSet(fs, "ca-file") {
+		if _, err := scenarios.LoadCA(o.caFile); err != nil {
+			return flagErr("ca-file", "%v", err)
+		}
+	}
+	return nil
+}
+
+// checkTargetURL wants an http, https, ws or wss URL with a host: a bare
+// "127.0.0.1:3000" parses as something else entirely.
+func checkTargetURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || !slices.Contains([]string{"http", "https", "ws", "wss"}, u.Scheme) {
+		return fmt.Errorf("%q is not a server URL: want http://, https://, ws:// or wss://HOST[:PORT]", raw)
+	}
+	return nil
+}
+
+// scenario loads the file and applies the overrides (checked by check).
 func (o *overrides) scenario(path string) (*scenarios.Scenario, error) {
 	s, err := scenarios.LoadFile(path)
 	if err != nil {
@@ -53,6 +113,12 @@ func (o *overrides) scenario(path string) (*scenarios.Scenario, error) {
 	}
 	if o.transport != "" {
 		s.Transport = o.transport
+	}
+	if o.insecure {
+		s.TLS.Insecure = true
+	}
+	if o.caFile != "" {
+		s.TLS.CAFile = o.caFile
 	}
 	if o.clients > 0 {
 		if s.Load.Model == scenarios.ModelOpen {
@@ -93,7 +159,7 @@ func runCmd(st *cli.State, args []string) error {
 	fs.Usage = func() { fmt.Fprint(fs.Output(), runUsage); fs.PrintDefaults() }
 	var o overrides
 	o.register(fs, true)
-	out := fs.String("out", "", "write the whole result as JSON to this file")
+	out := fs.String("out", "", "write the whole result as JSON to this file (checked before the run)")
 	quiet := fs.Bool("quiet", false, "no live progress on stderr")
 	pos, err := parse(fs, st.Stderr, args)
 	if err != nil {
@@ -103,18 +169,26 @@ func runCmd(st *cli.State, args []string) error {
 		fs.Usage()
 		return usageErr("run takes one scenario file, got %d arguments", len(pos))
 	}
+	if err := o.check(fs); err != nil {
+		return err
+	}
+	if err := checkOut(*out); err != nil {
+		return err
+	}
 	s, err := o.scenario(pos[0])
 	if err != nil {
 		return err
 	}
+	m := scenarioMasker(s)
+	st = masked(st, m)
 	targetURL, restart, stopTarget, err := resolveTarget(s)
 	if err != nil {
-		return err
+		return maskErr(m, err)
 	}
 	defer stopTarget()
 	ctx, stop := cli.Signals(context.Background())
 	defer stop()
-	opts := load.Options{Target: targetURL, Restart: restart}
+	opts := load.Options{Target: targetURL, Restart: restart, Abort: cli.Abort(ctx)}
 	if !*quiet {
 		p := newProgress(st.Stderr, st.Terminal(st.Stderr))
 		opts.Progress = p.update
@@ -123,26 +197,29 @@ func runCmd(st *cli.State, args []string) error {
 	res, err := load.Run(ctx, s, opts)
 	if err != nil {
 		if errors.Is(err, load.ErrUnsupported) {
-			return cli.WithExitCode(err, cli.ExitUsage)
+			return maskErr(m, cli.WithExitCode(err, cli.ExitUsage))
 		}
-		return err
+		return maskErr(m, err)
 	}
-	return finish(st, res, *out)
+	return maskErr(m, finish(st, m, res, *out))
 }
 
-// finish prints the summary, writes the JSON and maps the outcome to an
-// exit code: interrupted 1, threshold failed 3.
-func finish(st *cli.State, res *metrics.Result, out string) error {
+// finish writes the JSON, prints the summary and maps the outcome to an
+// exit code: interrupted 1, threshold failed 3. The JSON goes first and a
+// failure of one output does not stop the other (stdout on a full disk
+// still leaves --out); write errors are reported with the verdict.
+func finish(st *cli.State, m *redact.Masker, res *metrics.Result, out string) error {
 	sum := res.Summarize()
-	if err := reports.LoadSummary(st.Stdout, sum); err != nil {
-		return err
-	}
+	var errs []error
 	if out != "" {
-		if err := writeJSON(out, res); err != nil {
-			return err
+		if err := writeJSON(out, m, res); err != nil {
+			errs = append(errs, fmt.Errorf("--out: %w", err))
 		}
 	}
-	return verdict(res.Partial, res.StopReason, []*metrics.Summary{sum})
+	if err := render(st.Stdout, func(w io.Writer) error { return reports.LoadSummary(w, sum) }); err != nil {
+		errs = append(errs, fmt.Errorf("writing the summary: %w", err))
+	}
+	return errors.Join(append(errs, verdict(res.Partial, res.StopReason, []*metrics.Summary{sum}))...)
 }
 
 func verdict(partial bool, reason string, sums []*metrics.Summary) error {
@@ -163,10 +240,123 @@ func verdict(partial bool, reason string, sums []*metrics.Summary) error {
 	return nil
 }
 
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+// writeJSON writes v as indented JSON to path, atomically (cli.WriteFile),
+// with m's secrets masked. HTML escaping is off so that a URL's "&" stays
+// "&" and the masking sees the query parameters.
+func writeJSON(path string, m *redact.Masker, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return cli.WriteFile(path, m.Bytes(b.Bytes()))
+}
+
+// checkOut checks --out before anything runs (cli.CheckOutput).
+func checkOut(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := cli.CheckOutput("--out", path); err != nil {
+		return cli.WithExitCode(err, cli.ExitUsage)
+	}
+	return nil
+}
+
+// render renders a report into memory and writes it to w in one Write:
+// the masking writer sees it whole, and a failing w fails once.
+func render(w io.Writer, fn func(io.Writer) error) error {
+	var b bytes.Buffer
+	if err := fn(&b); err != nil {
+		return err
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// maskErr masks m's secrets in err's message, keeping its exit code and
+// leaving silent errors (usage already printed) silent.
+func maskErr(m *redact.Masker, err error) error {
+	var e *cli.ExitError
+	if errors.As(err, &e) && e.Err == nil {
+		return err
+	}
+	return m.Error(err)
+}
+
+// scenarioMasker masks what a scenario configures as secret, on top of
+// URL userinfo and token-like query parameters: the values of secret
+// query parameters and headers (Authorization, Cookie, X-Api-Key...) and
+// the string leaves of CONNECT auth payloads under secret-named keys. A
+// templated value is masked by its constant parts
+// (redact.MinLiteral bytes or longer); in URLs its whole value is masked
+// by key.
+func scenarioMasker(s *scenarios.Scenario) *redact.Masker {
+	m := redact.New()
+	for k, v := range s.Query {
+		if redact.IsSecretKey(k) {
+			m.Key(k)
+			literals(m, v)
+		}
+	}
+	for k, v := range s.Headers {
+		if redact.IsSecretKey(k) {
+			literals(m, v)
+			if _, cred, ok := strings.Cut(v, " "); ok {
+				literals(m, cred) // "Bearer TOKEN": the token alone, too
+			}
+		}
+	}
+	var auth func(key string, x any)
+	auth = func(key string, x any) {
+		switch x := x.(type) {
+		case string:
+			if redact.IsSecretKey(key) {
+				literals(m, x)
+			}
+		case map[string]any:
+			for k, v := range x {
+				auth(k, v)
+			}
+		case []any:
+			for _, v := range x {
+				auth(key, v)
+			}
+		}
+	}
+	auth("", s.Auth)
+	var steps func([]scenarios.Step)
+	steps = func(ss []scenarios.Step) {
+		for _, st := range ss {
+			auth("", st.Auth)
+			steps(st.Steps)
+		}
+	}
+	steps(s.Flow)
+	if u, err := url.Parse(s.Target); err == nil && u.User != nil {
+		literals(m, u.User.String())
+		if pw, ok := u.User.Password(); ok {
+			literals(m, pw)
+		}
+	}
+	return m
+}
+
+// literals registers the constant parts of a template as secrets.
+func literals(m *redact.Masker, tmpl string) {
+	for tmpl != "" {
+		i := strings.Index(tmpl, "{{")
+		if i < 0 {
+			m.Literal(tmpl)
+			return
+		}
+		m.Literal(tmpl[:i])
+		j := strings.Index(tmpl[i:], "}}")
+		if j < 0 {
+			return
+		}
+		tmpl = tmpl[i+j+2:]
+	}
 }

@@ -39,8 +39,7 @@ type serveConfig struct {
 // parseServe reads serve's flags.
 func parseServe(st *cli.State, args []string) (*serveConfig, error) {
 	fs := flag.NewFlagSet("sioload serve", flag.ContinueOnError)
-	help := false
-	fs.Usage = func() { help = true; fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }
 	addr := fs.String("addr", "127.0.0.1:3000", "listen address")
 	ping := fs.Duration("ping-interval", 0, "Engine.IO ping interval (default: the server's, 25s)")
 	pingTimeout := fs.Duration("ping-timeout", 0, "time a client has to answer a ping (default: the server's, 20s)")
@@ -51,10 +50,6 @@ func parseServe(st *cli.State, args []string) (*serveConfig, error) {
 	pos, err := parse(fs, st.Stderr, args)
 	if err != nil {
 		return nil, err
-	}
-	if help {
-		// --help: parse's nil error would start the server; stop silently, exit 0.
-		return nil, &cli.ExitError{Code: cli.ExitOK}
 	}
 	if len(pos) != 0 {
 		return nil, usageErr("serve takes no arguments")
@@ -103,6 +98,7 @@ func serveCmd(st *cli.State, args []string) error {
 		select {
 		case <-errc:
 		case <-time.After(5 * time.Second):
+		case <-cli.Abort(ctx): // a second Ctrl-C: now
 		}
 		return nil
 	case err := <-errc:

@@ -5,7 +5,7 @@
 // os/signal; everything below receives a State or plain io.Writers, so
 // that commands are tested by injecting buffers and asserting exit codes.
 //
-// Stdlib only.
+// Stdlib only (and internal/redact, which is).
 package cli
 
 import (
@@ -15,7 +15,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+
+	"github.com/siokit/siokit/internal/redact"
 )
 
 // State is what a command may use of its process. Commands take a *State
@@ -117,7 +120,9 @@ func ExitCode(err error) int {
 }
 
 // PrintError writes "prog: err" and a newline to w, unless err is nil or a
-// silent ExitError (one whose message has already been shown).
+// silent ExitError (one whose message has already been shown). URL
+// userinfo and token-like query values in the message are masked
+// (package redact): errors quote the URLs they failed on.
 func PrintError(w io.Writer, prog string, err error) {
 	if err == nil {
 		return
@@ -125,7 +130,7 @@ func PrintError(w io.Writer, prog string, err error) {
 	if e, ok := err.(*ExitError); ok && e.Err == nil {
 		return
 	}
-	fmt.Fprintf(w, "%s: %v\n", prog, err)
+	fmt.Fprintf(w, "%s: %s\n", prog, redact.String(err.Error()))
 }
 
 // ErrInterrupted is the cause (context.Cause) of a context that Signals
@@ -134,27 +139,58 @@ var ErrInterrupted = errors.New("interrupted")
 
 // Signals returns a copy of parent that is cancelled, with cause
 // ErrInterrupted, on the first SIGINT (Ctrl-C) or SIGTERM, so that a run
-// can stop gracefully and still write what it has. After that first signal
-// the handler is removed: a second Ctrl-C gets the default behaviour and
-// kills the process, for when graceful takes too long.
+// can stop gracefully and still write what it has. A second signal closes
+// the channel Abort(ctx) returns: the run should then skip whatever
+// graceful closing is left and write its partial report at once. After
+// that second signal the handler is removed: a third gets the default
+// behaviour and kills the process, for when even that takes too long.
 //
 // stop releases the handler and cancels the context; call it (defer) when
 // the command is done.
 func Signals(parent context.Context) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
-	ch := make(chan os.Signal, 1)
+	abort := make(chan struct{})
+	ctx = WithAbort(ctx, abort)
+	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
 	go func() {
+		defer signal.Stop(ch)
 		select {
 		case <-ch:
-			signal.Stop(ch)
 			cancel(ErrInterrupted)
-		case <-ctx.Done():
-			signal.Stop(ch)
+		case <-done:
+			return
+		}
+		select {
+		case <-ch:
+			close(abort)
+		case <-done:
 		}
 	}()
+	var once sync.Once
 	return ctx, func() {
-		signal.Stop(ch)
-		cancel(context.Canceled)
+		once.Do(func() {
+			signal.Stop(ch)
+			close(done)
+			cancel(context.Canceled)
+		})
 	}
+}
+
+type abortKey struct{}
+
+// WithAbort returns a copy of ctx whose Abort channel is abort: what
+// Signals does, for commands' tests and for callers with their own
+// signal handling.
+func WithAbort(ctx context.Context, abort <-chan struct{}) context.Context {
+	return context.WithValue(ctx, abortKey{}, abort)
+}
+
+// Abort returns the channel that Signals closes on a second signal, or
+// nil (which blocks forever in a select) when ctx does not come from
+// Signals.
+func Abort(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(abortKey{}).(<-chan struct{})
+	return ch
 }

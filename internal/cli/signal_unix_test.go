@@ -36,21 +36,29 @@ func TestSignalsInterrupt(t *testing.T) {
 	}
 }
 
-// TestSignalsSecondKills checks the promise that a second Ctrl-C is not
-// swallowed: a child process (this test binary) waits in Signals, gets a
-// SIGINT, reports it, and must die of the next one.
-func TestSignalsSecondKills(t *testing.T) {
+// TestSignalsSecondAbortsThirdKills checks the promises of Signals in a
+// child process (this test binary): the first SIGINT cancels the context,
+// the second closes Abort(ctx) (a run then writes its partial report at
+// once), and the third is not swallowed: the child dies of it.
+func TestSignalsSecondAbortsThirdKills(t *testing.T) {
 	if os.Getenv("CLI_SIGNALS_CHILD") == "1" {
 		ctx, stop := Signals(context.Background())
 		defer stop()
 		fmt.Println("ready")
 		<-ctx.Done()
 		fmt.Println("first")
+		select {
+		case <-Abort(ctx):
+			fmt.Println("second")
+		case <-time.After(10 * time.Second):
+			fmt.Println("no abort")
+			os.Exit(0)
+		}
 		time.Sleep(10 * time.Second)
 		fmt.Println("survived")
 		os.Exit(0)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSignalsSecondKills$")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSignalsSecondAbortsThirdKills$")
 	cmd.Env = append(os.Environ(), "CLI_SIGNALS_CHILD=1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -70,7 +78,9 @@ func TestSignalsSecondKills(t *testing.T) {
 	expect("ready")
 	cmd.Process.Signal(syscall.SIGINT)
 	expect("first")
-	// The handler is removed right after the first signal is received;
+	cmd.Process.Signal(syscall.SIGINT)
+	expect("second")
+	// The handler is removed right after the second signal is received;
 	// give the child's goroutine a moment to get there.
 	time.Sleep(100 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
@@ -79,5 +89,12 @@ func TestSignalsSecondKills(t *testing.T) {
 	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
 		t.Fatalf("child ended with %v, want death by SIGINT", err)
+	}
+}
+
+// Abort of a context that does not come from Signals never fires.
+func TestAbortWithoutSignals(t *testing.T) {
+	if Abort(context.Background()) != nil {
+		t.Fatal("Abort(Background) is not nil")
 	}
 }

@@ -89,6 +89,7 @@ func newClient(r *run, id int) *vclient {
 	c.vars.Client = id
 	s := r.s
 	opts := &client.Options{Path: s.Path, EIO: engineio.Version(s.EIO), Hook: c, Reconnect: r.opts.Reconnect}
+	opts.TLSConfig = r.tls // one config per run: the transport pools clients per config
 	switch s.Transport {
 	case scenarios.TransportPolling:
 		opts.Mode = client.PollingOnly

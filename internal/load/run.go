@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -29,7 +30,12 @@ type Options struct {
 	ProgressInterval time.Duration
 	// CloseTimeout bounds the closing of the connections after the run
 	// (default 5 s): a server that never answers must not hang sioload.
+	// After an interruption (ctx cancelled) the bound is at most
+	// InterruptCloseTimeout: Ctrl-C must answer quickly.
 	CloseTimeout time.Duration
+	// Abort, when closed, ends the closing at once (a second Ctrl-C):
+	// Run returns the results it has without waiting for the clients.
+	Abort <-chan struct{}
 	// Restart restarts the target, keeping it down for the given time:
 	// the restart_target fault. Only the built-in target can be
 	// restarted ([Builtin.Restart]); a scenario with such a fault is
@@ -39,6 +45,10 @@ type Options struct {
 	// value is the reference client's (1 s doubling to 5 s, ±50 %).
 	Reconnect client.Reconnect
 }
+
+// InterruptCloseTimeout bounds the closing of the connections after the
+// run's context was cancelled.
+const InterruptCloseTimeout = time.Second
 
 // Progress is one live progress report.
 type Progress struct {
@@ -85,6 +95,8 @@ type run struct {
 	fan    *fanout
 	health *sampler
 
+	tls *tls.Config // shared by every client (nil: Go's defaults)
+
 	mu      sync.Mutex
 	clients map[int]*vclient
 	active  atomic.Int64
@@ -113,8 +125,13 @@ func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
 	if opts.CloseTimeout <= 0 {
 		opts.CloseTimeout = 5 * time.Second
 	}
+	tlsConfig, err := s.TLS.Config()
+	if err != nil {
+		return nil, fmt.Errorf("load: tls: %w", err)
+	}
 	r := &run{s: s, opts: opts, target: target, rec: metrics.NewRecorder(opts.Shards),
 		waited: map[string]bool{}, echoed: map[string]bool{}, clients: map[int]*vclient{}}
+	r.tls = tlsConfig
 	r.fan = newFanout(r.rec.Shard(0))
 	seen := map[string]bool{}
 	emitted := map[string]bool{}
@@ -233,9 +250,14 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 	}
 	cancelGrace()
 	r.closeAll()
+	closeWait := r.opts.CloseTimeout
+	if ctx.Err() != nil {
+		closeWait = min(closeWait, InterruptCloseTimeout)
+	}
 	select {
 	case <-done:
-	case <-time.After(r.opts.CloseTimeout):
+	case <-time.After(closeWait):
+	case <-r.opts.Abort:
 	}
 	stopProgress()
 	stopFaults()
