@@ -23,7 +23,8 @@ var allowed = map[string][]string{
 
 	"scenarios":           {"internal/yamldoc"},
 	"internal/yamldoc":    {},
-	"internal/cli":        {},
+	"internal/cli":        {"internal/redact"},
+	"internal/redact":     {},
 	"internal/metrics":    {},
 	"internal/testpeer":   {},
 	"internal/archtest":   {},
@@ -35,9 +36,9 @@ var allowed = map[string][]string{
 
 	"reports": {"internal/metrics", "internal/conform", "scenarios"},
 
-	"cmd/sioload": {"internal/cli", "internal/load", "internal/metrics", "internal/target",
+	"cmd/sioload": {"internal/cli", "internal/redact", "internal/load", "internal/metrics", "internal/target",
 		"protocol/server", "reports", "scenarios"},
-	"cmd/sioconform": {"internal/cli", "internal/conform", "reports"},
+	"cmd/sioconform": {"internal/cli", "internal/redact", "internal/conform", "reports"},
 	"examples/echo":  {"protocol/client", "protocol/engineio", "internal/testpeer"},
 }
 
