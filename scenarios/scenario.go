@@ -2,27 +2,29 @@ package scenarios
 
 import "time"
 
-// Scenario is one parsed and validated scenario file.
+// Scenario is one parsed and validated scenario file. Its yaml tags are
+// the file's keys (docs/sioload.md §1), read by internal/yamldoc.
 type Scenario struct {
-	Name        string
-	Description string
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
 	// Target is the server URL; "" means the built-in target.
-	Target string
+	Target string `yaml:"target"`
 	// Path is the Engine.IO request path (default "/socket.io/").
-	Path string
+	Path string `yaml:"path"`
 	// EIO is the Engine.IO protocol version, 4 (default) or 3.
-	EIO int
+	EIO int `yaml:"eio"`
 	// Transport is "websocket" (default), "polling" or "upgrade".
-	Transport string
+	Transport string `yaml:"transport"`
 	// Query and Headers values are templates, rendered once per client.
-	Query, Headers map[string]string
+	Query   map[string]string `yaml:"query"`
+	Headers map[string]string `yaml:"headers"`
 	// Auth is the default CONNECT payload; string leaves are templates.
-	Auth        map[string]any
-	SourceAddrs []string
-	Load        Load
-	Flow        []Step
-	Thresholds  []Threshold
-	Faults      []Fault
+	Auth        map[string]any `yaml:"auth"`
+	SourceAddrs []string       `yaml:"source_addrs"`
+	Load        Load           `yaml:"load"`
+	Flow        []Step         `yaml:"flow"`
+	Thresholds  []Threshold    `yaml:"thresholds"`
+	Faults      []Fault        `yaml:"faults"`
 	// File is the path the scenario was loaded from (or the name given
 	// to Parse); errors and reports refer to it.
 	File string
@@ -31,7 +33,7 @@ type Scenario struct {
 	AuthT *Value
 
 	// TLS configures certificate checks for https and wss targets.
-	TLS TLS
+	TLS TLS `yaml:"tls"`
 
 	// lines maps field paths ("load.clients") to their line, for the
 	// errors of Validate.
@@ -44,30 +46,31 @@ type Scenario struct {
 type TLS struct {
 	// Insecure accepts any certificate: for test servers with
 	// self-signed ones. The connection is still encrypted.
-	Insecure bool
+	Insecure bool `yaml:"insecure"`
 	// CAFile is a PEM file of CA certificates trusted in addition to the
 	// system roots. Parse resolves it against the scenario file's folder.
-	CAFile string
+	CAFile string `yaml:"ca_file"`
 }
 
 // Load is the load model of a scenario.
 type Load struct {
 	// Model is "closed" (default) or "open".
-	Model string
+	Model string `yaml:"model"`
 	// Clients is the closed model's concurrency at the end of the ramp.
-	Clients int
+	Clients int `yaml:"clients"`
 	// Ramp and Hold are the closed model's phases.
-	Ramp, Hold time.Duration
+	Ramp time.Duration `yaml:"ramp"`
+	Hold time.Duration `yaml:"hold"`
 	// ArrivalRate is the open model's new clients per second.
-	ArrivalRate float64
+	ArrivalRate float64 `yaml:"arrival_rate"`
 	// Duration is how long open-model arrivals go on.
-	Duration time.Duration
+	Duration time.Duration `yaml:"duration"`
 	// MaxClients caps the open model's concurrent clients; arrivals
 	// beyond it are dropped and counted (default 10000).
-	MaxClients int
+	MaxClients int `yaml:"max_clients"`
 	// Grace is the time after the load for in-flight acks and events
 	// (default 5s).
-	Grace time.Duration
+	Grace time.Duration `yaml:"grace"`
 }
 
 // Phase returns how long the load phase lasts (ramp+hold, or the open
@@ -162,8 +165,8 @@ type Threshold struct {
 
 // Fault is one entry of a fault plan.
 type Fault struct {
-	At            time.Duration
-	Drop          float64
-	RestartTarget bool
-	Down          time.Duration
+	At            time.Duration `yaml:"at"`
+	Drop          float64       `yaml:"drop"`
+	RestartTarget bool          `yaml:"restart_target"`
+	Down          time.Duration `yaml:"down"`
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
-	"unicode/utf8"
 
 	"github.com/siokit/siokit/protocol/socketio"
 )
@@ -120,23 +119,27 @@ func (s *Socket) onEvent(p *socketio.Packet) {
 			s.mu.Unlock()
 		}
 	}
-	name, end, escaped, ok := eventToken(p.Data)
-	if !ok {
-		return
-	}
 	var (
 		h     Handler
 		event string
 	)
 	handlers := *s.handlers.Load()
-	if escaped {
-		// Rare: resolve the name before splitEvent rewrites the buffer.
-		event, _, _ = socketio.EventName(p.Data)
-		if e, ok := handlers[event]; ok {
+	name, args, ok := socketio.SplitEvent(p.Data)
+	if ok {
+		if e, found := handlers[string(name)]; found {
+			h, event = e.h, e.name
+		}
+	} else {
+		// Rare: an escaped or numeric name, resolved as Node resolves it
+		// (42[1.0] is event "1").
+		ev, rest, err := socketio.EventName(p.Data)
+		if err != nil {
+			return
+		}
+		event, args = ev, rest
+		if e, found := handlers[event]; found {
 			h = e.h
 		}
-	} else if e, ok := handlers[string(name)]; ok {
-		h, event = e.h, e.name
 	}
 	if h == nil {
 		a := s.anyH.Load()
@@ -149,87 +152,9 @@ func (s *Socket) onEvent(p *socketio.Packet) {
 		}
 	}
 	m := &s.c.msg
-	*m = Message{Namespace: s.nsp, Event: event, Args: splitArgs(p.Data, end), Buffers: p.Buffers, ID: p.ID, sock: s}
+	*m = Message{Namespace: s.nsp, Event: event, Args: args, Buffers: p.Buffers, ID: p.ID, sock: s}
 	s.c.inHandler.Add(1)
 	h(m)
 	s.c.inHandler.Add(-1)
 	*m = Message{}
-}
-
-// eventToken finds the event name token of an EVENT payload (validated
-// by the decoder as a JSON array starting with a string or number): the
-// raw name (without quotes, escapes not undone), the offset just past it,
-// and whether it contains escapes.
-func eventToken(data []byte) (name []byte, end int, escaped, ok bool) {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '[' {
-		return nil, 0, false, false
-	}
-	i = skipSpace(data, i+1)
-	if i >= len(data) {
-		return nil, 0, false, false
-	}
-	if data[i] == '"' {
-		j := i + 1
-		for j < len(data) && data[j] != '"' {
-			if data[j] == '\\' {
-				escaped = true
-				j++
-			}
-			j++
-		}
-		if j >= len(data) {
-			return nil, 0, false, false
-		}
-		name, end = data[i+1:j], j+1
-	} else {
-		j := i
-		for j < len(data) && data[j] != ',' && data[j] != ']' && data[j] > ' ' {
-			j++
-		}
-		name, end = data[i:j], j
-	}
-	end = skipSpace(data, end)
-	if end >= len(data) {
-		return nil, 0, false, false
-	}
-	return name, end, escaped, true
-}
-
-// splitArgs returns the arguments after the event name (which ends at
-// end) as a JSON array. To avoid copying, it turns the comma after the
-// name into '[' in place: data must be owned by the caller and not be
-// read as the original payload afterwards.
-func splitArgs(data []byte, end int) []byte {
-	if data[end] == ']' {
-		return emptyArray
-	}
-	data[end] = '['
-	return data[end:]
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// appendJSONString appends s as a JSON string. Event names are nearly
-// always plain ASCII, which takes the fast path without escaping.
-func appendJSONString(dst []byte, s string) []byte {
-	plain := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		dst = append(dst, '"')
-		dst = append(dst, s...)
-		return append(dst, '"')
-	}
-	b, _ := json.Marshal(s)
-	return append(dst, b...)
 }

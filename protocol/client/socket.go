@@ -427,7 +427,7 @@ func (s *Socket) Send(o Outgoing) error {
 	}
 	s.mu.Unlock()
 	buf := getBuf()
-	data := appendEventData((*buf)[:0], o.Event, o.Args)
+	data := socketio.AppendEvent((*buf)[:0], o.Event, o.Args)
 	p := socketio.Packet{Type: socketio.Event, Namespace: s.nsp, ID: id, Data: data, Buffers: o.Buffers}
 	if len(o.Buffers) > 0 {
 		p.Type = socketio.BinaryEvent
@@ -444,19 +444,6 @@ func (s *Socket) Send(o Outgoing) error {
 		s.c.acks.remove(s, id)
 	}
 	return err
-}
-
-// appendEventData writes ["event",args...] from an event name and a JSON
-// array of arguments.
-func appendEventData(dst []byte, name string, args []byte) []byte {
-	dst = append(dst, '[')
-	dst = appendJSONString(dst, name)
-	args = bytes.TrimSpace(args)
-	if len(args) > 2 {
-		dst = append(dst, ',')
-		dst = append(dst, bytes.TrimSpace(args[1:len(args)-1])...)
-	}
-	return append(dst, ']')
 }
 
 // Emit sends an event. []byte values anywhere in args travel as binary
@@ -486,7 +473,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*M
 	id := s.nextID
 	s.nextID++
 	s.mu.Unlock()
-	p := socketio.Packet{Type: socketio.Event, Namespace: s.nsp, ID: id, Data: appendEventData(nil, event, data), Buffers: bufs}
+	p := socketio.Packet{Type: socketio.Event, Namespace: s.nsp, ID: id, Data: socketio.AppendEvent(nil, event, data), Buffers: bufs}
 	if len(bufs) > 0 {
 		p.Type = socketio.BinaryEvent
 	}

@@ -58,6 +58,11 @@ func (t PacketType) String() string {
 	return "unknown(" + strconv.Itoa(int(t)) + ")"
 }
 
+// Digit returns the ASCII digit that starts the text form of a packet of
+// type t: servers and clients that build frames in their own buffers
+// write it rather than a hand-written '4'.
+func (t PacketType) Digit() byte { return '0' + byte(t) }
+
 // Packet is one Engine.IO packet.
 //
 // Decoders return packets whose Data aliases the input they parsed, except
@@ -95,7 +100,7 @@ func AppendFrame(dst []byte, v Version, p Packet) (frame []byte, binaryFrame boo
 	case p.Binary && p.Type == Message:
 		return append(dst, p.Data...), true
 	}
-	return append(append(dst, '0'+byte(p.Type)), p.Data...), false
+	return append(append(dst, p.Type.Digit()), p.Data...), false
 }
 
 // ParseFrame decodes the payload of one WebSocket frame; binaryFrame reports
@@ -134,11 +139,11 @@ func appendText(dst []byte, v Version, p Packet) []byte {
 	if p.Binary && (v == V3 || p.Type == Message) {
 		dst = append(dst, 'b')
 		if v == V3 {
-			dst = append(dst, '0'+byte(p.Type))
+			dst = append(dst, p.Type.Digit())
 		}
 		return base64.StdEncoding.AppendEncode(dst, p.Data)
 	}
-	return append(append(dst, '0'+byte(p.Type)), p.Data...)
+	return append(append(dst, p.Type.Digit()), p.Data...)
 }
 
 // parseText decodes the text form of one packet. off is the offset of b in

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 
+	"github.com/siokit/siokit/protocol/engineio"
 	"github.com/siokit/siokit/protocol/socketio"
 )
 
@@ -64,8 +65,8 @@ func (m *Message) AckRaw(args []byte, buffers [][]byte) error {
 		t = socketio.BinaryAck
 	}
 	f := getFrame()
-	f.b = append(f.b, '4')
-	f.b = appendHeader(f.b, t, len(buffers), s.nsp.name, m.ID)
+	f.b = append(f.b, engineio.Message.Digit())
+	f.b = socketio.AppendHeader(f.b, t, len(buffers), s.nsp.name, m.ID)
 	f.b = append(f.b, args...)
 	var arr [4]item
 	if !s.conn.sess.enqueue(appendItems(arr[:0], f, buffers), true) {

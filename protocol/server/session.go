@@ -83,7 +83,7 @@ func (s *Session) Transport() string {
 func (s *Session) Send(data []byte, binary bool) error {
 	f := getFrame()
 	if !binary {
-		f.b = append(f.b, '4')
+		f.b = append(f.b, engineio.Message.Digit())
 	}
 	f.b = append(f.b, data...)
 	if !s.enqueue([]item{{f: f, data: f.b, binary: binary, msg: true}}, true) {

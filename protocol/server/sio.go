@@ -2,9 +2,9 @@ package server
 
 import (
 	"encoding/json"
-	"strconv"
 	"sync"
 
+	"github.com/siokit/siokit/protocol/engineio"
 	"github.com/siokit/siokit/protocol/socketio"
 )
 
@@ -126,8 +126,8 @@ func (c *sioConn) connect(p *socketio.Packet) {
 	ns.add(sock)
 
 	f := getFrame()
-	f.b = append(f.b, '4')
-	f.b = appendHeader(f.b, socketio.Connect, 0, ns.name, socketio.NoID)
+	f.b = append(f.b, engineio.Message.Digit())
+	f.b = socketio.AppendHeader(f.b, socketio.Connect, 0, ns.name, socketio.NoID)
 	f.b = append(f.b, `{"sid":"`...)
 	f.b = append(f.b, sock.id...)
 	f.b = append(f.b, `"}`...)
@@ -137,10 +137,10 @@ func (c *sioConn) connect(p *socketio.Packet) {
 
 func (c *sioConn) sendConnectError(nsp, msg string, data []byte) {
 	f := getFrame()
-	f.b = append(f.b, '4')
-	f.b = appendHeader(f.b, socketio.ConnectError, 0, nsp, socketio.NoID)
+	f.b = append(f.b, engineio.Message.Digit())
+	f.b = socketio.AppendHeader(f.b, socketio.ConnectError, 0, nsp, socketio.NoID)
 	f.b = append(f.b, `{"message":`...)
-	f.b = appendJSONString(f.b, msg)
+	f.b = socketio.AppendString(f.b, msg)
 	if len(data) > 0 {
 		f.b = append(f.b, `,"data":`...)
 		f.b = append(f.b, data...)
@@ -172,93 +172,6 @@ func (c *sioConn) expireAcks(now int64) int64 {
 		}
 	}
 	return next
-}
-
-// appendHeader writes <type>[<attachments>-][<nsp>,][<id>], the Socket.IO
-// packet header, after which the JSON data follows (protocol.md §3.2).
-func appendHeader(b []byte, t socketio.PacketType, attachments int, nsp string, id int64) []byte {
-	b = append(b, '0'+byte(t))
-	if t == socketio.BinaryEvent || t == socketio.BinaryAck {
-		b = strconv.AppendInt(b, int64(attachments), 10)
-		b = append(b, '-')
-	}
-	if nsp != "/" && nsp != "" {
-		b = append(b, nsp...)
-		b = append(b, ',')
-	}
-	if id >= 0 {
-		b = strconv.AppendInt(b, id, 10)
-	}
-	return b
-}
-
-// appendJSONString writes s as a JSON string the way JSON.stringify does
-// (no HTML escaping); ASCII without specials is copied as is.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			return appendJSONStringSlow(b, s)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-func appendJSONStringSlow(b []byte, s string) []byte {
-	b = append(b, '"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b = append(b, '\\', '"')
-		case r == '\\':
-			b = append(b, '\\', '\\')
-		case r == '\n':
-			b = append(b, '\\', 'n')
-		case r == '\r':
-			b = append(b, '\\', 'r')
-		case r == '\t':
-			b = append(b, '\\', 't')
-		case r < 0x20:
-			b = append(b, '\\', 'u', '0', '0', "0123456789abcdef"[r>>4], "0123456789abcdef"[r&15])
-		default:
-			b = append(b, string(r)...)
-		}
-	}
-	return append(b, '"')
-}
-
-// splitEvent is the allocation-free path of socketio.EventName for the
-// common case, a string name without escapes: it returns the name and the
-// other arguments as a JSON array, made in place by overwriting the comma
-// after the name with '[' (data is owned by the reader). ok is false when
-// the slow path is needed. data has passed the decoder's shape checks.
-func splitEvent(data []byte) (name, args []byte, ok bool) {
-	if len(data) < 4 || data[0] != '[' || data[1] != '"' {
-		return nil, nil, false
-	}
-	i := 2
-	for ; i < len(data); i++ {
-		c := data[i]
-		if c == '"' {
-			break
-		}
-		if c == '\\' || c < 0x20 {
-			return nil, nil, false
-		}
-	}
-	if i+1 >= len(data) {
-		return nil, nil, false
-	}
-	name = data[2:i]
-	switch data[i+1] {
-	case ']':
-		return name, emptyArray, true
-	case ',':
-		data[i+1] = '['
-		return name, data[i+1:], true
-	}
-	return nil, nil, false
 }
 
 var emptyArray = []byte("[]")

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/siokit/siokit/protocol/engineio"
 	"github.com/siokit/siokit/protocol/socketio"
 )
 
@@ -186,8 +187,8 @@ func (s *Socket) disconnect() {
 		return
 	}
 	f := getFrame()
-	f.b = append(f.b, '4')
-	f.b = appendHeader(f.b, socketio.Disconnect, 0, s.nsp.name, socketio.NoID)
+	f.b = append(f.b, engineio.Message.Digit())
+	f.b = socketio.AppendHeader(f.b, socketio.Disconnect, 0, s.nsp.name, socketio.NoID)
 	s.conn.sess.enqueue([]item{{f: f, data: f.b, msg: true}}, true)
 	s.cleanup("server namespace disconnect")
 }
@@ -285,7 +286,7 @@ func (s *Socket) dispatch(m *Message, p *socketio.Packet) {
 	var h *handlerEntry
 	var event string
 	var args []byte
-	if name, rest, ok := splitEvent(p.Data); ok {
+	if name, rest, ok := socketio.SplitEvent(p.Data); ok {
 		h = handlers[string(name)]
 		args = rest
 		if h != nil {
@@ -336,26 +337,10 @@ func encodeEvent(nsp, event string, id int64, args []byte, attachments int) (*fr
 		t = socketio.BinaryEvent
 	}
 	f := getFrame()
-	f.b = append(f.b, '4')
-	f.b = appendHeader(f.b, t, attachments, nsp, id)
-	f.b = append(f.b, '[')
-	f.b = appendJSONString(f.b, event)
-	if !isEmptyArray(args) {
-		f.b = append(f.b, ',')
-		f.b = append(f.b, args[1:]...)
-	} else {
-		f.b = append(f.b, ']')
-	}
+	f.b = append(f.b, engineio.Message.Digit())
+	f.b = socketio.AppendHeader(f.b, t, attachments, nsp, id)
+	f.b = socketio.AppendEvent(f.b, event, args)
 	return f, nil
-}
-
-func isEmptyArray(a []byte) bool {
-	for _, c := range a[1 : len(a)-1] {
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return false
-		}
-	}
-	return true
 }
 
 // reserved reports the event names Node's parser refuses (protocol.md §3.2).

@@ -1,0 +1,141 @@
+package yamldoc
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+type load struct {
+	Clients int           `yaml:"clients"`
+	Rate    float64       `yaml:"rate"`
+	Hold    time.Duration `yaml:"hold"`
+	Offset  int           `yaml:"offset,signed"`
+}
+
+// step is a union keyed by its only key, as sioload's flow steps are.
+type step struct {
+	Kind  string
+	Event string
+}
+
+func (s *step) UnmarshalYAMLDoc(d *Decoder, n *yaml.Node, field string) {
+	if n.Kind != yaml.MappingNode || len(n.Content) != 2 {
+		d.Errorf(n, field, "want one step such as {emit: {...}}, got %s", Describe(n))
+		return
+	}
+	s.Kind = n.Content[0].Value
+	var body struct {
+		Event string `yaml:"event"`
+	}
+	d.Decode(n.Content[1], Join(field, s.Kind), &body)
+	s.Event = body.Event
+}
+
+type doc struct {
+	Name    string            `yaml:"name"`
+	On      bool              `yaml:"on"`
+	Load    load              `yaml:"load"`
+	Opt     *load             `yaml:"opt"`
+	Query   map[string]string `yaml:"query"`
+	Addrs   []string          `yaml:"addrs"`
+	Auth    any               `yaml:"auth"`
+	Raw     *yaml.Node        `yaml:"raw"`
+	Flow    []step            `yaml:"flow"`
+	private string
+}
+
+func decode(t *testing.T, src string) (doc, *Decoder) {
+	t.Helper()
+	n, err := Parse("s.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Decoder{File: "s.yaml", Lines: map[string]int{}}
+	var v doc
+	d.Decode(n, "", &v)
+	return v, d
+}
+
+func TestDecode(t *testing.T) {
+	v, d := decode(t, `
+name: echo
+on: true
+load: {clients: 5, rate: 2.5, hold: 30s, offset: -3}
+opt:
+  hold: 0
+query: {token: x}
+addrs: [127.0.0.2, 127.0.0.3]
+auth: {user: {id: 1}, 2: two}
+raw: [1, 2]
+flow:
+  - emit: {event: ping}
+  - disconnect:
+`)
+	if err := d.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := doc{Name: "echo", On: true, Load: load{5, 2.5, 30 * time.Second, -3}, Opt: &load{},
+		Query: map[string]string{"token": "x"}, Addrs: []string{"127.0.0.2", "127.0.0.3"},
+		Auth: map[string]any{"user": map[string]any{"id": 1}, "2": "two"},
+		Flow: []step{{"emit", "ping"}, {"disconnect", ""}}}
+	raw := v.Raw
+	v.Raw = nil
+	if !reflect.DeepEqual(v, want) {
+		t.Errorf("decoded %+v\nwant    %+v", v, want)
+	}
+	if raw == nil || raw.Kind != yaml.SequenceNode || raw.Line != 10 {
+		t.Errorf("raw node %+v, want the list at line 10", raw)
+	}
+	if d.Lines["load.clients"] != 4 || d.Lines["flow[1].disconnect"] != 0 && d.Lines["flow[1]"] != 13 {
+		t.Errorf("lines %v", d.Lines)
+	}
+}
+
+// Every problem is reported at once, each with its line and dotted path.
+func TestErrors(t *testing.T) {
+	_, d := decode(t, `
+name: [x]
+load:
+  clients: "5"
+  rate: -1
+  hold: 5
+  colour: red
+query: {a: 1, a: 2}
+flow:
+  - emit: {event: ping, extra: 1}
+  - just-a-string
+private: x
+`)
+	got := strings.Split(d.Err().Error(), "\n")
+	want := []string{
+		`s.yaml:2: name: want a string, got a list`,
+		`s.yaml:4: load.clients: want an integer, got "5"`,
+		`s.yaml:5: load.rate: must not be negative, got -1`,
+		`s.yaml:6: load.hold: bad duration "5" (want e.g. 500ms, 5s, 1m)`,
+		`s.yaml:7: load.colour: unknown key`,
+		`s.yaml:8: query.a: repeated key`,
+		`s.yaml:10: flow[0].emit.extra: unknown key`,
+		`s.yaml:11: flow[1]: want one step such as {emit: {...}}, got "just-a-string"`,
+		`s.yaml:12: private: unknown key`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for src, want := range map[string]string{
+		"a: [1,\n":    "s.yaml:",
+		"":            "s.yaml:1: empty file",
+		"a: b\nc d\n": "s.yaml:2: could not find expected ':'",
+	} {
+		_, err := Parse("s.yaml", []byte(src))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("Parse(%q) = %v, want prefix %q", src, err, want)
+		}
+	}
+}
