@@ -274,6 +274,7 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 	s.Load.Model = ModelClosed
 	s.Load.MaxClients = DefaultMaxClients
 	s.Load.Grace = DefaultGrace
+	s.MaxErrorRate = DefaultMaxErrorRate
 	s.lines = map[string]int{"": n.Line}
 	p.lines = s.lines
 	p.fields(n, "", func(k string, v *yaml.Node) bool {
@@ -307,6 +308,8 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 			s.Thresholds = p.thresholds(v)
 		case "faults":
 			s.Faults = p.faults(v)
+		case "max_error_rate":
+			s.MaxErrorRate = p.float(v, k)
 		default:
 			return false
 		}

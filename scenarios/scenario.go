@@ -23,6 +23,9 @@ type Scenario struct {
 	Flow        []Step
 	Thresholds  []Threshold
 	Faults      []Fault
+	// MaxErrorRate is the errors per operation above which the run has
+	// failed (DefaultMaxErrorRate unless set; 1 turns the check off).
+	MaxErrorRate float64
 	// File is the path the scenario was loaded from (or the name given
 	// to Parse); errors and reports refer to it.
 	File string
@@ -34,6 +37,10 @@ type Scenario struct {
 	// errors of Validate.
 	lines map[string]int
 }
+
+// DefaultMaxErrorRate is the max_error_rate of a scenario that sets none:
+// a run with more than 10 % failed operations has failed.
+const DefaultMaxErrorRate = 0.1
 
 // Load is the load model of a scenario.
 type Load struct {

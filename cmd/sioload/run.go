@@ -131,7 +131,7 @@ func runCmd(st *cli.State, args []string) error {
 }
 
 // finish prints the summary, writes the JSON and maps the outcome to an
-// exit code: interrupted 1, threshold failed 3.
+// exit code: failed or interrupted 1, threshold failed 3.
 func finish(st *cli.State, res *metrics.Result, out string) error {
 	sum := res.Summarize()
 	if err := reports.LoadSummary(st.Stdout, sum); err != nil {
@@ -145,7 +145,18 @@ func finish(st *cli.State, res *metrics.Result, out string) error {
 	return verdict(res.Partial, res.StopReason, []*metrics.Summary{sum})
 }
 
+// verdict's precedence (README "Exit status"): a failed run (1) before
+// an interrupted one (1) before a failed threshold (3): thresholds
+// measured on a run that failed say nothing about the target.
 func verdict(partial bool, reason string, sums []*metrics.Summary) error {
+	for _, s := range sums {
+		if r := s.Result; r != nil && r.Failed {
+			if len(sums) > 1 {
+				return fmt.Errorf("run failed (%s): %s", r.Transport, r.FailReason)
+			}
+			return fmt.Errorf("run failed: %s", r.FailReason)
+		}
+	}
 	if partial {
 		return fmt.Errorf("run stopped early (%s); results above are partial", reason)
 	}
