@@ -21,7 +21,9 @@ const runUsage = `Usage: sioload run SCENARIO.yaml [options]
 
 Runs the scenario, shows live progress on stderr, prints the summary on
 stdout. Ctrl-C stops the run early and still prints (and writes) the
-results gathered so far. Exit status 3 when a threshold fails.
+results gathered so far. Exit status 1 when the run failed (no client
+connected, target unreachable, errors above max_error_rate) or was
+interrupted, 3 when a threshold fails.
 
 Options:
 `

@@ -117,7 +117,14 @@ func CauseText(msg string) string {
 		msg = reUserinfo.ReplaceAllString(msg, "${1}***@")
 	}
 	if strings.Contains(msg, "?") {
-		msg = reQuery.ReplaceAllString(msg, "${1}?…")
+		msg = reQuery.ReplaceAllStringFunc(msg, func(m string) string {
+			i := strings.IndexByte(m, '?')
+			tail := ""
+			if strings.HasSuffix(m, ":") { // "URL: cause" unquoted
+				tail = ":"
+			}
+			return m[:i] + "?…" + tail
+		})
 	}
 	if strings.Contains(msg, "->") {
 		msg = reLocal.ReplaceAllString(msg, "")
