@@ -26,6 +26,13 @@ func (r *Result) Judge(maxErrorRate float64) {
 		r.FailReason = reason
 	}
 	if r.PeakClients == 0 {
+		if r.TotalErrors() == 0 {
+			// Handshakes still under way when the load ended count no
+			// error: say so rather than give no cause.
+			r.Failed = true
+			r.FailReason = fmt.Sprintf("no client connected (%d started): no handshake completed before the load ended", r.Counters[ClientsStarted.String()])
+			return
+		}
 		fail(fmt.Sprintf("no client connected (%d started)", r.Counters[ClientsStarted.String()]))
 		return
 	}
