@@ -56,7 +56,12 @@ func (g *guardedListener) Accept() (net.Conn, error) {
 		if !fdExhausted(err) {
 			return nil, err
 		}
-		if g.refuse(err) {
+		c, refused := g.refuse(err)
+		if c != nil {
+			g.recovered()
+			return c, nil
+		}
+		if refused {
 			continue
 		}
 		time.Sleep(delay)
@@ -64,23 +69,29 @@ func (g *guardedListener) Accept() (net.Conn, error) {
 	}
 }
 
-// refuse resets one pending connection using the reserve descriptor; it
-// reports whether it could.
-func (g *guardedListener) refuse(cause error) bool {
+// refuse accepts the pending connection with the reserve descriptor. If
+// a descriptor is free again by then (the reserve can be taken back), it
+// returns the connection to be served; otherwise it resets it and
+// reports that it refused one. Without a reserve it only counts and logs.
+func (g *guardedListener) refuse(cause error) (served net.Conn, refused bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	ok := false
 	if g.spare != nil && !g.closed {
 		g.spare.Close()
 		g.spare = nil
-		if c, err := g.Listener.Accept(); err == nil {
+		c, err := g.Listener.Accept()
+		g.spare, _ = os.Open(os.DevNull)
+		if err == nil && g.spare != nil {
+			return c, false // descriptors were freed meanwhile
+		}
+		if err == nil {
 			if tc, isTCP := c.(*net.TCPConn); isTCP {
 				_ = tc.SetLinger(0) // a reset: the client learns at once
 			}
 			c.Close()
-			ok = true
+			g.spare, _ = os.Open(os.DevNull)
+			refused = true
 		}
-		g.spare, _ = os.Open(os.DevNull)
 	}
 	g.refused++
 	g.total++
@@ -88,7 +99,7 @@ func (g *guardedListener) refuse(cause error) bool {
 		g.logf("server: out of file descriptors (%v): refusing new connections, keeping the open ones (%d refused in the last second)", cause, g.refused)
 		g.lastLog, g.refused = time.Now(), 0
 	}
-	return ok
+	return nil, refused
 }
 
 // recovered logs the end of an exhaustion.
