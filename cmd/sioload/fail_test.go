@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -80,6 +81,10 @@ func runHostile(t *testing.T, scen string, want string) *metrics.Result {
 	if !strings.Contains(raw, `"error_causes"`) {
 		t.Errorf("JSON has no error_causes:\n%s", raw)
 	}
+	// sioload report keeps the verdict of the runs it merges.
+	if stdout, _, code := exec("report", out, out); code != cli.ExitFailed || !strings.Contains(stdout, "RUN FAILED: "+res.FailReason) {
+		t.Errorf("report: exit %d, want 1 and the RUN FAILED line:\n%s", code, stdout)
+	}
 	return res
 }
 
@@ -118,14 +123,15 @@ func TestFailRefused(t *testing.T) {
 }
 
 func TestFailSelfSignedTLS(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("a request got through an unverified TLS handshake: %s", r.URL)
 	}))
-	srv.Config.ErrorLog = nil
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
+	srv.StartTLS()
 	defer srv.Close()
 	for _, tr := range []string{"websocket", "polling"} {
 		t.Run(tr, func(t *testing.T) {
-			scen := hostileScenario(t, srv.URL, tr, 2, "2s")
+			scen := hostileScenario(t, srv.URL, tr, 2, "3s")
 			runHostile(t, scen, "x509: certificate signed by unknown authority")
 		})
 	}
@@ -151,7 +157,7 @@ func TestFailTargetKilled(t *testing.T) {
 	child := startServeChild(t)
 	const clients = 3
 	s, err := scenarios.Parse("killed.yaml", []byte(fmt.Sprintf(
-		"name: killed\ntarget: %s\nload: {clients: %d, ramp: 50ms, hold: 4s, grace: 1s}\nflow:\n  - connect: {}\n", child.url, clients)))
+		"name: killed\ntarget: %s\nload: {clients: %d, ramp: 50ms, hold: 6s, grace: 1s}\nflow:\n  - connect: {}\n", child.url, clients)))
 	if err != nil {
 		t.Fatal(err)
 	}
