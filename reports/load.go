@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"time"
 
@@ -63,6 +64,8 @@ func LoadSummary(w io.Writer, s *metrics.Summary) error {
 		return fmt.Errorf("reports: counter table: %w", err)
 	}
 
+	loadCauses(bw, r)
+
 	if len(s.Thresholds) > 0 {
 		t := loadTable(bw, 1)
 		t.Header("Threshold", "Actual", "Result")
@@ -109,7 +112,61 @@ func LoadSummary(w io.Writer, s *metrics.Summary) error {
 	for _, warn := range s.Warnings {
 		fmt.Fprintln(bw, "WARNING: "+warn)
 	}
+	if r.Failed {
+		fmt.Fprintln(bw, "RUN FAILED: "+r.FailReason)
+	}
 	return bw.Flush()
+}
+
+// loadCauses writes the sampled messages of each error kind, most
+// frequent first ("handshake_error x20: dial tcp ...: connection
+// refused"), then the count of errors whose message was not kept, and
+// the first message when it is not among those shown.
+func loadCauses(w io.Writer, r *metrics.Result) {
+	if r.TotalErrors() == 0 {
+		return
+	}
+	fmt.Fprintln(w, "error causes:")
+	for _, kind := range sortedKinds(r.Errors) {
+		n := r.Errors[kind]
+		if n == 0 {
+			continue
+		}
+		c := r.Causes[kind]
+		if c == nil {
+			fmt.Fprintf(w, "  %s x%d: (no message recorded)\n", kind, n)
+			continue
+		}
+		first := false
+		for _, x := range c.Top {
+			fmt.Fprintf(w, "  %s x%d: %s\n", kind, x.Count, x.Message)
+			first = first || x.Message == c.First
+		}
+		if c.Other > 0 {
+			fmt.Fprintf(w, "  %s x%d: (other messages)\n", kind, c.Other)
+		}
+		if rest := n - c.Counted(); rest > 0 {
+			fmt.Fprintf(w, "  %s x%d: (no message recorded)\n", kind, rest)
+		}
+		if !first && c.First != "" {
+			fmt.Fprintf(w, "  %s first: %s\n", kind, c.First)
+		}
+	}
+}
+
+// sortedKinds returns the error kinds, most errors first, then by name.
+func sortedKinds(m map[string]int64) []string {
+	kinds := make([]string, 0, len(m))
+	for k := range m {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		if m[kinds[i]] != m[kinds[j]] {
+			return m[kinds[i]] > m[kinds[j]]
+		}
+		return kinds[i] < kinds[j]
+	})
+	return kinds
 }
 
 // LoadCompare writes runs side by side, one column per run (named by
@@ -174,6 +231,17 @@ func LoadCompare(w io.Writer, names []string, sums []*metrics.Summary) error {
 	row("errors", func(s *metrics.Summary) string {
 		return strconv.FormatInt(s.Result.TotalErrors(), 10) + " (" + loadPct(s.ErrorRate) + ")"
 	})
+	for _, s := range sums {
+		if s.Result.Failed {
+			row("run", func(s *metrics.Summary) string {
+				if s.Result.Failed {
+					return "FAILED"
+				}
+				return "ok"
+			})
+			break
+		}
+	}
 	row("thresholds", func(s *metrics.Summary) string {
 		switch {
 		case len(s.Thresholds) == 0:

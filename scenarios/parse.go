@@ -45,6 +45,7 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	s.Load.Model = ModelClosed
 	s.Load.MaxClients = DefaultMaxClients
 	s.Load.Grace = DefaultGrace
+	s.MaxErrorRate = DefaultMaxErrorRate
 	s.lines = map[string]int{"": root.Line}
 	d := &yamldoc.Decoder{File: name, Lines: s.lines}
 	d.Decode(root, "", s)

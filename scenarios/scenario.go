@@ -25,6 +25,9 @@ type Scenario struct {
 	Flow        []Step         `yaml:"flow"`
 	Thresholds  []Threshold    `yaml:"thresholds"`
 	Faults      []Fault        `yaml:"faults"`
+	// MaxErrorRate is the errors per operation above which the run has
+	// failed (DefaultMaxErrorRate unless set; 1 turns the check off).
+	MaxErrorRate float64 `yaml:"max_error_rate"`
 	// File is the path the scenario was loaded from (or the name given
 	// to Parse); errors and reports refer to it.
 	File string
@@ -51,6 +54,10 @@ type TLS struct {
 	// system roots. Parse resolves it against the scenario file's folder.
 	CAFile string `yaml:"ca_file"`
 }
+
+// DefaultMaxErrorRate is the max_error_rate of a scenario that sets none:
+// a run with more than 10 % failed operations has failed.
+const DefaultMaxErrorRate = 0.1
 
 // Load is the load model of a scenario.
 type Load struct {

@@ -75,6 +75,9 @@ func (s *Scenario) Validate() error {
 			v.errf("faults", "", "faults[%d]: restart_target works with the built-in target only", i)
 		}
 	}
+	if !(s.MaxErrorRate >= 0 && s.MaxErrorRate <= 1) { // NaN too
+		v.errf("max_error_rate", "", "want a fraction of operations from 0 to 1, got %v", s.MaxErrorRate)
+	}
 	return errors.Join(v.errs...)
 }
 

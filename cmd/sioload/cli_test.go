@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -169,18 +168,6 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
 
 // readResult reads a --out file.
-func readResult(t *testing.T, path string) *metrics.Result {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("--out: %v", err)
-	}
-	var r metrics.Result
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatalf("--out is not a result: %v\n%.300s", err, b)
-	}
-	return &r
-}
 
 // TestOutputNeverLost: the previous --out stays whole while the run lasts
 // (the server reads it when the first client arrives); a failing stdout
@@ -208,7 +195,7 @@ func TestOutputNeverLost(t *testing.T) {
 	if got, _ := during.Load().(string); got != `{"previous": true}` {
 		t.Errorf("while the run lasted --out held %q, want the previous report", got)
 	}
-	if r := readResult(t, out); r.Scenario != "t" || r.PeakClients != 2 {
+	if r, _ := readResult(t, out); r.Scenario != "t" || r.PeakClients != 2 {
 		t.Errorf("--out after a failing stdout: scenario %q, peak clients %d", r.Scenario, r.PeakClients)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
@@ -285,7 +272,7 @@ func TestInterrupt(t *testing.T) {
 			if r.code != cli.ExitFailed || !strings.Contains(r.stdout, "scenario stall") {
 				t.Errorf("exit %d, stderr %q, stdout:\n%s", r.code, r.stderr, r.stdout)
 			}
-			if res := readResult(t, out); !res.Partial || res.StopReason != "interrupted" {
+			if res, _ := readResult(t, out); !res.Partial || res.StopReason != "interrupted" {
 				t.Errorf("--out: partial %v, stop reason %q", res.Partial, res.StopReason)
 			}
 		})
@@ -342,7 +329,7 @@ func TestTLS(t *testing.T) {
 		} {
 			out := filepath.Join(t.TempDir(), "r.json")
 			stdout, stderr, code := exec(append(c.args, "--quiet", "--out", out)...)
-			r := readResult(t, out)
+			r, _ := readResult(t, out)
 			hs := r.Errors[metrics.ErrHandshake]
 			if c.ok && (code != 0 || r.PeakClients != 2 || hs != 0) {
 				t.Errorf("%s %s: exit %d, peak clients %d, handshake errors %d\n%s\n%s", transport, c.name, code, r.PeakClients, hs, stdout, stderr)

@@ -9,8 +9,9 @@
 //	sioload report FILE.json... [--format table|json]
 //	sioload serve [--addr 127.0.0.1:3000]
 //
-// Exit codes: 0 ok, 1 run error (or interrupted), 2 usage or bad
-// scenario, 3 a threshold failed.
+// Exit codes: 0 ok, 1 run failed (no client connected, target
+// unreachable, errors above max_error_rate), run error or interrupted,
+// 2 usage or bad scenario, 3 a threshold failed (1 wins over 3).
 package main
 
 import (

@@ -29,7 +29,9 @@ stdout. --out is written first (to a temporary file renamed into place,
 so that a killed run leaves the previous report intact), then the
 summary. Ctrl-C stops the run early, closes the connections (for at most
 1 s) and still writes the results gathered so far; a second Ctrl-C skips
-the closing; a third kills at once. Exit status 3 when a threshold fails.
+the closing; a third kills at once. Exit status 1 when the run failed (no
+client connected, target unreachable, errors above max_error_rate) or was
+interrupted, 3 when a threshold fails.
 
 Options:
 `
@@ -205,7 +207,7 @@ func runCmd(st *cli.State, args []string) error {
 }
 
 // finish writes the JSON, prints the summary and maps the outcome to an
-// exit code: interrupted 1, threshold failed 3. The JSON goes first and a
+// exit code: failed or interrupted 1, threshold failed 3. The JSON goes first and a
 // failure of one output does not stop the other (stdout on a full disk
 // still leaves --out); write errors are reported with the verdict.
 func finish(st *cli.State, m *redact.Masker, res *metrics.Result, out string) error {
@@ -222,7 +224,18 @@ func finish(st *cli.State, m *redact.Masker, res *metrics.Result, out string) er
 	return errors.Join(append(errs, verdict(res.Partial, res.StopReason, []*metrics.Summary{sum}))...)
 }
 
+// verdict's precedence (README "Exit status"): a failed run (1) before
+// an interrupted one (1) before a failed threshold (3): thresholds
+// measured on a run that failed say nothing about the target.
 func verdict(partial bool, reason string, sums []*metrics.Summary) error {
+	for _, s := range sums {
+		if r := s.Result; r != nil && r.Failed {
+			if len(sums) > 1 {
+				return fmt.Errorf("run failed (%s): %s", r.Transport, r.FailReason)
+			}
+			return fmt.Errorf("run failed: %s", r.FailReason)
+		}
+	}
 	if partial {
 		return fmt.Errorf("run stopped early (%s); results above are partial", reason)
 	}

@@ -3,6 +3,7 @@ package load
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -143,7 +144,7 @@ func (c *vclient) render(src string) string {
 func (c *vclient) run(hold bool) {
 	defer c.close()
 	if c.err != nil {
-		c.shard.Error(metrics.ErrHandshake)
+		c.shard.ErrorCause(metrics.ErrHandshake, c.err)
 		return
 	}
 	if err := c.steps(c.r.s.Flow); err != nil {
@@ -254,7 +255,8 @@ func (c *vclient) connect(st *scenarios.Step) error {
 	if !c.opened {
 		if err := c.conn.Open(ctx); err != nil {
 			if ctx.Err() == nil {
-				c.shard.Error(metrics.ErrHandshake)
+				c.shard.ErrorCause(metrics.ErrHandshake, err)
+				c.r.reach.lost(true, err)
 			}
 			return errAbort
 		}
@@ -268,7 +270,7 @@ func (c *vclient) connect(st *scenarios.Step) error {
 	if at != nil {
 		a, err := at.Eval(&c.vars)
 		if err != nil {
-			c.shard.Error(metrics.ErrConnect)
+			c.shard.ErrorCause(metrics.ErrConnect, fmt.Errorf("auth: %w", err))
 			return errAbort
 		}
 		auth = a
@@ -277,7 +279,7 @@ func (c *vclient) connect(st *scenarios.Step) error {
 		var ce *client.ConnectError
 		// A refusal was counted by the hook (KindConnectError).
 		if !errors.As(err, &ce) && ctx.Err() == nil {
-			c.shard.Error(metrics.ErrConnect)
+			c.shard.ErrorCause(metrics.ErrConnect, err)
 		}
 		return errAbort
 	}
@@ -306,7 +308,7 @@ func (c *vclient) emit(st *scenarios.Step) {
 		err = c.conn.Socket(nsOf(st.Namespace)).Send(client.Outgoing{Event: st.Event, Args: args, Buffers: bufs})
 	}
 	if err != nil {
-		c.shard.Error(metrics.ErrEmit)
+		c.shard.ErrorCause(metrics.ErrEmit, err)
 		return
 	}
 	c.sentOK(st, args)
@@ -394,7 +396,7 @@ func (c *vclient) emitAck(st *scenarios.Step) error {
 	c.vars.SendTime = sent.UnixMicro()
 	args, bufs, err := c.args(st)
 	if err != nil {
-		c.shard.Error(metrics.ErrEmit)
+		c.shard.ErrorCause(metrics.ErrEmit, err)
 		return nil
 	}
 	done := make(chan struct{})
@@ -417,7 +419,7 @@ func (c *vclient) emitAck(st *scenarios.Step) error {
 				}
 			case errors.Is(err, client.ErrAckTimeout):
 				c.shard.Add(metrics.AckTimeouts, 1)
-				c.shard.Error(metrics.ErrAckTimeout)
+				c.shard.ErrorCause(metrics.ErrAckTimeout, fmt.Errorf("emit_ack %q: no ack within %s", st.Event, timeoutOf(st)))
 			default:
 				// The session ended first; the disconnect is counted by
 				// the hook, unless it was ours.
@@ -426,7 +428,7 @@ func (c *vclient) emitAck(st *scenarios.Step) error {
 		},
 	})
 	if err != nil {
-		c.shard.Error(metrics.ErrEmit)
+		c.shard.ErrorCause(metrics.ErrEmit, err)
 		return nil
 	}
 	c.sentOK(st, args)
@@ -444,7 +446,7 @@ func (c *vclient) wait(st *scenarios.Step) error {
 	if st.MatchT != nil {
 		m, err := st.MatchT.Eval(&c.vars)
 		if err != nil {
-			c.shard.Error(metrics.ErrWaitTimeout)
+			c.shard.ErrorCause(metrics.ErrWaitTimeout, fmt.Errorf("wait %q: match: %w", st.Event, err))
 			return nil
 		}
 		w.match, _ = m.(map[string]any)
@@ -465,7 +467,7 @@ func (c *vclient) wait(st *scenarios.Step) error {
 	case <-w.ch:
 		return nil
 	case <-t.C:
-		c.shard.Error(metrics.ErrWaitTimeout)
+		c.shard.ErrorCause(metrics.ErrWaitTimeout, fmt.Errorf("wait %q: no matching event within %s", st.Event, timeoutOf(st)))
 	case <-c.r.graceCtx.Done():
 	}
 	c.mu.Lock()
@@ -611,12 +613,13 @@ func (c *vclient) Observe(e client.Event) {
 	switch e.Kind {
 	case client.KindHandshake:
 		s.Record(metrics.Handshake, e.Duration)
+		c.r.reach.handshake()
 		if !c.up.Swap(true) {
 			c.r.rec.Connected(1)
 		}
 	case client.KindUpgrade:
 		if e.Err != nil {
-			s.Error(metrics.ErrUpgrade)
+			s.ErrorCause(metrics.ErrUpgrade, e.Err)
 		} else {
 			s.Record(metrics.Upgrade, e.Duration)
 		}
@@ -629,7 +632,7 @@ func (c *vclient) Observe(e client.Event) {
 			c.rejoin(e.Recovered)
 		}
 	case client.KindConnectError:
-		s.Error(metrics.ErrConnect)
+		s.ErrorCause(metrics.ErrConnect, e.Err)
 	case client.KindEmit:
 		s.Add(metrics.MessagesSent, 1)
 		s.Add(metrics.BytesSent, int64(e.Bytes))
@@ -641,9 +644,10 @@ func (c *vclient) Observe(e client.Event) {
 		deliberate := c.expectDrop.Swap(false)
 		if !c.closing.Load() {
 			if !deliberate {
-				s.Error(metrics.ErrDisconnect)
+				s.ErrorCause(metrics.ErrDisconnect, disconnectCause(e))
 			}
 			c.away.Store(true)
+			c.r.reach.lost(false, nil)
 		}
 		c.mu.Lock()
 		rooms := c.rooms
@@ -656,6 +660,11 @@ func (c *vclient) Observe(e client.Event) {
 		}
 	case client.KindReconnectAttempt:
 		s.Add(metrics.ReconnectAttempts, 1)
+		if e.Err != nil { // the previous attempt failed
+			c.r.reach.lost(true, e.Err)
+		}
+	case client.KindReconnectFailed:
+		c.r.reach.lost(true, e.Err)
 	case client.KindReconnect:
 		s.Add(metrics.Reconnects, 1)
 		s.Record(metrics.Reconnect, e.Duration)
@@ -665,6 +674,15 @@ func (c *vclient) Observe(e client.Event) {
 }
 
 var _ client.Hook = (*vclient)(nil)
+
+// disconnectCause is the message of an unexpected session end: the
+// reference client's reason and the transport's error.
+func disconnectCause(e client.Event) error {
+	if e.Err == nil {
+		return errors.New(e.Reason)
+	}
+	return fmt.Errorf("%s: %w", e.Reason, e.Err)
+}
 
 // rejoin restores the room registry after a CONNECT on "/": a recovered
 // session (connection state recovery) is still in its rooms on the

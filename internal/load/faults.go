@@ -67,6 +67,6 @@ func (r *run) restart(down time.Duration) {
 	shard := r.rec.Shard(0)
 	shard.Add(metrics.Restarts, 1)
 	if err := r.opts.Restart(down); err != nil {
-		shard.Error("restart_error")
+		shard.ErrorCause("restart_error", err)
 	}
 }

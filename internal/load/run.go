@@ -94,6 +94,7 @@ type run struct {
 	rooms  rooms
 	fan    *fanout
 	health *sampler
+	reach  reach
 
 	tls *tls.Config // shared by every client (nil: Go's defaults)
 
@@ -218,7 +219,7 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 	if drops(r.s) {
 		if err := r.useProxy(); err != nil {
 			// Measured, not returned: every client would fail anyway.
-			r.rec.Shard(0).Error(metrics.ErrHandshake)
+			r.rec.Shard(0).ErrorCause(metrics.ErrHandshake, fmt.Errorf("drop proxy: %w", err))
 		} else {
 			defer r.proxy.close()
 		}
@@ -239,6 +240,7 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 		r.ramp()
 	}
 	<-loadCtx.Done()
+	unreachable, gone := r.reach.unreachable(r.start, r.rec.ClientsConnected())
 
 	// Grace: let flows finish in-flight acks and waits, but no longer
 	// than the grace period.
@@ -270,6 +272,14 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 		res.Partial = true
 		res.StopReason = context.Cause(ctx).Error()
 	}
+	if gone {
+		// The run went on, but measured nothing from then on.
+		res.Partial, res.Failed, res.FailReason = true, true, unreachable
+		if res.StopReason == "" {
+			res.StopReason = unreachable
+		}
+	}
+	res.Judge(r.s.MaxErrorRate)
 	return res
 }
 

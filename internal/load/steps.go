@@ -1,6 +1,7 @@
 package load
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -40,7 +41,7 @@ func (c *vclient) broadcastOnce(st *scenarios.Step) {
 	c.vars.SendTime = sent.UnixMicro()
 	extra, bufs, err := c.args(st)
 	if err != nil {
-		c.shard.Error(metrics.ErrEmit)
+		c.shard.ErrorCause(metrics.ErrEmit, err)
 		return
 	}
 	bid := strconv.Itoa(c.id) + "-" + strconv.FormatInt(c.vars.Seq, 10)
@@ -62,7 +63,7 @@ func (c *vclient) broadcastOnce(st *scenarios.Step) {
 	c.r.fan.sent(bid, sent, c.r.rooms.members(st.Room))
 	err = c.conn.Socket(nsOf(st.Namespace)).Send(client.Outgoing{Event: "broadcast", Args: b, Buffers: bufs})
 	if err != nil {
-		c.shard.Error(metrics.ErrEmit)
+		c.shard.ErrorCause(metrics.ErrEmit, err)
 		return
 	}
 	c.shard.Add(metrics.Broadcasts, 1)
@@ -118,13 +119,13 @@ func (c *vclient) reconnect(st *scenarios.Step) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			c.shard.Error(metrics.ErrReconnect)
+			c.shard.ErrorCause(metrics.ErrReconnect, fmt.Errorf("reconnect: not connected again within %s", timeout))
 			return nil
 		}
 		select {
 		case <-t.C:
 		case <-c.conn.Done():
-			c.shard.Error(metrics.ErrReconnect)
+			c.shard.ErrorCause(metrics.ErrReconnect, fmt.Errorf("reconnect: the client gave up: %w", c.conn.Err()))
 			return errAbort
 		case <-c.r.graceCtx.Done():
 			return errAbort

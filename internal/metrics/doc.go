@@ -17,6 +17,15 @@
 // histogram in hdrhistogram's compressed V2 encoding (base64), so that
 // results of several runs can be read back and [Merge]d. [Result.Summarize]
 // turns it into the numbers reports print, and evaluates the thresholds.
+// [Result.Judge] decides whether the run failed (no client connected,
+// errors above the scenario's bound).
+//
+// # Error causes
+//
+// [Shard.ErrorCause] counts an error with its cause: per kind a bounded
+// sample ([Causes]: the first message, at most [MaxCauses] distinct ones
+// with counts, the rest as Other), mergeable across shards and results.
+// [CauseText] masks URL userinfo and drops what differs per connection.
 //
 // The package depends on hdrhistogram-go only; the load engine feeds it,
 // the reports render it.

@@ -123,6 +123,7 @@ type Shard struct {
 	hist        [numLatency]*hdrhistogram.Histogram
 	count       [numCounters]int64
 	errors      map[string]int64
+	causes      map[string]*Causes
 	disconnects map[string]int64
 	events      map[string]int64
 }
@@ -158,13 +159,35 @@ func (s *Shard) Add(c Counter, n int64) {
 	s.mu.Unlock()
 }
 
-// Error counts one error of kind.
-func (s *Shard) Error(kind string) {
+// Error counts one error of kind whose cause is unknown; prefer
+// ErrorCause.
+func (s *Shard) Error(kind string) { s.ErrorCause(kind, nil) }
+
+// ErrorCause counts one error of kind and samples its cause's message
+// (see Causes; nil samples nothing). The message is prepared before the
+// shard is locked: the lock is held no longer than for a counter.
+func (s *Shard) ErrorCause(kind string, cause error) {
+	var msg string
+	var now time.Time
+	if cause != nil {
+		msg, now = CauseText(cause.Error()), time.Now()
+	}
 	s.mu.Lock()
 	if s.errors == nil {
 		s.errors = map[string]int64{}
 	}
 	s.errors[kind]++
+	if cause != nil {
+		if s.causes == nil {
+			s.causes = map[string]*Causes{}
+		}
+		c := s.causes[kind]
+		if c == nil {
+			c = &Causes{}
+			s.causes[kind] = c
+		}
+		c.add(msg, now)
+	}
 	s.mu.Unlock()
 }
 
@@ -242,6 +265,9 @@ func (r *Recorder) Snapshot() *Result {
 			res.Counters[counterNames[i]] += n
 		}
 		addMap(res.Errors, s.errors)
+		for k, c := range s.causes {
+			mergeCauses(res.Causes, k, c)
+		}
 		addMap(res.Disconnects, s.disconnects)
 		addMap(res.Events, s.events)
 		s.mu.Unlock()
@@ -249,6 +275,18 @@ func (r *Recorder) Snapshot() *Result {
 	res.ClientsConnected = r.connected.Load()
 	res.PeakClients = r.peak.Load()
 	return res
+}
+
+// mergeCauses merges c into m[kind] (a copy: m never aliases a shard).
+func mergeCauses(m map[string]*Causes, kind string, c *Causes) {
+	if c == nil {
+		return
+	}
+	if m[kind] == nil {
+		m[kind] = c.clone()
+		return
+	}
+	m[kind].merge(c)
 }
 
 func addMap(dst, src map[string]int64) {

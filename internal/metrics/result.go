@@ -23,6 +23,11 @@ type Result struct {
 	// StopReason says why.
 	Partial    bool   `json:"partial,omitempty"`
 	StopReason string `json:"stop_reason,omitempty"`
+	// Failed is set when the run failed (see Judge): no client ever
+	// connected, the target became unreachable, or errors above the
+	// scenario's max_error_rate. FailReason is one line saying why.
+	Failed     bool   `json:"failed,omitempty"`
+	FailReason string `json:"fail_reason,omitempty"`
 	// Runs is the number of runs merged into this result.
 	Runs int `json:"runs"`
 
@@ -35,6 +40,9 @@ type Result struct {
 	PeakClients      int64                 `json:"peak_clients"`
 	Thresholds       []Threshold           `json:"thresholds,omitempty"`
 	Health           *Health               `json:"health,omitempty"`
+
+	// Causes samples the error messages of each kind in Errors.
+	Causes map[string]*Causes `json:"error_causes,omitempty"`
 }
 
 func newResult() *Result {
@@ -43,6 +51,7 @@ func newResult() *Result {
 		Latencies:   map[string]*Histogram{},
 		Counters:    map[string]int64{},
 		Errors:      map[string]int64{},
+		Causes:      map[string]*Causes{},
 		Disconnects: map[string]int64{},
 		Events:      map[string]int64{},
 	}
@@ -177,6 +186,10 @@ func Merge(rs ...*Result) *Result {
 		if r.StopReason != "" && out.StopReason == "" {
 			out.StopReason = r.StopReason
 		}
+		out.Failed = out.Failed || r.Failed
+		if r.FailReason != "" && out.FailReason == "" {
+			out.FailReason = r.FailReason
+		}
 		for k, h := range r.Latencies {
 			if h == nil || h.Histogram == nil {
 				continue
@@ -188,6 +201,9 @@ func Merge(rs ...*Result) *Result {
 		}
 		addMap(out.Counters, r.Counters)
 		addMap(out.Errors, r.Errors)
+		for k, c := range r.Causes {
+			mergeCauses(out.Causes, k, c)
+		}
 		addMap(out.Disconnects, r.Disconnects)
 		addMap(out.Events, r.Events)
 		out.ClientsConnected += r.ClientsConnected

@@ -109,7 +109,7 @@ func (r *Result) Summarize() *Summary {
 		}
 	}
 	if r.Partial {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("partial results: the run was stopped early (%s)", r.StopReason))
+		s.Warnings = append(s.Warnings, fmt.Sprintf("partial results: the run was stopped early or lost its target (%s)", r.StopReason))
 	}
 	if h := r.Health; h != nil {
 		s.Warnings = append(s.Warnings, h.warnings()...)

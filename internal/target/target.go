@@ -1,6 +1,7 @@
 package target
 
 import (
+	"log"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -108,7 +109,8 @@ func (t *Target) Serve(ln net.Listener) error {
 	}
 	t.https = append(t.https, hs)
 	t.mu.Unlock()
-	err := hs.Serve(ln)
+	// Out of file descriptors, refuse new connections but keep serving.
+	err := hs.Serve(server.GuardListener(ln, log.Printf))
 	if t.closed.Load() {
 		return nil
 	}

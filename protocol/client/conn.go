@@ -632,7 +632,7 @@ func (c *Conn) reconnect(downAt time.Time) bool {
 			return false
 		}
 		delay := r.backoff(attempt)
-		c.emit(Event{Kind: KindReconnectAttempt, Attempt: attempt, Delay: delay})
+		c.emit(Event{Kind: KindReconnectAttempt, Attempt: attempt, Delay: delay, Err: lastErr})
 		t := time.NewTimer(delay)
 		select {
 		case <-c.ctx.Done():

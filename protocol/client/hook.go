@@ -40,7 +40,8 @@ const (
 	// KindDisconnect: the Engine.IO session ended; Reason is the
 	// reference client's reason string and Err the underlying error.
 	KindDisconnect
-	// KindReconnectAttempt: a reconnection attempt starts after Delay.
+	// KindReconnectAttempt: a reconnection attempt starts after Delay;
+	// Err is why the previous attempt failed (nil for the first).
 	KindReconnectAttempt
 	// KindReconnect: a reconnection attempt succeeded; Duration is from
 	// the disconnect to the new handshake.

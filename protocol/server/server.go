@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"log"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -132,7 +133,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.https = append(s.https, hs)
 	s.mu.Unlock()
-	err := hs.Serve(ln)
+	err := hs.Serve(GuardListener(ln, log.Printf))
 	if s.closed.Load() {
 		return nil
 	}
