@@ -224,31 +224,15 @@ func finish(st *cli.State, m *redact.Masker, res *metrics.Result, out string) er
 	return errors.Join(append(errs, verdict(res.Partial, res.StopReason, []*metrics.Summary{sum}))...)
 }
 
-// verdict's precedence (README "Exit status"): a failed run (1) before
-// an interrupted one (1) before a failed threshold (3): thresholds
-// measured on a run that failed say nothing about the target.
+// verdict maps the engine's verdict to an exit status: failed or
+// interrupted 1, a threshold failed 3 (ExitThreshold).
 func verdict(partial bool, reason string, sums []*metrics.Summary) error {
-	for _, s := range sums {
-		if r := s.Result; r != nil && r.Failed {
-			if len(sums) > 1 {
-				return fmt.Errorf("run failed (%s): %s", r.Transport, r.FailReason)
-			}
-			return fmt.Errorf("run failed: %s", r.FailReason)
-		}
-	}
-	if partial {
-		return fmt.Errorf("run stopped early (%s); results above are partial", reason)
-	}
-	failed := 0
-	for _, s := range sums {
-		for _, t := range s.Thresholds {
-			if !t.Pass {
-				failed++
-			}
-		}
-	}
-	if failed > 0 {
-		return cli.WithExitCode(fmt.Errorf("%d threshold(s) failed", failed), ExitThreshold)
+	v := metrics.Decide(sums, partial, reason)
+	switch v.Outcome {
+	case metrics.Failed, metrics.Partial:
+		return errors.New(v.Message)
+	case metrics.ThresholdsFailed:
+		return cli.WithExitCode(errors.New(v.Message), ExitThreshold)
 	}
 	return nil
 }
