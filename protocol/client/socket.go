@@ -242,12 +242,19 @@ func (s *Socket) Connect(ctx context.Context, auth any) error {
 			return err
 		}
 	}
+	// The wait has its own timeout, whatever ctx allows; the CONNECT
+	// stays outstanding, so an answer that comes later still connects.
+	t := time.NewTimer(s.c.opts.ConnectTimeout)
+	defer t.Stop()
 	select {
 	case err := <-w:
 		return err
 	case <-ctx.Done():
 		s.dropWaiter(w)
 		return ctx.Err()
+	case <-t.C:
+		s.dropWaiter(w)
+		return &TimeoutError{Phase: "connect " + s.nsp, After: s.c.opts.ConnectTimeout}
 	case <-s.c.done:
 		s.dropWaiter(w)
 		return s.c.Err()

@@ -54,6 +54,9 @@ type WebSocket struct {
 	wbuf         []byte // reused frame buffer, guarded by wmu
 	closed       atomic.Bool
 	writeTimeout time.Duration
+
+	limit int64  // largest message Read accepts; read side only
+	why   string // where limit comes from, for TooLargeError
 }
 
 // noWriteBuffers keeps the library from allocating a write buffer per
@@ -95,11 +98,10 @@ func newWebSocket(conn *websocket.Conn, opts *Options) *WebSocket {
 	if w.writeTimeout == 0 {
 		w.writeTimeout = DefaultWriteTimeout
 	}
-	limit := opts.MaxMessageSize
-	if limit == 0 {
-		limit = DefaultMaxMessageSize
-	}
-	conn.SetReadLimit(limit)
+	// The limit is enforced by Read, not by the library: the library
+	// answers an oversize message with a close frame written outside our
+	// writer, which could cut into a frame being written.
+	w.SetLimit(limitOf(opts))
 	// Control replies must go through our writer so they never interleave
 	// with a data frame we are writing on another goroutine.
 	conn.SetPingHandler(func(data string) error {
@@ -233,8 +235,21 @@ func maskBytes(b []byte, key uint32) {
 	}
 }
 
+// SetLimit changes the largest message Read accepts (0 or less:
+// DefaultMaxMessageSize); why explains it in the *TooLargeError. Call it
+// from the reading goroutine or before reading starts.
+func (w *WebSocket) SetLimit(limit int64, why string) {
+	if limit <= 0 {
+		limit, why = DefaultMaxMessageSize, "default limit"
+	}
+	w.limit, w.why = limit, why
+}
+
 // Read returns the next data message, appended to buf[:0]. Control frames
-// are handled on the way. A peer close yields a *CloseError.
+// are handled on the way. A peer close yields a *CloseError; a message
+// over the limit a *TooLargeError, after at most limit+1 bytes of it were
+// buffered (the peer is sent close 1009, as the reference server does,
+// and the connection must then be dropped).
 func (w *WebSocket) Read(buf []byte) (data []byte, binary bool, err error) {
 	mt, r, err := w.conn.NextReader()
 	if err != nil {
@@ -243,16 +258,48 @@ func (w *WebSocket) Read(buf []byte) (data []byte, binary bool, err error) {
 	data = buf[:0]
 	for {
 		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
+			if int64(len(data)) > w.limit {
+				w.closeTooBig()
+				return data, false, &TooLargeError{What: "websocket message", Limit: w.limit, Why: w.why}
+			}
+			data = grow(data, w.limit+1)
 		}
 		n, err := r.Read(data[len(data):cap(data)])
 		data = data[:len(data)+n]
 		if err == io.EOF {
+			if int64(len(data)) > w.limit {
+				w.closeTooBig()
+				return data, false, &TooLargeError{What: "websocket message", Limit: w.limit, Why: w.why}
+			}
 			return data, mt == websocket.BinaryMessage, nil
 		}
 		if err != nil {
 			return data, false, translateReadErr(err)
 		}
+	}
+}
+
+// grow returns data with more capacity, doubling but never beyond max, so
+// that a message near the limit does not allocate far past it.
+func grow(data []byte, max int64) []byte {
+	n := 2 * int64(cap(data))
+	if n < 512 {
+		n = 512
+	}
+	if n > max {
+		n = max
+	}
+	b := make([]byte, len(data), n)
+	copy(b, data)
+	return b
+}
+
+// closeTooBig tells the peer why the connection ends, unless a writer is
+// busy (the caller drops the connection anyway).
+func (w *WebSocket) closeTooBig() {
+	if w.wmu.TryLock() {
+		_ = w.writeLocked(opClose, websocket.FormatCloseMessage(websocket.CloseMessageTooBig, ""))
+		w.wmu.Unlock()
 	}
 }
 
