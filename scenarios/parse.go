@@ -307,12 +307,34 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 			s.Thresholds = p.thresholds(v)
 		case "faults":
 			s.Faults = p.faults(v)
+		case "timeouts":
+			p.timeouts(v, &s.Timeouts)
+		case "max_message_size":
+			s.MaxMessageSize = int64(p.int(v, k))
 		default:
 			return false
 		}
 		return true
 	})
 	return s
+}
+
+func (p *parser) timeouts(n *yaml.Node, t *Timeouts) {
+	p.fields(n, "timeouts", func(k string, v *yaml.Node) bool {
+		f := "timeouts." + k
+		p.lines[f] = v.Line
+		switch k {
+		case "handshake":
+			t.Handshake = p.dur(v, f)
+		case "upgrade":
+			t.Upgrade = p.dur(v, f)
+		case "connect":
+			t.Connect = p.dur(v, f)
+		default:
+			return false
+		}
+		return true
+	})
 }
 
 func (p *parser) load(n *yaml.Node, l *Load) {

@@ -23,6 +23,13 @@ type Scenario struct {
 	Flow        []Step
 	Thresholds  []Threshold
 	Faults      []Fault
+	// Timeouts bound each connection phase of every client, independently
+	// of the load phase; zero fields take the client's defaults.
+	Timeouts Timeouts
+	// MaxMessageSize caps one received polling body or WebSocket message,
+	// in bytes; 0 means twice the server's advertised maxPayload (at least
+	// 1 MiB). A larger one ends that session with an explained error.
+	MaxMessageSize int64
 	// File is the path the scenario was loaded from (or the name given
 	// to Parse); errors and reports refer to it.
 	File string
@@ -33,6 +40,18 @@ type Scenario struct {
 	// lines maps field paths ("load.clients") to their line, for the
 	// errors of Validate.
 	lines map[string]int
+}
+
+// Timeouts bound the connection phases. A stuck phase is counted as one
+// error of its kind when its timeout expires.
+type Timeouts struct {
+	// Handshake bounds the Engine.IO open (default 20s, the reference
+	// client's "timeout").
+	Handshake time.Duration
+	// Upgrade bounds the WebSocket upgrade of transport "upgrade" (10s).
+	Upgrade time.Duration
+	// Connect bounds the wait for each namespace CONNECT answer (20s).
+	Connect time.Duration
 }
 
 // Load is the load model of a scenario.

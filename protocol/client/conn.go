@@ -355,15 +355,25 @@ func (c *Conn) openSession(ctx context.Context) error {
 	// that accepts and never answers is an error at that timeout, not
 	// whenever the caller gives up.
 	hctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
+	hd, _ := hctx.Deadline()
 	if c.opts.Mode == WebSocketOnly {
 		err = c.openWebSocket(hctx, start)
 	} else {
 		extra, err = c.openPolling(hctx, start)
 	}
-	expired := hctx.Err() != nil && ctx.Err() == nil
 	cancel()
 	if err != nil {
-		if expired && !errors.Is(err, ErrClosed) {
+		// Deadlines are compared with the clock, not read from the
+		// contexts: a transport deadline set to the same instant may
+		// fire before the context's timer does.
+		now := time.Now()
+		if d, ok := ctx.Deadline(); ok && !now.Before(d) {
+			// The caller's deadline passed: report it as the caller's,
+			// so that it is told apart from a handshake that failed.
+			<-ctx.Done()
+			return fmt.Errorf("client: handshake: %w", ctx.Err())
+		}
+		if ctx.Err() == nil && !now.Before(hd) && !errors.Is(err, ErrClosed) {
 			return &TimeoutError{Phase: "handshake", After: c.opts.HandshakeTimeout}
 		}
 		return err
@@ -540,8 +550,13 @@ func (c *Conn) upgrade(ctx context.Context) {
 		c.mu.Unlock()
 		return nil
 	}()
-	if err != nil && ctx.Err() != nil && parent.Err() == nil {
-		err = &TimeoutError{Phase: "upgrade", After: c.opts.UpgradeTimeout}
+	if err != nil && parent.Err() == nil {
+		now := time.Now()
+		ud, _ := ctx.Deadline()
+		pd, ok := parent.Deadline()
+		if !now.Before(ud) && (!ok || now.Before(pd)) {
+			err = &TimeoutError{Phase: "upgrade", After: c.opts.UpgradeTimeout}
+		}
 	}
 	c.emit(Event{Kind: KindUpgrade, Duration: time.Since(start), Transport: c.Transport(), Err: err})
 }
@@ -652,13 +667,17 @@ func (c *Conn) sessionDown(reason string, err error) {
 		q.kill()
 	}
 	c.dec.Reset()
-	for _, s := range socks {
-		s.transportDown()
-	}
-	c.acks.failAll(&DisconnectError{Reason: reason, Err: err})
+	// The event comes first: a Connect woken below returns the cause, and
+	// an observer must already know the session is gone, so that the
+	// loss is counted once, as a disconnect.
 	if wasOpen {
 		c.emit(Event{Kind: KindDisconnect, Reason: reason, Err: err})
 	}
+	down := fmt.Errorf("%w: %w", ErrNotConnected, &DisconnectError{Reason: reason, Err: err})
+	for _, s := range socks {
+		s.transportDown(down)
+	}
+	c.acks.failAll(&DisconnectError{Reason: reason, Err: err})
 }
 
 func (c *Conn) shouldReconnect(reason string) bool {

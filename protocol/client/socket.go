@@ -380,14 +380,14 @@ func (s *Socket) wanted() bool {
 // transportDown marks the socket disconnected when the session ends.
 // A wanted Socket.IO v4 root stays "connecting": the next session's
 // server connects it without being asked, maybe inside the handshake.
-func (s *Socket) transportDown() {
+func (s *Socket) transportDown(cause error) {
 	s.mu.Lock()
 	s.state = stateIdle
 	if s.want && s.implicit() {
 		s.state = stateConnecting
 		s.started = time.Now()
 	}
-	s.wakeLocked(ErrNotConnected)
+	s.wakeLocked(cause)
 	s.mu.Unlock()
 }
 
