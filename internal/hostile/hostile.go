@@ -73,6 +73,13 @@ type Config struct {
 	MaxPayload int
 	Polling    PollingKind
 	WebSocket  WebSocketKind
+	// Quiet sends nothing after the open packet instead of the endless
+	// message: polling GETs with a sid are never answered, a WebSocket
+	// (the first of a session, or an upgrade probe) stays silent. Then
+	// namespace CONNECTs and upgrade probes go unanswered.
+	Quiet bool
+	// Upgrades offers websocket in the open packet.
+	Upgrades bool
 }
 
 // Silent starts a server that accepts TCP connections and never sends a
@@ -150,7 +157,11 @@ var filler = []byte(strings.Repeat("a", 32<<10))
 
 func (s *Server) open() string {
 	n := s.Opened.Add(1)
-	return fmt.Sprintf(`0{"sid":"hostile%d","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":%d}`, n, s.cfg.MaxPayload)
+	up := ""
+	if s.cfg.Upgrades {
+		up = `"websocket"`
+	}
+	return fmt.Sprintf(`0{"sid":"hostile%d","upgrades":[%s],"pingInterval":25000,"pingTimeout":20000,"maxPayload":%d}`, n, up, s.cfg.MaxPayload)
 }
 
 func (s *Server) serve(c net.Conn) {
@@ -172,6 +183,9 @@ func (s *Server) serve(c net.Conn) {
 			io.Copy(io.Discard, req.Body)
 			o := s.open()
 			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: %d\r\n\r\n%s", len(o), o)
+		case s.cfg.Quiet:
+			io.Copy(io.Discard, c) // held until the client gives up
+			return
 		default:
 			s.Endless.Add(1)
 			s.endlessBody(c)
@@ -214,6 +228,15 @@ func (s *Server) websocket(c net.Conn, req *http.Request) {
 	h := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	fmt.Fprintf(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
 		base64.StdEncoding.EncodeToString(h[:]))
+	if s.cfg.Quiet {
+		if req.URL.Query().Get("sid") == "" {
+			o := s.open()
+			c.Write(frame(0x81, len(o), []byte(o)))
+		}
+		// CONNECTs and probes are read and never answered.
+		io.Copy(io.Discard, c)
+		return
+	}
 	go io.Copy(io.Discard, c) // pongs, close frames: never answered
 	o := s.open()
 	if _, err := c.Write(frame(0x81, len(o), []byte(o))); err != nil {

@@ -133,3 +133,65 @@ func endlessClients(t *testing.T, srv *hostile.Server, mode client.Mode, want st
 		t.Errorf("heap in use after the sessions ended %.1f MiB, started at %.1f MiB: buffers kept", float64(after)/hostile.MiB, float64(mem.BaseHeap)/hostile.MiB)
 	}
 }
+
+// TestConnectTimeoutQuietServer: a server that opens the session and
+// never answers the namespace CONNECT fails Connect at the connect
+// timeout, on both transports.
+func TestConnectTimeoutQuietServer(t *testing.T) {
+	for _, mode := range []client.Mode{client.PollingOnly, client.WebSocketOnly} {
+		t.Run(mode.String(), func(t *testing.T) {
+			srv := hostile.Endless(t, hostile.Config{Quiet: true})
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			const timeout = 500 * time.Millisecond
+			c, err := client.Dial(ctx, srv.URL, &client.Options{Mode: mode, ConnectTimeout: timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The server first: Close waits for the pending GET, which
+			// this server holds until pingInterval+pingTimeout.
+			defer func() { srv.Close(); c.Close() }()
+			begin := time.Now()
+			err = c.Socket("/admin").Connect(ctx, nil)
+			took := time.Since(begin)
+			var te *client.TimeoutError
+			if !errors.As(err, &te) || err.Error() != "client: connect /admin timed out after 500ms" {
+				t.Fatalf("error %v (%T), want the connect TimeoutError", err, err)
+			}
+			if took < timeout || took > 30*time.Second {
+				t.Errorf("Connect failed after %v, want at the %v timeout", took, timeout)
+			}
+		})
+	}
+}
+
+// TestUpgradeTimeoutQuietServer: an upgrade probe that is never answered
+// fails at the upgrade timeout, reported once, and the session stays on
+// polling.
+func TestUpgradeTimeoutQuietServer(t *testing.T) {
+	srv := hostile.Endless(t, hostile.Config{Quiet: true, Upgrades: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rec := newRecorder()
+	begin := time.Now()
+	c, err := client.Dial(ctx, srv.URL, &client.Options{Mode: client.PollingThenUpgrade, UpgradeTimeout: 500 * time.Millisecond, Hook: rec})
+	took := time.Since(begin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Close(); c.Close() }()
+	ups := rec.find(client.KindUpgrade)
+	if len(ups) != 1 {
+		t.Fatalf("%d upgrade events, want 1", len(ups))
+	}
+	var te *client.TimeoutError
+	if !errors.As(ups[0].Err, &te) || ups[0].Err.Error() != "client: upgrade timed out after 500ms" {
+		t.Errorf("upgrade error %v, want the upgrade TimeoutError", ups[0].Err)
+	}
+	if tr := c.Transport(); tr != client.Polling {
+		t.Errorf("transport %q after a failed upgrade, want polling", tr)
+	}
+	if took < 500*time.Millisecond || took > 30*time.Second {
+		t.Errorf("Dial returned after %v, want at the 500ms upgrade timeout", took)
+	}
+}
