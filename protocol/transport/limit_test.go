@@ -5,8 +5,11 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +78,42 @@ func TestRawRequestTruncated(t *testing.T) {
 	}
 	if resp.Truncated || len(resp.Body) != 5<<20 {
 		t.Errorf("within a larger limit: truncated %v, %d bytes", resp.Truncated, len(resp.Body))
+	}
+}
+
+// TestWebSocketHandshakeHeadersCapped: a server answering the upgrade
+// with header lines that never end (or one endless line) fails the dial
+// once 1 MiB was read, instead of filling memory until a timeout.
+func TestWebSocketHandshakeHeadersCapped(t *testing.T) {
+	for _, endless := range []string{"X-Junk: " + strings.Repeat("a", 1000) + "\r\n", strings.Repeat("a", 1000)} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			go io.Copy(io.Discard, c)
+			io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
+			for {
+				if _, err := io.WriteString(c, endless); err != nil {
+					return
+				}
+			}
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		_, err = transport.DialWebSocket(ctx, "ws://"+ln.Addr().String()+"/", nil)
+		cancel()
+		ln.Close()
+		// Endless header lines hit the cap; one endless line is refused
+		// as malformed when the cap cuts it. Either way the text is short.
+		if err == nil || len(err.Error()) > 400 {
+			t.Errorf("endless %.20q: error %.500v, want a short dial error", endless, err)
+		} else if strings.HasPrefix(endless, "X-Junk") && !strings.Contains(err.Error(), "handshake response over 1048576 bytes") {
+			t.Errorf("endless header lines: error %v, want the handshake cap", err)
+		}
 	}
 }

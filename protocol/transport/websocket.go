@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -85,7 +86,7 @@ func DialWebSocket(ctx context.Context, url string, opts *Options) (*WebSocket, 
 		if errors.Is(err, websocket.ErrBadHandshake) {
 			return nil, herr
 		}
-		return nil, fmt.Errorf("transport: websocket dial: %w", err)
+		return nil, fmt.Errorf("transport: websocket dial: %w", shortErr{err})
 	}
 	if resp != nil {
 		opts.Jar.storeHeader(resp.Header.Values("Set-Cookie"))
@@ -94,6 +95,7 @@ func DialWebSocket(ctx context.Context, url string, opts *Options) (*WebSocket, 
 }
 
 func newWebSocket(conn *websocket.Conn, opts *Options) *WebSocket {
+	disarm(conn.NetConn())
 	w := &WebSocket{conn: conn, nc: conn.NetConn(), writeTimeout: opts.WriteTimeout}
 	if w.writeTimeout == 0 {
 		w.writeTimeout = DefaultWriteTimeout
@@ -118,10 +120,60 @@ func newWebSocket(conn *websocket.Conn, opts *Options) *WebSocket {
 	return w
 }
 
+// MaxHandshakeResponse caps the bytes read before a WebSocket handshake
+// completes (status line, headers, a refusal's body): the library reads
+// headers without a limit, so a server sending endless header lines would
+// otherwise fill memory until the handshake timeout.
+const MaxHandshakeResponse = 1 << 20
+
+var errHandshakeTooLarge = fmt.Errorf("transport: websocket handshake response over %d bytes", MaxHandshakeResponse)
+
+// capConn limits reads until disarmed, which happens once the handshake
+// is done; reads and the disarm happen on the dialing goroutine.
+type capConn struct {
+	net.Conn
+	left  int64
+	armed atomic.Bool
+}
+
+func (c *capConn) Read(p []byte) (int, error) {
+	if !c.armed.Load() {
+		return c.Conn.Read(p)
+	}
+	if c.left <= 0 {
+		return 0, errHandshakeTooLarge
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.Conn.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+// disarm lifts the handshake cap of a dialed connection (plain, or the
+// TCP connection under TLS).
+func disarm(nc net.Conn) {
+	if t, ok := nc.(*tls.Conn); ok {
+		nc = t.NetConn()
+	}
+	if c, ok := nc.(*capConn); ok {
+		c.armed.Store(false)
+	}
+}
+
 func dialer(opts *Options) *websocket.Dialer {
 	nd := netDialer(opts)
 	return &websocket.Dialer{
-		NetDialContext:   nd.DialContext,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := nd.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			cc := &capConn{Conn: c, left: MaxHandshakeResponse}
+			cc.armed.Store(true)
+			return cc, nil
+		},
 		TLSClientConfig:  opts.TLSConfig,
 		HandshakeTimeout: 30 * time.Second,
 		ReadBufferSize:   2048,
@@ -302,6 +354,20 @@ func (w *WebSocket) closeTooBig() {
 		w.wmu.Unlock()
 	}
 }
+
+// shortErr keeps an error's text to 300 bytes: a malformed handshake
+// error quotes the offending line, which a hostile server makes 1 MiB.
+type shortErr struct{ err error }
+
+func (e shortErr) Error() string {
+	s := e.err.Error()
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func (e shortErr) Unwrap() error { return e.err }
 
 func translateReadErr(err error) error {
 	var ce *websocket.CloseError
