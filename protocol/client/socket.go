@@ -238,8 +238,20 @@ func (s *Socket) Connect(ctx context.Context, auth any) error {
 	}
 	if send {
 		if err := s.sendConnect(); err != nil {
-			s.dropWaiter(w)
-			return err
+			// Not sent: idle again, so that a reconnection sends it.
+			s.mu.Lock()
+			if s.state == stateConnecting {
+				s.state = stateIdle
+			}
+			s.mu.Unlock()
+			if errors.Is(err, ErrSendQueueFull) {
+				s.dropWaiter(w)
+				return err
+			}
+			// Otherwise the session is down or going down: its end
+			// wakes the waiter with the cause, after telling the hook
+			// (so the loss is counted once), or a reconnection sends
+			// the CONNECT again. The timeout below bounds the wait.
 		}
 	}
 	// The wait has its own timeout, whatever ctx allows; the CONNECT
