@@ -28,7 +28,7 @@ type Scenario struct {
 	Timeouts Timeouts
 	// MaxMessageSize caps one received polling body or WebSocket message,
 	// in bytes; 0 means twice the server's advertised maxPayload (at least
-	// 1 MiB). A larger one ends that session with an explained error.
+	// 2000000). A larger one ends that session with an explained error.
 	MaxMessageSize int64
 	// File is the path the scenario was loaded from (or the name given
 	// to Parse); errors and reports refer to it.

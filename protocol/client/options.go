@@ -58,8 +58,11 @@ const (
 	// handshake's 20 s is used.
 	DefaultConnectTimeout = 20 * time.Second
 	// MaxHandshakeSize caps the handshake response (the open packet and
-	// what came with it), read before the server has told its maxPayload.
-	MaxHandshakeSize = 1 << 20
+	// what came with it), read before the server has told its maxPayload,
+	// and is the least limit of a session. It is twice Node's default
+	// maxPayload: the handshake and the sessions of such a server then
+	// share one pooled HTTP client (pooled per limit), hence connections.
+	MaxHandshakeSize = 2000000
 )
 
 // Options configures a client. The zero value connects like the
@@ -106,9 +109,10 @@ type Options struct {
 	// MaxMessageSize caps one received polling body or WebSocket message.
 	// 0 means twice the maxPayload the server advertised in its handshake
 	// but at least MaxHandshakeSize (transport.DefaultMaxMessageSize when
-	// it advertised none), and MaxHandshakeSize for the handshake itself. A larger one ends the
-	// session with a *transport.TooLargeError saying so; it is never
-	// buffered whole. Transport.MaxMessageSize is used when this is 0.
+	// it advertised none), and MaxHandshakeSize for the handshake itself.
+	// A larger one ends the session with a *transport.TooLargeError
+	// saying so; it is never buffered whole. Transport.MaxMessageSize is
+	// used when this is 0.
 	MaxMessageSize int64
 	// Hook observes every phase; nil observes nothing.
 	Hook Hook
