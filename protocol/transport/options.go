@@ -42,7 +42,8 @@ type Options struct {
 // DefaultWriteTimeout bounds a WebSocket write when Options leaves it 0.
 const DefaultWriteTimeout = 10 * time.Second
 
-// DefaultMaxMessageSize bounds a WebSocket message when Options leaves it 0.
+// DefaultMaxMessageSize bounds a polling body or WebSocket message when
+// Options leaves MaxMessageSize 0 (the session layer sets its own).
 const DefaultMaxMessageSize = 16 << 20
 
 type clientKey struct {
