@@ -28,6 +28,13 @@ type Scenario struct {
 	// MaxErrorRate is the errors per operation above which the run has
 	// failed (DefaultMaxErrorRate unless set; 1 turns the check off).
 	MaxErrorRate float64 `yaml:"max_error_rate"`
+	// Timeouts bound each connection phase of every client, independently
+	// of the load phase; zero fields take the client's defaults.
+	Timeouts Timeouts `yaml:"timeouts"`
+	// MaxMessageSize caps one received polling body or WebSocket message,
+	// in bytes; 0 means twice the server's advertised maxPayload (at least
+	// 2000000). A larger one ends that session with an explained error.
+	MaxMessageSize int64 `yaml:"max_message_size"`
 	// File is the path the scenario was loaded from (or the name given
 	// to Parse); errors and reports refer to it.
 	File string
@@ -58,6 +65,18 @@ type TLS struct {
 // DefaultMaxErrorRate is the max_error_rate of a scenario that sets none:
 // a run with more than 10 % failed operations has failed.
 const DefaultMaxErrorRate = 0.1
+
+// Timeouts bound the connection phases. A stuck phase is counted as one
+// error of its kind when its timeout expires.
+type Timeouts struct {
+	// Handshake bounds the Engine.IO open (default 20s, the reference
+	// client's "timeout").
+	Handshake time.Duration `yaml:"handshake"`
+	// Upgrade bounds the WebSocket upgrade of transport "upgrade" (10s).
+	Upgrade time.Duration `yaml:"upgrade"`
+	// Connect bounds the wait for each namespace CONNECT answer (20s).
+	Connect time.Duration `yaml:"connect"`
+}
 
 // Load is the load model of a scenario.
 type Load struct {

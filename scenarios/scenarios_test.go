@@ -117,3 +117,37 @@ func TestParseThreshold(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeoutsAndMessageSize: the phase timeouts and the receive limit
+// parse; unknown keys and bad values are refused with their line.
+func TestTimeoutsAndMessageSize(t *testing.T) {
+	base := "name: t\nload: {clients: 1, hold: 1s}\nflow:\n  - connect: {}\n"
+	s, err := Parse("t.yaml", []byte(base+"timeouts: {handshake: 500ms, upgrade: 2s, connect: 3s}\nmax_message_size: 4000000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Timeouts{Handshake: 500 * time.Millisecond, Upgrade: 2 * time.Second, Connect: 3 * time.Second}
+	if s.Timeouts != want || s.MaxMessageSize != 4000000 {
+		t.Errorf("timeouts %+v max_message_size %d", s.Timeouts, s.MaxMessageSize)
+	}
+	s, err = Parse("t.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Timeouts != (Timeouts{}) || s.MaxMessageSize != 0 {
+		t.Errorf("defaults: timeouts %+v max_message_size %d, want zero (the client's defaults)", s.Timeouts, s.MaxMessageSize)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"timeouts: {handshake: 1s, open: 2s}\n", "t.yaml:5: timeouts.open: unknown key"},
+		{"timeouts: {connect: soon}\n", `t.yaml:5: timeouts.connect: bad duration "soon"`},
+		{"timeouts: {upgrade: -1s}\n", "t.yaml:5: timeouts.upgrade: must not be negative"},
+		{"timeouts: 5s\n", "t.yaml:5: timeouts: want a mapping"},
+		{"max_message_size: -1\n", "t.yaml:5: max_message_size: must not be negative"},
+		{"max_message_size: 2MB\n", `t.yaml:5: max_message_size: want an integer, got "2MB"`},
+	} {
+		_, err := Parse("t.yaml", []byte(base+tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}

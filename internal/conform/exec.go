@@ -165,11 +165,18 @@ func (r *runner) traceFrame(conn string, f transport.Frame, suffix string) {
 	var s string
 	switch f.Kind {
 	case transport.TextFrame:
-		s = "text " + string(f.Data)
+		d := f.Data
+		if len(d) > 256 {
+			d = d[:256] // the trace keeps 120 characters
+		}
+		s = "text " + string(d)
 	case transport.BinaryFrame:
 		s = "binary " + hexShort(f.Data)
 	default:
 		s = fmt.Sprintf("close %d", f.Code)
+		if f.Note != "" {
+			s += " (" + f.Note + ")"
+		}
 	}
 	r.addTrace(f.Time, "recv", kind, conn, s+suffix)
 }

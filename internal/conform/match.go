@@ -28,7 +28,18 @@ func (m *mismatch) diff() string {
 }
 
 func mis(expected, got, format string, args ...any) *mismatch {
-	return &mismatch{msg: fmt.Sprintf(format, args...), expected: expected, got: got}
+	return &mismatch{msg: fmt.Sprintf(format, args...), expected: capDiff(expected), got: capDiff(got)}
+}
+
+// maxDiffSide bounds each side of a diff kept in a report: a body of
+// megabytes (a server that never stops sending) must not be kept whole.
+const maxDiffSide = 16 << 10
+
+func capDiff(s string) string {
+	if len(s) <= maxDiffSide {
+		return s
+	}
+	return fmt.Sprintf("%s… (%d bytes in all)", s[:maxDiffSide], len(s))
 }
 
 // subster replaces ${name} in a string; an undefined name is an error that
@@ -103,7 +114,12 @@ func (m *strMatcher) match(s string, present bool, sub subster, c caps) error {
 }
 
 // quoteShort quotes s, shortened for one-line messages.
-func quoteShort(s string) string { return shorten(strconv.Quote(s)) }
+func quoteShort(s string) string {
+	if len(s) > 256 {
+		s = s[:256] // shortened to 120 characters anyway: quote no more
+	}
+	return shorten(strconv.Quote(s))
+}
 
 func shorten(s string) string {
 	const max = 120

@@ -37,6 +37,9 @@ func packetText(pk engineio.Packet) string {
 }
 
 func hexShort(b []byte) string {
+	if len(b) > 64 {
+		b = b[:64] // shortened to 120 characters anyway
+	}
 	s := hex.EncodeToString(b)
 	var sb strings.Builder
 	for i := 0; i < len(s); i += 2 {

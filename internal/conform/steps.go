@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/siokit/siokit/protocol/engineio"
 	"github.com/siokit/siokit/protocol/transport"
@@ -116,13 +117,27 @@ func (r *runner) doHTTP(ctx context.Context, q *httpReq) (*transport.Response, e
 		r.addTrace(time.Now(), "recv", "http", "http", "transport error: "+err.Error())
 		return nil, fmt.Errorf("%s: %w", line, err)
 	}
+	cut := ""
+	if resp.Truncated {
+		// Said before the body: the trace line is shortened from the end.
+		cut = fmt.Sprintf("[body cut at %d bytes by the tester] ", len(resp.Body))
+	}
 	r.addTrace(resp.Received, "recv", "http", "http",
-		fmt.Sprintf("%d %s", resp.Status, bodyText(resp.Body, resp.Header.Get("Content-Type"))))
+		fmt.Sprintf("%d %s%s", resp.Status, cut, bodyText(resp.Body, resp.Header.Get("Content-Type"))))
 	return resp, nil
 }
 
 // bodyText renders a body for the trace: text as is, binary as hex.
 func bodyText(b []byte, ctype string) string {
+	// The trace keeps 120 characters: render a prefix only, so that a
+	// body of megabytes is not copied and quoted whole.
+	if len(b) > 256 {
+		n := 256
+		for n > 252 && !utf8.RuneStart(b[n]) {
+			n--
+		}
+		b = b[:n]
+	}
 	if strings.Contains(ctype, "octet-stream") || !utf8Printable(b) {
 		return "hex " + hexShort(b)
 	}
@@ -156,7 +171,7 @@ func (r *runner) checkHTTP(x *httpExpect, resp *transport.Response, err error, a
 	c := caps{}
 	if len(x.status) > 0 && !slices.Contains(x.status, resp.Status) {
 		want := statusList(x.status)
-		return mis("status "+want, fmt.Sprintf("%d %s", resp.Status, shorten(string(resp.Body))),
+		return mis("status "+want, fmt.Sprintf("%d %s", resp.Status, shorten(string(resp.Body[:min(len(resp.Body), 256)]))),
 			"want status %s, got %d (body %s)", want, resp.Status, quoteShort(string(resp.Body)))
 	}
 	for _, hm := range x.headers {

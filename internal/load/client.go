@@ -91,6 +91,8 @@ func newClient(r *run, id int) *vclient {
 	s := r.s
 	opts := &client.Options{Path: s.Path, EIO: engineio.Version(s.EIO), Hook: c, Reconnect: r.opts.Reconnect}
 	opts.TLSConfig = r.tls // one config per run: the transport pools clients per config
+	opts.HandshakeTimeout, opts.UpgradeTimeout, opts.ConnectTimeout = s.Timeouts.Handshake, s.Timeouts.Upgrade, s.Timeouts.Connect
+	opts.MaxMessageSize = s.MaxMessageSize
 	switch s.Transport {
 	case scenarios.TransportPolling:
 		opts.Mode = client.PollingOnly
@@ -277,8 +279,10 @@ func (c *vclient) connect(st *scenarios.Step) error {
 	}
 	if err := c.conn.Socket(nsOf(st.Namespace)).Connect(ctx, auth); err != nil {
 		var ce *client.ConnectError
-		// A refusal was counted by the hook (KindConnectError).
-		if !errors.As(err, &ce) && ctx.Err() == nil {
+		var de *client.DisconnectError
+		// A refusal was counted by the hook (KindConnectError), a session
+		// lost while connecting too (KindDisconnect).
+		if !errors.As(err, &ce) && !errors.As(err, &de) && ctx.Err() == nil {
 			c.shard.ErrorCause(metrics.ErrConnect, err)
 		}
 		return errAbort

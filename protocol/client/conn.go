@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,23 @@ func (e *DisconnectError) Error() string {
 }
 
 func (e *DisconnectError) Unwrap() error { return e.Err }
+
+// TimeoutError reports a phase (handshake, upgrade, connect) that did not
+// complete within its own timeout. It unwraps to context.DeadlineExceeded.
+type TimeoutError struct {
+	// Phase is "handshake", "upgrade" or "connect /nsp".
+	Phase string
+	After time.Duration
+}
+
+func (e *TimeoutError) Error() string {
+	return "client: " + e.Phase + " timed out after " + e.After.String()
+}
+
+// Timeout reports true, as net.Error does.
+func (e *TimeoutError) Timeout() bool { return true }
+
+func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
 
 // Conn is one Engine.IO session and the namespaces multiplexed on it.
 // Create it with New (no I/O) or Dial (New then Open).
@@ -141,6 +159,15 @@ func New(rawURL string, opts *Options) (*Conn, error) {
 	}
 	if o.UpgradeTimeout <= 0 {
 		o.UpgradeTimeout = DefaultUpgradeTimeout
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = o.Transport.MaxMessageSize
 	}
 	q := u.Query()
 	for k, vs := range o.Query {
@@ -302,11 +329,6 @@ func (c *Conn) Open(ctx context.Context) error {
 	if c.isClosed() {
 		return ErrClosed
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultOpenTimeout)
-		defer cancel()
-	}
 	// Close must be able to abandon an Open in progress.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -329,12 +351,31 @@ func (c *Conn) openSession(ctx context.Context) error {
 		extra []engineio.Packet
 		err   error
 	)
+	// The handshake has its own timeout, whatever ctx allows: a server
+	// that accepts and never answers is an error at that timeout, not
+	// whenever the caller gives up.
+	hctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
+	hd, _ := hctx.Deadline()
 	if c.opts.Mode == WebSocketOnly {
-		err = c.openWebSocket(ctx, start)
+		err = c.openWebSocket(hctx, start)
 	} else {
-		extra, err = c.openPolling(ctx, start)
+		extra, err = c.openPolling(hctx, start)
 	}
+	cancel()
 	if err != nil {
+		// Deadlines are compared with the clock, not read from the
+		// contexts: a transport deadline set to the same instant may
+		// fire before the context's timer does.
+		now := time.Now()
+		if d, ok := ctx.Deadline(); ok && !now.Before(d) {
+			// The caller's deadline passed: report it as the caller's,
+			// so that it is told apart from a handshake that failed.
+			<-ctx.Done()
+			return fmt.Errorf("client: handshake: %w", ctx.Err())
+		}
+		if ctx.Err() == nil && !now.Before(hd) && !errors.Is(err, ErrClosed) {
+			return &TimeoutError{Phase: "handshake", After: c.opts.HandshakeTimeout}
+		}
 		return err
 	}
 	c.armPing()
@@ -349,8 +390,35 @@ func (c *Conn) openSession(ctx context.Context) error {
 	return nil
 }
 
+// handshakeLimit is the receive limit before the server told its
+// maxPayload.
+func (c *Conn) handshakeLimit() (int64, string) {
+	if c.opts.MaxMessageSize > 0 {
+		return c.opts.MaxMessageSize, "max message size"
+	}
+	return MaxHandshakeSize, "handshake limit"
+}
+
+// sessionLimit is the receive limit of a session: twice the server's
+// maxPayload but at least MaxHandshakeSize, unless the caller set one.
+// maxPayload bounds what a server accepts, not what it sends: a polling
+// response batches every packet queued since the last GET, so a server
+// with a small maxPayload legitimately sends bodies many times larger.
+func (c *Conn) sessionLimit(hs engineio.Handshake) (int64, string) {
+	switch {
+	case c.opts.MaxMessageSize > 0:
+		return c.opts.MaxMessageSize, "max message size"
+	case hs.MaxPayload > 0 && 2*int64(hs.MaxPayload) >= MaxHandshakeSize:
+		return 2 * int64(hs.MaxPayload), "2x maxPayload " + strconv.Itoa(hs.MaxPayload)
+	case hs.MaxPayload > 0:
+		return MaxHandshakeSize, "floor of the limit; 2x maxPayload " + strconv.Itoa(hs.MaxPayload) + " is less"
+	}
+	return transport.DefaultMaxMessageSize, "default limit: the server advertised no maxPayload"
+}
+
 func (c *Conn) openPolling(ctx context.Context, start time.Time) ([]engineio.Packet, error) {
 	p := transport.NewPolling(c.requestURL(c.base.Scheme, Polling, ""), &c.topts)
+	p.SetLimit(c.handshakeLimit())
 	body, binary, err := p.Get(ctx, time.Time{}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("client: handshake: %w", err)
@@ -367,6 +435,7 @@ func (c *Conn) openPolling(ctx context.Context, start time.Time) ([]engineio.Pac
 		return nil, fmt.Errorf("client: handshake: %w", err)
 	}
 	p.SetURL(c.requestURL(c.base.Scheme, Polling, hs.SID))
+	p.SetLimit(c.sessionLimit(hs))
 	if err := c.setSession(hs, nil, p); err != nil {
 		return nil, err
 	}
@@ -382,6 +451,7 @@ func (c *Conn) openWebSocket(ctx context.Context, start time.Time) error {
 	if d, ok := ctx.Deadline(); ok {
 		ws.SetReadDeadline(d)
 	}
+	ws.SetLimit(c.handshakeLimit())
 	frame, bin, err := ws.Read(nil)
 	var p engineio.Packet
 	if err == nil {
@@ -398,6 +468,7 @@ func (c *Conn) openWebSocket(ctx context.Context, start time.Time) error {
 		ws.Abort()
 		return fmt.Errorf("client: handshake: %w", err)
 	}
+	ws.SetLimit(c.sessionLimit(hs))
 	if err := c.setSession(hs, ws, nil); err != nil {
 		ws.Abort()
 		return err
@@ -435,6 +506,7 @@ var (
 // flushes it on the WebSocket after the upgrade packet.
 func (c *Conn) upgrade(ctx context.Context) {
 	start := time.Now()
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.opts.UpgradeTimeout)
 	defer cancel()
 	err := func() error {
@@ -442,6 +514,7 @@ func (c *Conn) upgrade(ctx context.Context) {
 		if err != nil {
 			return err
 		}
+		ws.SetLimit(c.sessionLimit(c.hs))
 		fail := func(err error) error { ws.Abort(); return err }
 		if err := ws.WriteText(probePing); err != nil {
 			return fail(err)
@@ -477,6 +550,14 @@ func (c *Conn) upgrade(ctx context.Context) {
 		c.mu.Unlock()
 		return nil
 	}()
+	if err != nil && parent.Err() == nil {
+		now := time.Now()
+		ud, _ := ctx.Deadline()
+		pd, ok := parent.Deadline()
+		if !now.Before(ud) && (!ok || now.Before(pd)) {
+			err = &TimeoutError{Phase: "upgrade", After: c.opts.UpgradeTimeout}
+		}
+	}
 	c.emit(Event{Kind: KindUpgrade, Duration: time.Since(start), Transport: c.Transport(), Err: err})
 }
 
@@ -586,13 +667,17 @@ func (c *Conn) sessionDown(reason string, err error) {
 		q.kill()
 	}
 	c.dec.Reset()
-	for _, s := range socks {
-		s.transportDown()
-	}
-	c.acks.failAll(&DisconnectError{Reason: reason, Err: err})
+	// The event comes first: a Connect woken below returns the cause, and
+	// an observer must already know the session is gone, so that the
+	// loss is counted once, as a disconnect.
 	if wasOpen {
 		c.emit(Event{Kind: KindDisconnect, Reason: reason, Err: err})
 	}
+	down := fmt.Errorf("%w: %w", ErrNotConnected, &DisconnectError{Reason: reason, Err: err})
+	for _, s := range socks {
+		s.transportDown(down)
+	}
+	c.acks.failAll(&DisconnectError{Reason: reason, Err: err})
 }
 
 func (c *Conn) shouldReconnect(reason string) bool {
@@ -641,9 +726,7 @@ func (c *Conn) reconnect(downAt time.Time) bool {
 			return false
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(c.ctx, DefaultOpenTimeout)
-		err := c.openSession(ctx)
-		cancel()
+		err := c.openSession(c.ctx)
 		lastErr = err
 		if err != nil {
 			if c.isClosed() {

@@ -47,9 +47,22 @@ const (
 	// DefaultUpgradeTimeout bounds the WebSocket dial plus probe; the
 	// reference client has no own limit and relies on the server's 10 s.
 	DefaultUpgradeTimeout = 10 * time.Second
-	// DefaultOpenTimeout bounds the handshake when the caller's context
-	// has no deadline (the reference client's "timeout" option).
-	DefaultOpenTimeout = 20 * time.Second
+	// DefaultHandshakeTimeout bounds the Engine.IO open, from the first
+	// request to the open packet: the reference client's "timeout".
+	DefaultHandshakeTimeout = 20 * time.Second
+	// DefaultOpenTimeout is the former name of DefaultHandshakeTimeout.
+	DefaultOpenTimeout = DefaultHandshakeTimeout
+	// DefaultConnectTimeout bounds the wait for the answer to a namespace
+	// CONNECT. The reference client sets no timer there; without one a
+	// server that never answers would hold the caller forever, so the
+	// handshake's 20 s is used.
+	DefaultConnectTimeout = 20 * time.Second
+	// MaxHandshakeSize caps the handshake response (the open packet and
+	// what came with it), read before the server has told its maxPayload,
+	// and is the least limit of a session. It is twice Node's default
+	// maxPayload: the handshake and the sessions of such a server then
+	// share one pooled HTTP client (pooled per limit), hence connections.
+	MaxHandshakeSize = 2000000
 )
 
 // Options configures a client. The zero value connects like the
@@ -83,8 +96,24 @@ type Options struct {
 	Transport transport.Options
 	// Reconnect controls reconnection after an unexpected disconnect.
 	Reconnect Reconnect
-	// UpgradeTimeout bounds the WebSocket upgrade attempt.
+	// HandshakeTimeout bounds the Engine.IO open on either transport,
+	// whatever the caller's context allows (DefaultHandshakeTimeout when
+	// 0); reconnection attempts use it too.
+	HandshakeTimeout time.Duration
+	// UpgradeTimeout bounds the WebSocket upgrade attempt
+	// (DefaultUpgradeTimeout when 0).
 	UpgradeTimeout time.Duration
+	// ConnectTimeout bounds each Socket.Connect's wait for the server's
+	// answer (DefaultConnectTimeout when 0).
+	ConnectTimeout time.Duration
+	// MaxMessageSize caps one received polling body or WebSocket message.
+	// 0 means twice the maxPayload the server advertised in its handshake
+	// but at least MaxHandshakeSize (transport.DefaultMaxMessageSize when
+	// it advertised none), and MaxHandshakeSize for the handshake itself.
+	// A larger one ends the session with a *transport.TooLargeError
+	// saying so; it is never buffered whole. Transport.MaxMessageSize is
+	// used when this is 0.
+	MaxMessageSize int64
 	// Hook observes every phase; nil observes nothing.
 	Hook Hook
 }

@@ -238,16 +238,35 @@ func (s *Socket) Connect(ctx context.Context, auth any) error {
 	}
 	if send {
 		if err := s.sendConnect(); err != nil {
-			s.dropWaiter(w)
-			return err
+			// Not sent: idle again, so that a reconnection sends it.
+			s.mu.Lock()
+			if s.state == stateConnecting {
+				s.state = stateIdle
+			}
+			s.mu.Unlock()
+			if errors.Is(err, ErrSendQueueFull) {
+				s.dropWaiter(w)
+				return err
+			}
+			// Otherwise the session is down or going down: its end
+			// wakes the waiter with the cause, after telling the hook
+			// (so the loss is counted once), or a reconnection sends
+			// the CONNECT again. The timeout below bounds the wait.
 		}
 	}
+	// The wait has its own timeout, whatever ctx allows; the CONNECT
+	// stays outstanding, so an answer that comes later still connects.
+	t := time.NewTimer(s.c.opts.ConnectTimeout)
+	defer t.Stop()
 	select {
 	case err := <-w:
 		return err
 	case <-ctx.Done():
 		s.dropWaiter(w)
 		return ctx.Err()
+	case <-t.C:
+		s.dropWaiter(w)
+		return &TimeoutError{Phase: "connect " + s.nsp, After: s.c.opts.ConnectTimeout}
 	case <-s.c.done:
 		s.dropWaiter(w)
 		return s.c.Err()
@@ -373,14 +392,14 @@ func (s *Socket) wanted() bool {
 // transportDown marks the socket disconnected when the session ends.
 // A wanted Socket.IO v4 root stays "connecting": the next session's
 // server connects it without being asked, maybe inside the handshake.
-func (s *Socket) transportDown() {
+func (s *Socket) transportDown(cause error) {
 	s.mu.Lock()
 	s.state = stateIdle
 	if s.want && s.implicit() {
 		s.state = stateConnecting
 		s.started = time.Now()
 	}
-	s.wakeLocked(ErrNotConnected)
+	s.wakeLocked(cause)
 	s.mu.Unlock()
 }
 

@@ -27,8 +27,14 @@ type Options struct {
 	// Jar keeps cookies across the requests of one session (sticky
 	// sessions). Nil disables cookies.
 	Jar *Jar
-	// MaxMessageSize caps one incoming WebSocket message; 0 means 16 MiB.
+	// MaxMessageSize caps one incoming WebSocket message or polling
+	// response body; 0 means DefaultMaxMessageSize. Whatever a server
+	// sends, a session then holds at most this much of it: a longer one
+	// ends with a *TooLargeError and is never buffered whole.
 	MaxMessageSize int64
+	// LimitReason tells where MaxMessageSize comes from ("2x maxPayload
+	// 1000000"), for the *TooLargeError text.
+	LimitReason string
 	// WriteTimeout bounds one WebSocket write; 0 means DefaultWriteTimeout.
 	WriteTimeout time.Duration
 }
@@ -36,12 +42,14 @@ type Options struct {
 // DefaultWriteTimeout bounds a WebSocket write when Options leaves it 0.
 const DefaultWriteTimeout = 10 * time.Second
 
-// DefaultMaxMessageSize bounds a WebSocket message when Options leaves it 0.
+// DefaultMaxMessageSize bounds a polling body or WebSocket message when
+// Options leaves MaxMessageSize 0 (the session layer sets its own).
 const DefaultMaxMessageSize = 16 << 20
 
 type clientKey struct {
-	tls   *tls.Config
-	local string
+	tls     *tls.Config
+	local   string
+	maxBody int
 }
 
 var (
@@ -49,13 +57,17 @@ var (
 	sharedClients = map[clientKey]*fasthttp.Client{}
 )
 
-// sharedClient returns one fasthttp.Client per (TLS config, source address)
-// so that thousands of sessions pool their connections.
-func sharedClient(o *Options) *fasthttp.Client {
+// sharedClient returns one fasthttp.Client per (TLS config, source
+// address, body limit) so that thousands of sessions pool their
+// connections. The limit is part of the key because fasthttp enforces it
+// per client, while reading: a body over it is cut, never buffered whole.
+// Sessions of one server share a limit (it follows the server's
+// maxPayload), hence a client.
+func sharedClient(o *Options, maxBody int64) *fasthttp.Client {
 	if o.HTTPClient != nil {
 		return o.HTTPClient
 	}
-	k := clientKey{tls: o.TLSConfig}
+	k := clientKey{tls: o.TLSConfig, maxBody: int(maxBody)}
 	if o.LocalAddr != nil {
 		k.local = o.LocalAddr.String()
 	}
@@ -65,6 +77,7 @@ func sharedClient(o *Options) *fasthttp.Client {
 		return c
 	}
 	c := NewHTTPClient(o.TLSConfig, o.LocalAddr)
+	c.MaxResponseBodySize = k.maxBody
 	sharedClients[k] = c
 	return c
 }
@@ -85,7 +98,8 @@ func NewHTTPClient(tlsConfig *tls.Config, local *net.TCPAddr) *fasthttp.Client {
 		TLSConfig:                     tlsConfig,
 		NoDefaultUserAgentHeader:      false,
 		DisableHeaderNamesNormalizing: true,
-		// Responses are read whole: a polling body is one payload.
+		// Responses are read whole: a polling body is one payload. The
+		// pooled clients of this package set their own, smaller limit.
 		MaxResponseBodySize: 64 << 20,
 	}
 	if local != nil {

@@ -34,15 +34,31 @@ type Polling struct {
 	client *fasthttp.Client
 	url    string // includes the sid once the handshake is done
 	opts   *Options
+	limit  int64  // largest response body accepted
+	why    string // where limit comes from, for TooLargeError
 }
 
 // NewPolling returns a polling transport for the given request URL (which
-// carries EIO, transport=polling and, after the handshake, sid).
+// carries EIO, transport=polling and, after the handshake, sid). Response
+// bodies are limited to opts.MaxMessageSize.
 func NewPolling(url string, opts *Options) *Polling {
 	if opts == nil {
 		opts = &Options{}
 	}
-	return &Polling{client: sharedClient(opts), url: url, opts: opts}
+	p := &Polling{url: url, opts: opts}
+	p.SetLimit(limitOf(opts))
+	return p
+}
+
+// SetLimit changes the largest response body accepted (0 or less:
+// DefaultMaxMessageSize); why explains it in the *TooLargeError. Call it
+// before requests run, as with SetURL.
+func (p *Polling) SetLimit(limit int64, why string) {
+	if limit <= 0 {
+		limit, why = DefaultMaxMessageSize, "default limit"
+	}
+	p.limit, p.why = limit, why
+	p.client = sharedClient(p.opts, limit)
 }
 
 // SetURL switches to another request URL, typically once the sid is known.
@@ -102,6 +118,9 @@ func (p *Polling) doFunc(ctx context.Context, deadline time.Time, method string,
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
+	// Runs before ReleaseResponse: a buffer that read a large body is
+	// dropped rather than kept at its peak by the pool.
+	defer resp.ReleaseBody(maxPooledBody)
 	req.SetRequestURI(p.url)
 	req.Header.SetMethod(method)
 	setHeaders(req, p.opts)
@@ -117,12 +136,20 @@ func (p *Polling) doFunc(ctx context.Context, deadline time.Time, method string,
 		if errors.Is(err, fasthttp.ErrTimeout) && ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+			return &TooLargeError{What: "polling body", Limit: p.limit, Why: p.why}
+		}
 		return fmt.Errorf("transport: %s: %w", method, err)
 	}
 	p.opts.Jar.storeFrom(&resp.Header)
-	body, err := resp.BodyUncompressed()
+	body, tooLarge, err := uncompressed(resp, p.limit)
 	if err != nil {
 		return fmt.Errorf("transport: %s: decoding body: %w", method, err)
+	}
+	if tooLarge {
+		// A caller-supplied HTTPClient has its own limit, or the body
+		// was compressed: the decoded size is what counts.
+		return &TooLargeError{What: "polling body", Limit: p.limit, Why: p.why}
 	}
 	if sc := resp.StatusCode(); sc != fasthttp.StatusOK {
 		return &StatusError{Method: method, Status: sc, Body: bytes.Clone(body)}

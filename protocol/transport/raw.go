@@ -17,11 +17,28 @@ import (
 // Response is one HTTP exchange exactly as it happened: what came back and
 // when the request left and the answer arrived.
 type Response struct {
-	Status   int
-	Header   http.Header
-	Body     []byte
-	Sent     time.Time
-	Received time.Time
+	Status int
+	Header http.Header
+	Body   []byte
+	// Truncated is set when the body was longer than the raw limit
+	// (Options.MaxMessageSize, else DefaultRawMaxBody): Body holds its
+	// first bytes only and the rest was not read.
+	Truncated bool
+	Sent      time.Time
+	Received  time.Time
+}
+
+// DefaultRawMaxBody caps what RawRequest keeps of a response body and
+// RawConn of a message when Options.MaxMessageSize is 0: twice what any
+// conformance case reads (a 1 MB echo), and small enough that parallel
+// cases against a server that never stops sending stay bounded.
+const DefaultRawMaxBody = 2 << 20
+
+func rawLimit(o *Options) int64 {
+	if o.MaxMessageSize > 0 {
+		return o.MaxMessageSize
+	}
+	return DefaultRawMaxBody
 }
 
 // RawRequest sends an arbitrary HTTP request (any method, headers and body,
@@ -53,8 +70,13 @@ func RawRequest(ctx context.Context, method, url string, header http.Header, bod
 	if body != nil {
 		req.SetBodyRaw(body)
 	}
+	// The body is streamed so that an over-long one can be cut at the
+	// limit and its first bytes still reported.
+	resp.StreamBody = true
+	defer resp.ReleaseBody(maxPooledBody)
+	limit := rawLimit(opts)
 	out := &Response{Sent: time.Now()}
-	if err := sharedClient(opts).DoDeadline(req, resp, deadline); err != nil {
+	if err := sharedClient(opts, 0).DoDeadline(req, resp, deadline); err != nil {
 		return nil, fmt.Errorf("transport: %s %s: %w", method, url, err)
 	}
 	out.Received = time.Now()
@@ -64,12 +86,76 @@ func RawRequest(ctx context.Context, method, url string, header http.Header, bod
 	for k, v := range resp.Header.All() {
 		out.Header.Add(string(k), string(v))
 	}
-	b, err := resp.BodyUncompressed()
+	raw, truncated, err := readStream(resp, limit)
+	if err != nil {
+		return nil, fmt.Errorf("transport: %s %s: reading body: %w", method, url, err)
+	}
+	if truncated {
+		// A cut body cannot be decoded; it is reported as it came.
+		out.Body, out.Truncated = raw, true
+		return out, nil
+	}
+	if len(bytes.TrimSpace(resp.Header.ContentEncoding())) == 0 {
+		out.Body = raw // already a copy of its own
+		return out, nil
+	}
+	resp.SetBodyRaw(raw)
+	b, tooLarge, err := uncompressed(resp, limit)
 	if err != nil {
 		return nil, fmt.Errorf("transport: %s %s: decoding body: %w", method, url, err)
 	}
-	out.Body = bytes.Clone(b)
+	if tooLarge {
+		b = b[:limit]
+	}
+	out.Body, out.Truncated = bytes.Clone(b), tooLarge
 	return out, nil
+}
+
+// readStream reads a streamed response body, keeping at most limit bytes;
+// truncated reports that more followed (the connection is then dropped,
+// not drained).
+func readStream(resp *fasthttp.Response, limit int64) (body []byte, truncated bool, err error) {
+	s := resp.BodyStream()
+	if s == nil {
+		return resp.Body(), false, nil
+	}
+	// Read into one buffer of the announced size (within the limit), or
+	// grow one up to the limit: never a copy past it.
+	size := int64(resp.Header.ContentLength())
+	if size < 0 || size > limit {
+		size = min(limit+1, 64<<10)
+	}
+	body = make([]byte, 0, size+1)
+	for {
+		if len(body) == cap(body) {
+			body = grow(body, limit+1)
+		}
+		n, rerr := s.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			err = rerr
+			break
+		}
+		if int64(len(body)) > limit {
+			break
+		}
+	}
+	if int64(len(body)) > limit {
+		body, truncated = body[:limit], true
+	}
+	if c, ok := s.(fasthttp.ReadCloserWithError); ok {
+		var cause error
+		if truncated {
+			cause = errors.New("body over the raw limit")
+		}
+		c.CloseWithError(cause)
+	} else {
+		resp.CloseBodyStream()
+	}
+	return body, truncated, err
 }
 
 // FrameKind tells what a RawConn observed.
@@ -102,7 +188,15 @@ type Frame struct {
 	Data []byte
 	Code int // close code, for CloseFrame
 	Time time.Time
+	// Note explains a CloseFrame the tester made itself, such as a
+	// message over the raw limit (the connection was then cut, Code 1006).
+	Note string
 }
+
+// maxQueuedBytes bounds the data of frames received but not yet taken by
+// Next: past it the reader stops reading until Next catches up, so a
+// server that floods a connection cannot fill memory.
+const maxQueuedBytes = 32 << 20
 
 // RawConn is a WebSocket for the conformance suite: it sends whatever it is
 // given and queues everything that arrives, so no frame is missed between
@@ -114,6 +208,10 @@ type RawConn struct {
 
 	mu     sync.Mutex
 	closed bool
+
+	qmu    sync.Mutex
+	qcond  *sync.Cond
+	queued int64 // bytes of data in frames
 }
 
 // DialRaw opens a WebSocket and starts recording. The Response describes
@@ -138,6 +236,8 @@ func DialRaw(ctx context.Context, url string, opts *Options) (*RawConn, *Respons
 		return nil, out, &HandshakeError{Status: out.Status, Body: out.Body, Err: err}
 	}
 	c := &RawConn{ws: newWebSocket(conn, opts), frames: make(chan Frame, 1024), done: make(chan struct{})}
+	c.ws.SetLimit(rawLimit(opts), "raw limit")
+	c.qcond = sync.NewCond(&c.qmu)
 	go c.readLoop()
 	return c, out, nil
 }
@@ -149,11 +249,19 @@ func (c *RawConn) readLoop() {
 		now := time.Now()
 		if err != nil {
 			code := websocket.CloseAbnormalClosure
-			var ce *CloseError
+			var (
+				ce   *CloseError
+				tl   *TooLargeError
+				note string
+			)
 			if errors.As(err, &ce) {
 				code = ce.Code
 			}
-			c.frames <- Frame{Kind: CloseFrame, Code: code, Time: now}
+			if errors.As(err, &tl) {
+				note = fmt.Sprintf("message over %d bytes: the tester cut the connection", tl.Limit)
+				c.ws.Abort()
+			}
+			c.frames <- Frame{Kind: CloseFrame, Code: code, Time: now, Note: note}
 			close(c.frames)
 			return
 		}
@@ -161,8 +269,25 @@ func (c *RawConn) readLoop() {
 		if bin {
 			kind = BinaryFrame
 		}
+		c.qmu.Lock()
+		for c.queued > 0 && c.queued+int64(len(data)) > maxQueuedBytes {
+			c.qcond.Wait()
+		}
+		c.queued += int64(len(data))
+		c.qmu.Unlock()
 		c.frames <- Frame{Kind: kind, Data: data, Time: now}
 	}
+}
+
+// taken releases the queue space of a frame handed out.
+func (c *RawConn) taken(f Frame) {
+	if len(f.Data) == 0 {
+		return
+	}
+	c.qmu.Lock()
+	c.queued -= int64(len(f.Data))
+	c.qmu.Unlock()
+	c.qcond.Broadcast()
 }
 
 // Send writes one text or binary frame and returns when it left.
@@ -187,6 +312,7 @@ func (c *RawConn) Next(ctx context.Context) (Frame, error) {
 		if !ok {
 			return Frame{}, io.EOF
 		}
+		c.taken(f)
 		return f, nil
 	case <-ctx.Done():
 		return Frame{}, ctx.Err()
@@ -221,7 +347,8 @@ func (c *RawConn) Abort() error {
 // drain discards unread frames so a reader blocked on a full queue can
 // finish, then waits for it.
 func (c *RawConn) drain() {
-	for range c.frames {
+	for f := range c.frames {
+		c.taken(f)
 	}
 	<-c.done
 }

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -54,6 +55,9 @@ type WebSocket struct {
 	wbuf         []byte // reused frame buffer, guarded by wmu
 	closed       atomic.Bool
 	writeTimeout time.Duration
+
+	limit int64  // largest message Read accepts; read side only
+	why   string // where limit comes from, for TooLargeError
 }
 
 // noWriteBuffers keeps the library from allocating a write buffer per
@@ -82,7 +86,7 @@ func DialWebSocket(ctx context.Context, url string, opts *Options) (*WebSocket, 
 		if errors.Is(err, websocket.ErrBadHandshake) {
 			return nil, herr
 		}
-		return nil, fmt.Errorf("transport: websocket dial: %w", err)
+		return nil, fmt.Errorf("transport: websocket dial: %w", shortErr{err})
 	}
 	if resp != nil {
 		opts.Jar.storeHeader(resp.Header.Values("Set-Cookie"))
@@ -91,15 +95,15 @@ func DialWebSocket(ctx context.Context, url string, opts *Options) (*WebSocket, 
 }
 
 func newWebSocket(conn *websocket.Conn, opts *Options) *WebSocket {
+	disarm(conn.NetConn())
 	w := &WebSocket{conn: conn, nc: conn.NetConn(), writeTimeout: opts.WriteTimeout}
 	if w.writeTimeout == 0 {
 		w.writeTimeout = DefaultWriteTimeout
 	}
-	limit := opts.MaxMessageSize
-	if limit == 0 {
-		limit = DefaultMaxMessageSize
-	}
-	conn.SetReadLimit(limit)
+	// The limit is enforced by Read, not by the library: the library
+	// answers an oversize message with a close frame written outside our
+	// writer, which could cut into a frame being written.
+	w.SetLimit(limitOf(opts))
 	// Control replies must go through our writer so they never interleave
 	// with a data frame we are writing on another goroutine.
 	conn.SetPingHandler(func(data string) error {
@@ -116,10 +120,60 @@ func newWebSocket(conn *websocket.Conn, opts *Options) *WebSocket {
 	return w
 }
 
+// MaxHandshakeResponse caps the bytes read before a WebSocket handshake
+// completes (status line, headers, a refusal's body): the library reads
+// headers without a limit, so a server sending endless header lines would
+// otherwise fill memory until the handshake timeout.
+const MaxHandshakeResponse = 1 << 20
+
+var errHandshakeTooLarge = fmt.Errorf("transport: websocket handshake response over %d bytes", MaxHandshakeResponse)
+
+// capConn limits reads until disarmed, which happens once the handshake
+// is done; reads and the disarm happen on the dialing goroutine.
+type capConn struct {
+	net.Conn
+	left  int64
+	armed atomic.Bool
+}
+
+func (c *capConn) Read(p []byte) (int, error) {
+	if !c.armed.Load() {
+		return c.Conn.Read(p)
+	}
+	if c.left <= 0 {
+		return 0, errHandshakeTooLarge
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.Conn.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+// disarm lifts the handshake cap of a dialed connection (plain, or the
+// TCP connection under TLS).
+func disarm(nc net.Conn) {
+	if t, ok := nc.(*tls.Conn); ok {
+		nc = t.NetConn()
+	}
+	if c, ok := nc.(*capConn); ok {
+		c.armed.Store(false)
+	}
+}
+
 func dialer(opts *Options) *websocket.Dialer {
 	nd := netDialer(opts)
 	return &websocket.Dialer{
-		NetDialContext:   nd.DialContext,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := nd.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			cc := &capConn{Conn: c, left: MaxHandshakeResponse}
+			cc.armed.Store(true)
+			return cc, nil
+		},
 		TLSClientConfig:  opts.TLSConfig,
 		HandshakeTimeout: 30 * time.Second,
 		ReadBufferSize:   2048,
@@ -233,8 +287,21 @@ func maskBytes(b []byte, key uint32) {
 	}
 }
 
+// SetLimit changes the largest message Read accepts (0 or less:
+// DefaultMaxMessageSize); why explains it in the *TooLargeError. Call it
+// from the reading goroutine or before reading starts.
+func (w *WebSocket) SetLimit(limit int64, why string) {
+	if limit <= 0 {
+		limit, why = DefaultMaxMessageSize, "default limit"
+	}
+	w.limit, w.why = limit, why
+}
+
 // Read returns the next data message, appended to buf[:0]. Control frames
-// are handled on the way. A peer close yields a *CloseError.
+// are handled on the way. A peer close yields a *CloseError; a message
+// over the limit a *TooLargeError, after at most limit+1 bytes of it were
+// buffered (the peer is sent close 1009, as the reference server does,
+// and the connection must then be dropped).
 func (w *WebSocket) Read(buf []byte) (data []byte, binary bool, err error) {
 	mt, r, err := w.conn.NextReader()
 	if err != nil {
@@ -243,11 +310,19 @@ func (w *WebSocket) Read(buf []byte) (data []byte, binary bool, err error) {
 	data = buf[:0]
 	for {
 		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
+			if int64(len(data)) > w.limit {
+				w.closeTooBig()
+				return data, false, &TooLargeError{What: "websocket message", Limit: w.limit, Why: w.why}
+			}
+			data = grow(data, w.limit+1)
 		}
 		n, err := r.Read(data[len(data):cap(data)])
 		data = data[:len(data)+n]
 		if err == io.EOF {
+			if int64(len(data)) > w.limit {
+				w.closeTooBig()
+				return data, false, &TooLargeError{What: "websocket message", Limit: w.limit, Why: w.why}
+			}
 			return data, mt == websocket.BinaryMessage, nil
 		}
 		if err != nil {
@@ -255,6 +330,44 @@ func (w *WebSocket) Read(buf []byte) (data []byte, binary bool, err error) {
 		}
 	}
 }
+
+// grow returns data with more capacity, doubling but never beyond max, so
+// that a message near the limit does not allocate far past it.
+func grow(data []byte, max int64) []byte {
+	n := 2 * int64(cap(data))
+	if n < 512 {
+		n = 512
+	}
+	if n > max {
+		n = max
+	}
+	b := make([]byte, len(data), n)
+	copy(b, data)
+	return b
+}
+
+// closeTooBig tells the peer why the connection ends, unless a writer is
+// busy (the caller drops the connection anyway).
+func (w *WebSocket) closeTooBig() {
+	if w.wmu.TryLock() {
+		_ = w.writeLocked(opClose, websocket.FormatCloseMessage(websocket.CloseMessageTooBig, ""))
+		w.wmu.Unlock()
+	}
+}
+
+// shortErr keeps an error's text to 300 bytes: a malformed handshake
+// error quotes the offending line, which a hostile server makes 1 MiB.
+type shortErr struct{ err error }
+
+func (e shortErr) Error() string {
+	s := e.err.Error()
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func (e shortErr) Unwrap() error { return e.err }
 
 func translateReadErr(err error) error {
 	var ce *websocket.CloseError
