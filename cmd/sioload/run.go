@@ -95,9 +95,13 @@ func runCmd(st *cli.State, args []string) error {
 	o.register(fs, true)
 	out := fs.String("out", "", "write the whole result as JSON to this file")
 	quiet := fs.Bool("quiet", false, "no live progress on stderr")
+	interval := fs.Duration("interval", time.Second, "timeline interval (the --out JSON's timeline has one entry per interval)")
 	pos, err := parse(fs, st.Stderr, args)
 	if err != nil {
 		return err
+	}
+	if *interval < 10*time.Millisecond {
+		return usageErr("--interval must be at least 10ms, got %s", *interval)
 	}
 	if len(pos) != 1 {
 		fs.Usage()
@@ -114,7 +118,7 @@ func runCmd(st *cli.State, args []string) error {
 	defer stopTarget()
 	ctx, stop := cli.Signals(context.Background())
 	defer stop()
-	opts := load.Options{Target: targetURL, Restart: restart}
+	opts := load.Options{Target: targetURL, Restart: restart, Interval: *interval}
 	if !*quiet {
 		p := newProgress(st.Stderr, st.Terminal(st.Stderr))
 		opts.Progress = p.update

@@ -27,6 +27,9 @@ type Options struct {
 	// with a merged snapshot of the measurements so far.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
+	// Interval is the timeline's interval (default 1 s): the result's
+	// Timeline gets one entry per interval.
+	Interval time.Duration
 	// CloseTimeout bounds the closing of the connections after the run
 	// (default 5 s): a server that never answers must not hang sioload.
 	CloseTimeout time.Duration
@@ -84,6 +87,7 @@ type run struct {
 	rooms  rooms
 	fan    *fanout
 	health *sampler
+	tl     *metrics.TimelineBuilder
 
 	mu      sync.Mutex
 	clients map[int]*vclient
@@ -109,6 +113,9 @@ func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
 	}
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = time.Second
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = time.Second
 	}
 	if opts.CloseTimeout <= 0 {
 		opts.CloseTimeout = 5 * time.Second
@@ -207,6 +214,7 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 		}
 	}
 	r.start = time.Now()
+	r.tl = metrics.NewTimelineBuilder(r.start, r.opts.Interval)
 	phase := r.s.Load.Phase()
 	loadCtx, cancelLoad := context.WithDeadline(ctx, r.start.Add(phase))
 	defer cancelLoad()
@@ -242,7 +250,15 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 	r.health.stop()
 	r.fan.flush(time.Time{})
 
+	// The last interval closes on the very snapshot that is the result,
+	// so that the intervals sum to the totals exactly.
 	res := r.snapshot()
+	r.tl.Close(time.Now(), res, r.phase(), r.health.interval(time.Now()))
+	tl, err := r.tl.Timeline()
+	res.Timeline = tl
+	if err != nil {
+		res.TimelineError = err.Error()
+	}
 	res.Target = realTarget
 	if err := ctx.Err(); err != nil {
 		res.Partial = true
@@ -265,26 +281,42 @@ func (r *run) snapshot() *metrics.Result {
 	return res
 }
 
-// progress calls opts.Progress (if set) every interval until the
-// returned stop function is called, and finalizes old broadcasts.
+// progress closes a timeline interval every opts.Interval and calls
+// opts.Progress (if set) every opts.ProgressInterval, both from one
+// snapshot of the shards when they coincide, until the returned stop
+// function is called; it also finalizes old broadcasts.
 func (r *run) progress() (stop func()) {
 	quit := make(chan struct{})
 	var wg sync.WaitGroup
+	tick := min(r.opts.Interval, r.opts.ProgressInterval)
 	wg.Go(func() {
-		t := time.NewTicker(r.opts.ProgressInterval)
+		t := time.NewTicker(tick)
 		defer t.Stop()
+		lastClose, lastProgress := r.start, r.start
 		for {
 			select {
 			case <-quit:
 				return
-			case <-t.C:
+			case now := <-t.C:
 				// Broadcasts older than the longest wait get no more
 				// deliveries worth waiting for.
 				r.fan.flush(time.Now().Add(-2 * scenarios.DefaultTimeout))
-				if r.opts.Progress == nil {
+				closeIv := now.Sub(lastClose) >= r.opts.Interval-tick/2
+				report := r.opts.Progress != nil && now.Sub(lastProgress) >= r.opts.ProgressInterval-tick/2
+				if !closeIv && !report {
 					continue
 				}
-				r.opts.Progress(Progress{Elapsed: time.Since(r.start), Phase: r.phase(), Snapshot: r.snapshot()})
+				snap := r.snapshot()
+				phase := r.phase()
+				if closeIv {
+					at := time.Now()
+					r.tl.Close(at, snap, phase, r.health.interval(at))
+					lastClose = now
+				}
+				if report {
+					lastProgress = now
+					r.opts.Progress(Progress{Elapsed: time.Since(r.start), Phase: phase, Snapshot: snap})
+				}
 			}
 		}
 	})

@@ -35,6 +35,10 @@ type Result struct {
 	PeakClients      int64                 `json:"peak_clients"`
 	Thresholds       []Threshold           `json:"thresholds,omitempty"`
 	Health           *Health               `json:"health,omitempty"`
+	// Timeline is the run per interval; TimelineError says why a merge
+	// has none (an interval histogram that does not decode).
+	Timeline      *Timeline `json:"timeline,omitempty"`
+	TimelineError string    `json:"timeline_error,omitempty"`
 }
 
 func newResult() *Result {
@@ -213,6 +217,19 @@ func Merge(rs ...*Result) *Result {
 		}
 	}
 	out.Scenario = strings.Join(names, "+")
+	var tls []*Timeline
+	for _, r := range rs {
+		if r != nil && r.Timeline != nil {
+			tls = append(tls, r.Timeline)
+		}
+	}
+	if len(tls) > 0 {
+		tl, err := MergeTimelines(out.Start, tls...)
+		if err != nil {
+			out.TimelineError = err.Error()
+		}
+		out.Timeline = tl
+	}
 	return out
 }
 
