@@ -1,9 +1,12 @@
 package metrics
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,10 +80,32 @@ type Marker struct {
 	Text string    `json:"text"`
 }
 
-// Blob is a histogram kept encoded (HdrHistogram V2 compressed; JSON
-// base64): an interval histogram at this geometry is ~190 KB decoded but
-// tens of bytes encoded, which is what keeps an hour of intervals small.
+// Blob is a histogram kept encoded (HdrHistogram's V2 compressed
+// encoding, base64 text "HISTFAAA...", written to JSON as that string):
+// an interval histogram at this geometry is ~190 KB decoded but tens of
+// bytes encoded, which is what keeps an hour of intervals small.
 type Blob []byte
+
+// MarshalJSON writes the encoding as a JSON string.
+func (b Blob) MarshalJSON() ([]byte, error) { return json.Marshal(string(b)) }
+
+// UnmarshalJSON reads a JSON string holding the encoding, or (as results
+// written before this format were) its base64.
+func (b *Blob) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("metrics: a histogram is a string: %w", err)
+	}
+	if !strings.HasPrefix(s, "HISTF") {
+		raw, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || !strings.HasPrefix(string(raw), "HISTF") {
+			return fmt.Errorf("metrics: a histogram is HdrHistogram's base64 V2 compressed encoding (\"HISTFAAA...\"), got %.20q", s)
+		}
+		s = string(raw)
+	}
+	*b = Blob(s)
+	return nil
+}
 
 // Histogram decodes the blob.
 func (b Blob) Histogram() (*hdrhistogram.Histogram, error) {

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -122,7 +123,45 @@ func TestTimelineMergeOfThree(t *testing.T) {
 	if m.Timeline.Intervals[1].T != 1 {
 		t.Errorf("slot 1 at t=%v", m.Timeline.Intervals[1].T)
 	}
-	if got, want := len(m.Timeline.Markers), len(rs[0].Timeline.Markers)*3; got != want {
+	if got, want := len(m.Timeline.Markers), len(rs[0].Timeline.Markers)+len(rs[1].Timeline.Markers)+len(rs[2].Timeline.Markers); got != want {
 		t.Errorf("%d markers, want %d", got, want)
+	}
+}
+
+// TestReadsOlderResults: files written before durations were seconds and
+// histograms single-base64 still read.
+func TestReadsOlderResults(t *testing.T) {
+	h := newHist()
+	for i := int64(1); i <= 100; i++ {
+		_ = h.RecordValue(i * 1000)
+	}
+	enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := json.Marshal(map[string]any{"scenario": "x", "elapsed": "1m2.5s", "runs": 1, "latencies": map[string][]byte{"ack": enc}})
+	var r Result
+	if err := json.Unmarshal(old, &r); err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(r.Elapsed) != 62500*time.Millisecond || r.Latency("ack") == nil || !r.Latency("ack").Equals(h) {
+		t.Fatalf("old file read as elapsed %v, ack %v", time.Duration(r.Elapsed), r.Latency("ack"))
+	}
+	b, err := json.Marshal(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	json.Unmarshal(b, &doc)
+	if doc["elapsed"] != 62.5 || !strings.HasPrefix(doc["latencies"].(map[string]any)["ack"].(string), "HISTF") {
+		t.Errorf("written as elapsed %v, ack %.10v", doc["elapsed"], doc["latencies"].(map[string]any)["ack"])
+	}
+	st := doc["latency_stats"].(map[string]any)["ack"].(map[string]any)
+	if st["count"] != 100.0 || st["min"] != 1.0 || st["unit"] != "ms" || st["max"].(float64) < 99.9 || st["max"].(float64) > 100.1 {
+		t.Errorf("ack stats %v", st)
+	}
+	var bad Result
+	if err := json.Unmarshal([]byte(`{"latencies": {"ack": "bm90IGEgaGlzdG9ncmFt"}}`), &bad); err == nil || !strings.Contains(err.Error(), "HISTF") {
+		t.Errorf("a bad histogram: %v", err)
 	}
 }
