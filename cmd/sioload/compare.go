@@ -30,6 +30,7 @@ func compareCmd(st *cli.State, args []string) error {
 	transports := fs.String("transports", "polling,websocket,upgrade", "comma-separated transports to compare")
 	out := fs.String("out", "", "write the results as a JSON array to this file")
 	quiet := fs.Bool("quiet", false, "no live progress on stderr")
+	html := fs.String("html", "", "write a self-contained HTML report, the runs overlaid, to this file")
 	pos, err := parse(fs, st.Stderr, args)
 	if err != nil {
 		return err
@@ -91,6 +92,13 @@ func compareCmd(st *cli.State, args []string) error {
 		if err := writeJSON(*out, results); err != nil {
 			return err
 		}
+	}
+	var runs []reports.HTMLRun
+	for i, r := range results {
+		runs = append(runs, reports.HTMLRun{Name: names[i], Result: r})
+	}
+	if err := writeHTML(*html, runs); err != nil {
+		return err
 	}
 	partial, reason := len(sums) < len(names), "interrupted"
 	for _, r := range results {

@@ -95,6 +95,7 @@ func runCmd(st *cli.State, args []string) error {
 	o.register(fs, true)
 	out := fs.String("out", "", "write the whole result as JSON to this file")
 	quiet := fs.Bool("quiet", false, "no live progress on stderr")
+	html := fs.String("html", "", "write a self-contained HTML report (charts over time) to this file")
 	interval := fs.Duration("interval", time.Second, "timeline interval (the --out JSON's timeline has one entry per interval)")
 	pos, err := parse(fs, st.Stderr, args)
 	if err != nil {
@@ -129,6 +130,9 @@ func runCmd(st *cli.State, args []string) error {
 		if errors.Is(err, load.ErrUnsupported) {
 			return cli.WithExitCode(err, cli.ExitUsage)
 		}
+		return err
+	}
+	if err := writeHTML(*html, []reports.HTMLRun{{Name: s.Name, Result: res}}); err != nil {
 		return err
 	}
 	return finish(st, res, *out)

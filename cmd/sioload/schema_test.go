@@ -62,7 +62,8 @@ func TestResultSchema(t *testing.T) {
 	scen := filepath.Join(dir, "storm.yaml")
 	os.WriteFile(scen, []byte(stormScenario), 0o644)
 	out := filepath.Join(dir, "r.json")
-	_, stderr, code := exec("run", scen, "--quiet", "--out", out)
+	html := filepath.Join(dir, "r.html")
+	_, stderr, code := exec("run", scen, "--quiet", "--out", out, "--html", html)
 	if code != ExitThreshold {
 		t.Fatalf("exit %d, want %d (p99(event) < 1us fails); stderr %s", code, ExitThreshold, stderr)
 	}
@@ -120,6 +121,22 @@ func TestResultSchema(t *testing.T) {
 	}
 	if err := validate(t, sch, "report --format json", []byte(stdout)); err != nil {
 		t.Fatalf("report --format json does not match the schema: %v", err)
+	}
+
+	// --html and report --format html write a page (opened in a
+	// browser by the reports tests).
+	report := filepath.Join(dir, "report.html")
+	if _, stderr, code := exec("report", out, out, "--format", "html", "--out", report); code != ExitThreshold {
+		t.Errorf("report --format html: exit %d, want %d: %s", code, ExitThreshold, stderr)
+	}
+	if _, stderr, code := exec("report", out, "--format", "html"); code != 2 || !strings.Contains(stderr, "--out") {
+		t.Errorf("report --format html without --out: exit %d: %s", code, stderr)
+	}
+	for _, p := range []string{html, report} {
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.Contains(b, []byte("<title>sioload report")) || !bytes.Contains(b, []byte("p99(event) &lt; 1us")) {
+			t.Errorf("%s: %v, %d bytes without the report's title or thresholds", p, err, len(b))
+		}
 	}
 
 	// The schema can fail: a duration as a Go string, as results had it.
