@@ -266,6 +266,8 @@ type htmlSum struct {
 	Latency                                            [][]string
 	Counters                                           [][3]string
 	Warnings                                           []string
+	// Events are the timeline's markers: time, kind, text.
+	Events [][3]string
 }
 
 // safeTarget drops userinfo and the query (tokens) from a target URL.
@@ -289,6 +291,9 @@ func htmlSummary(run HTMLRun, d *runData) htmlSum {
 		Warnings: s.Warnings, Passed: "no thresholds"}
 	if r.Partial {
 		out.Partial = "partial: " + r.StopReason
+	}
+	for _, m := range d.Markers {
+		out.Events = append(out.Events, [3]string{strconv.FormatFloat(m.T, 'f', 2, 64) + " s", m.Kind, m.Text})
 	}
 	if len(s.Thresholds) > 0 {
 		out.Passed = "all thresholds pass"

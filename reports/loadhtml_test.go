@@ -94,7 +94,7 @@ type probed struct {
 // checkPage opens the page in headless Chromium and checks it: no console
 // error, no network request, every chart drawn with data, the totals in
 // its text; it writes the screenshot as an artifact.
-func checkPage(t *testing.T, path, shot string, minCharts int, res []*metrics.Result) {
+func checkPage(t *testing.T, path, shot string, minCharts int, res []*metrics.Result, texts ...string) {
 	t.Helper()
 	p := testpeer.OpenPage(t, path, probe, 500*time.Millisecond)
 	art := testpeer.WriteArtifact(t, shot, p.Screenshot)
@@ -119,10 +119,15 @@ func checkPage(t *testing.T, path, shot string, minCharts int, res []*metrics.Re
 	}
 	for _, r := range res {
 		for _, want := range []string{r.Scenario, "messages_sent\t" + strconv.FormatInt(r.Counters["messages_sent"], 10),
-			"reconnects\t" + strconv.FormatInt(r.Counters["reconnects"], 10), "p99(reconnect) < 10s"} {
+			"reconnects\t" + strconv.FormatInt(r.Counters["reconnects"], 10), "errors\t" + strconv.FormatInt(r.TotalErrors(), 10)} {
 			if !strings.Contains(got.Text, want) {
 				t.Errorf("page text lacks %q", want)
 			}
+		}
+	}
+	for _, want := range texts {
+		if !strings.Contains(got.Text, want) {
+			t.Errorf("page text lacks %q", want)
 		}
 	}
 	if t.Failed() {
@@ -161,9 +166,34 @@ func TestLoadHTMLInBrowser(t *testing.T) {
 			for _, r := range c.runs {
 				rs = append(rs, r.Result)
 			}
-			checkPage(t, path, c.name+".png", c.min, rs)
+			checkPage(t, path, c.name+".png", c.min, rs, "p99(reconnect) < 10s", "fault", "drop 50% (3 clients)")
 		})
 	}
+}
+
+// TestLoadHTMLNodePeer renders a run against the Node peer (echo with a
+// threshold on event latency) and opens it.
+func TestLoadHTMLNodePeer(t *testing.T) {
+	peer := testpeer.Start(t, "node4")
+	s, err := scenarios.LoadFile(filepath.Join("..", "scenarios", "echo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Load.Clients, s.Load.Ramp, s.Load.Hold, s.Load.Grace = 5, 500*time.Millisecond, 2*time.Second, 2*time.Second
+	res, err := load.Run(context.Background(), s, load.Options{Target: peer.URL, Interval: 250 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.CheckTimeline(); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := LoadHTML(&b, "sioload test", []HTMLRun{{"echo on node4", res}}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "echo-node.html")
+	os.WriteFile(path, b.Bytes(), 0o644)
+	checkPage(t, path, "echo-node.png", 8, []*metrics.Result{res}, "p99(event) < 100ms", "echo on node4")
 }
 
 // TestUplotPinned: the embedded uPlot is the version package-lock.json

@@ -199,7 +199,9 @@ func OpenPage(t testing.TB, path, probe string, settle time.Duration) *Page {
 		case "Runtime.exceptionThrown":
 			p.Errors = append(p.Errors, "exception: "+string(e.Params))
 		case "Log.entryAdded":
-			var m struct{ Entry struct{ Level, Text, URL string } }
+			var m struct {
+				Entry struct{ Level, Text, URL string }
+			}
 			_ = json.Unmarshal(e.Params, &m)
 			if m.Entry.Level == "error" || m.Entry.Level == "warning" {
 				p.Errors = append(p.Errors, "log "+m.Entry.Level+": "+m.Entry.Text+" "+m.Entry.URL)
