@@ -30,7 +30,7 @@ Options:
                      such as eio4.handshake selects everything below it
   --skip GLOB        leave out the cases whose id matches; repeatable
   --cases DIR        also load every *.yaml case file below DIR; repeatable
-  --format FORMAT    table (default), json or junit
+  --format FORMAT    table (default), json, junit or markdown (a CI step summary)
   --out FILE         write the report to FILE instead of stdout; written
                      even when the run is interrupted
   --parallel N       cases run at once (default %d); cases marked serial
@@ -59,6 +59,9 @@ var runFormats = map[string]func(w io.Writer, r *conform.Report, o reports.Table
 	"table": reports.ConformTable,
 	"json":  func(w io.Writer, r *conform.Report, _ reports.TableOptions) error { return reports.ConformJSON(w, r) },
 	"junit": func(w io.Writer, r *conform.Report, _ reports.TableOptions) error { return reports.ConformJUnit(w, r) },
+	"markdown": func(w io.Writer, r *conform.Report, _ reports.TableOptions) error {
+		return reports.ConformMarkdown(w, r)
+	},
 }
 
 // runCmd is `sioconform run`.
@@ -82,7 +85,7 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	}
 	render, ok := runFormats[*format]
 	if !ok {
-		return usageErr(fs, "--format %q: want table, json or junit", *format)
+		return usageErr(fs, "--format %q: want table, json, junit or markdown", *format)
 	}
 	if *parallel < 1 {
 		return usageErr(fs, "--parallel %d: want at least 1", *parallel)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -143,4 +144,25 @@ func generator() string {
 		v = bi.Main.Version
 	}
 	return "sioload " + v + " (" + runtime.Version() + ")"
+}
+
+// writeCI writes the JUnit XML and the Markdown summary of res to the
+// files named (nothing for an empty name).
+func writeCI(junit, md string, res *metrics.Result) error {
+	for _, o := range []struct {
+		path   string
+		render func(io.Writer, *metrics.Summary) error
+	}{{junit, reports.LoadJUnit}, {md, reports.LoadMarkdown}} {
+		if o.path == "" {
+			continue
+		}
+		var b bytes.Buffer
+		if err := o.render(&b, res.Summarize()); err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.path, b.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -95,6 +95,8 @@ func runCmd(st *cli.State, args []string) error {
 	o.register(fs, true)
 	out := fs.String("out", "", "write the whole result as JSON to this file")
 	quiet := fs.Bool("quiet", false, "no live progress on stderr")
+	junit := fs.String("junit", "", "write JUnit XML (a testcase per threshold, one for errors) to this file")
+	summaryMD := fs.String("summary-md", "", "write a Markdown summary (for a CI step summary, e.g. $GITHUB_STEP_SUMMARY) to this file")
 	html := fs.String("html", "", "write a self-contained HTML report (charts over time) to this file")
 	interval := fs.Duration("interval", time.Second, "timeline interval (the --out JSON's timeline has one entry per interval)")
 	pos, err := parse(fs, st.Stderr, args)
@@ -133,6 +135,9 @@ func runCmd(st *cli.State, args []string) error {
 		return err
 	}
 	if err := writeHTML(*html, []reports.HTMLRun{{Name: s.Name, Result: res}}); err != nil {
+		return err
+	}
+	if err := writeCI(*junit, *summaryMD, res); err != nil {
 		return err
 	}
 	return finish(st, res, *out)

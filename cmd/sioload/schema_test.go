@@ -63,7 +63,8 @@ func TestResultSchema(t *testing.T) {
 	os.WriteFile(scen, []byte(stormScenario), 0o644)
 	out := filepath.Join(dir, "r.json")
 	html := filepath.Join(dir, "r.html")
-	_, stderr, code := exec("run", scen, "--quiet", "--out", out, "--html", html)
+	junit, md := filepath.Join(dir, "r.xml"), filepath.Join(dir, "r.md")
+	_, stderr, code := exec("run", scen, "--quiet", "--out", out, "--html", html, "--junit", junit, "--summary-md", md)
 	if code != ExitThreshold {
 		t.Fatalf("exit %d, want %d (p99(event) < 1us fails); stderr %s", code, ExitThreshold, stderr)
 	}
@@ -137,6 +138,13 @@ func TestResultSchema(t *testing.T) {
 		if err != nil || !bytes.Contains(b, []byte("<title>sioload report")) || !bytes.Contains(b, []byte("p99(event) &lt; 1us")) {
 			t.Errorf("%s: %v, %d bytes without the report's title or thresholds", p, err, len(b))
 		}
+	}
+
+	if b, err := os.ReadFile(junit); err != nil || !bytes.Contains(b, []byte(`<testcase classname="thresholds" name="p99(event) &lt; 1us"`)) || !bytes.Contains(b, []byte(`failures="`)) {
+		t.Errorf("--junit: %v\n%s", err, b)
+	}
+	if b, err := os.ReadFile(md); err != nil || !bytes.Contains(b, []byte("**thresholds FAILED**")) || !bytes.Contains(b, []byte("| event |")) {
+		t.Errorf("--summary-md: %v\n%s", err, b)
 	}
 
 	// The schema can fail: a duration as a Go string, as results had it.
