@@ -48,6 +48,16 @@ type Progress struct {
 	Elapsed time.Duration
 	// Phase is "ramp", "hold", "load" (open model), "grace" or "closing".
 	Phase string
+	// PhaseElapsed is the time spent in the phase so far and PhaseLength
+	// its planned length (0 when open-ended: closing).
+	PhaseElapsed, PhaseLength time.Duration
+	// Multi is set when the scenario has several phases (a ramp) or a
+	// fault plan: the progress line then says where it is and what
+	// happened last.
+	Multi bool
+	// Last is the latest fault or threshold breach, if any (HasLast).
+	Last    metrics.Marker
+	HasLast bool
 	// Snapshot holds the measurements so far (merged shards).
 	Snapshot *metrics.Result
 }
@@ -315,12 +325,35 @@ func (r *run) progress() (stop func()) {
 				}
 				if report {
 					lastProgress = now
-					r.opts.Progress(Progress{Elapsed: time.Since(r.start), Phase: phase, Snapshot: snap})
+					r.opts.Progress(r.progressReport(phase, snap))
 				}
 			}
 		}
 	})
 	return func() { close(quit); wg.Wait() }
+}
+
+// progressReport says where the run is: its phase, the time spent in
+// it, and the last fault or breach.
+func (r *run) progressReport(phase string, snap *metrics.Result) Progress {
+	el := time.Since(r.start)
+	l := r.s.Load
+	p := Progress{Elapsed: el, Phase: phase, Snapshot: snap, Multi: len(r.s.Faults) > 0 || len(r.s.Thresholds) > 0 || l.Ramp > 0}
+	switch phase {
+	case "ramp":
+		p.PhaseElapsed, p.PhaseLength = el, l.Ramp
+	case "hold":
+		p.PhaseElapsed, p.PhaseLength = el-l.Ramp, l.Hold
+	case "load":
+		p.PhaseElapsed, p.PhaseLength = el, l.Duration
+	case "grace":
+		p.PhaseElapsed, p.PhaseLength = el-l.Phase(), l.Grace
+	default:
+		p.PhaseElapsed = el - l.Phase() - l.Grace
+	}
+	p.PhaseElapsed = max(p.PhaseElapsed, 0)
+	p.Last, p.HasLast = r.tl.LastEvent()
+	return p
 }
 
 func (r *run) phase() string {

@@ -230,6 +230,19 @@ func (b *TimelineBuilder) thresholds(at time.Time, snap *Result) {
 	}
 }
 
+// LastEvent returns the latest marker that is not a phase change (a
+// fault, a threshold breach), and whether there is one.
+func (b *TimelineBuilder) LastEvent() (Marker, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := len(b.tl.Markers) - 1; i >= 0; i-- {
+		if m := b.tl.Markers[i]; m.Kind != MarkPhase {
+			return m, true
+		}
+	}
+	return Marker{}, false
+}
+
 // Timeline returns a copy of the timeline so far, and the first encoding
 // error (which would make the intervals not sum to the totals).
 func (b *TimelineBuilder) Timeline() (*Timeline, error) {
