@@ -30,7 +30,8 @@ Options:
                      such as eio4.handshake selects everything below it
   --skip GLOB        leave out the cases whose id matches; repeatable
   --cases DIR        also load every *.yaml case file below DIR; repeatable
-  --format FORMAT    table (default), json, junit or markdown (a CI step summary)
+  --format FORMAT    table (default), json, junit, markdown (a CI step summary)
+                     or html (one self-contained page, filterable, with traces)
   --out FILE         write the report to FILE instead of stdout; written
                      even when the run is interrupted
   --parallel N       cases run at once (default %d); cases marked serial
@@ -62,6 +63,9 @@ var runFormats = map[string]func(w io.Writer, r *conform.Report, o reports.Table
 	"markdown": func(w io.Writer, r *conform.Report, _ reports.TableOptions) error {
 		return reports.ConformMarkdown(w, r)
 	},
+	"html": func(w io.Writer, r *conform.Report, _ reports.TableOptions) error {
+		return reports.ConformHTML(w, "sioconform", r)
+	},
 }
 
 // runCmd is `sioconform run`.
@@ -85,7 +89,7 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	}
 	render, ok := runFormats[*format]
 	if !ok {
-		return usageErr(fs, "--format %q: want table, json, junit or markdown", *format)
+		return usageErr(fs, "--format %q: want table, json, junit, markdown or html", *format)
 	}
 	if *parallel < 1 {
 		return usageErr(fs, "--parallel %d: want at least 1", *parallel)
