@@ -58,6 +58,8 @@ type conformPage struct {
 	Style            template.CSS
 	Script           template.JS
 	Report           *conform.Report
+	Started          string
+	Duration         string
 	Failed           bool
 	Verdict          string
 	Counts           []conformCount
@@ -89,7 +91,8 @@ var verdictOrder = []conform.Verdict{conform.Pass, conform.Fail, conform.Error, 
 // decided the verdict outlined. Control characters in traces are shown
 // as escapes (clean), as in the other human renderers.
 func ConformHTML(w io.Writer, generator string, r *conform.Report) error {
-	p := &conformPage{Title: "sioconform: " + r.Target, Generator: generator, Report: r, Failed: r.Failed(), Verdict: "conformant"}
+	p := &conformPage{Title: "sioconform: " + r.Target, Generator: generator, Report: r, Failed: r.Failed(), Verdict: "conformant",
+		Started: r.Started.UTC().Format(time.RFC3339), Duration: r.Duration.Round(time.Millisecond).String()}
 	if p.Failed {
 		p.Verdict = "not conformant"
 	}

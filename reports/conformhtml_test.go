@@ -48,6 +48,7 @@ const conformProbe = `(() => {
   const p = document.getElementById("prefix");
   p.value = "sio5"; p.dispatchEvent(new Event("input")); out.sio5 = vis();
   p.value = "no-such-prefix"; p.dispatchEvent(new Event("input")); out.none = vis();
+  p.value = ""; p.dispatchEvent(new Event("input"));
   return out;
 })()`
 
@@ -61,7 +62,7 @@ func openConform(t *testing.T, name string, page []byte) conformProbed {
 	path := filepath.Join(t.TempDir(), name+".html")
 	os.WriteFile(path, page, 0o644)
 	p := testpeer.OpenPage(t, path, conformProbe, 200*time.Millisecond)
-	t.Logf("screenshot: %s", testpeer.WriteArtifact(t, name+".png", p.Screenshot))
+	t.Logf("screenshot: %s, top: %s", testpeer.WriteArtifact(t, name+".png", p.Screenshot), testpeer.WriteArtifact(t, name+"-top.png", p.Top))
 	if len(p.Errors) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(p.Errors, "\n"))
 	}

@@ -98,7 +98,7 @@ func checkPage(t *testing.T, path, shot string, minCharts int, res []*metrics.Re
 	t.Helper()
 	p := testpeer.OpenPage(t, path, probe, 500*time.Millisecond)
 	art := testpeer.WriteArtifact(t, shot, p.Screenshot)
-	t.Logf("screenshot: %s (%d bytes)", art, len(p.Screenshot))
+	t.Logf("screenshot: %s (%d bytes), top: %s", art, len(p.Screenshot), testpeer.WriteArtifact(t, strings.TrimSuffix(shot, ".png")+"-top.png", p.Top))
 	if len(p.Errors) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(p.Errors, "\n"))
 	}

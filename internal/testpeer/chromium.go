@@ -33,8 +33,9 @@ type Page struct {
 	Requests []string
 	// Probe is the JSON value the probe expression returned.
 	Probe json.RawMessage
-	// Screenshot is a PNG of the whole page.
-	Screenshot []byte
+	// Screenshot is a PNG of the whole page; Top one of its first
+	// 1400×1600 pixels (for a README).
+	Screenshot, Top []byte
 }
 
 // OpenPage opens path (a local HTML file) in Debian's headless chromium,
@@ -177,6 +178,11 @@ func OpenPage(t testing.TB, path, probe string, settle time.Duration) *Page {
 	var shot struct{ Data string }
 	must(t, c.call(ctx, s, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot))
 	if p.Screenshot, err = base64.StdEncoding.DecodeString(shot.Data); err != nil {
+		t.Fatal(err)
+	}
+	must(t, c.call(ctx, s, "Page.captureScreenshot", map[string]any{"format": "png",
+		"clip": map[string]any{"x": 0, "y": 0, "width": 1400, "height": min(h, 1600), "scale": 1}}, &shot))
+	if p.Top, err = base64.StdEncoding.DecodeString(shot.Data); err != nil {
 		t.Fatal(err)
 	}
 
