@@ -8,6 +8,8 @@
 #     skipped when bin/<name> is newer than go.mod, go.sum and every *.go file.
 #   * python: Debian's python3-socketio, python3-engineio and python3-aiohttp via apt-get
 #     (apt-get update first); skipped when dpkg has them installed.
+#   * chromium: Debian's headless-capable chromium via apt-get, for the tests that open the HTML
+#     reports in a real browser (internal/testpeer.OpenPage); skipped when installed.
 # FORCE=1 reinstalls the npm peers and rebuilds the Go peers.
 # Usage: peers/install.sh [name...]      (default: all peers)
 set -euo pipefail
@@ -24,7 +26,7 @@ else
     [ -e "$lock" ] || continue
     names+=("$(basename "$(dirname "$lock")")")
   done
-  names+=(python)
+  names+=(python chromium)
 fi
 
 install_npm() {
@@ -85,11 +87,29 @@ install_python() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${PY_PACKAGES[@]}"
 }
 
+install_chromium() {
+  if [ "$(dpkg-query -W -f='${db:Status-Status}' chromium 2>/dev/null || true)" = "installed" ]; then
+    echo "peers/chromium: up to date"
+    return
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "peers/install.sh: the HTML report tests need Debian's chromium (apt-get not found)" >&2
+    exit 1
+  fi
+  local sudo=()
+  if [ "$(id -u)" != 0 ]; then sudo=(sudo); fi
+  echo "peers/chromium: apt-get install chromium"
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends chromium
+}
+
 for name in "${names[@]}"; do
   dir="$here/$name"
   start=$SECONDS
   if [ "$name" = python ]; then
     install_python
+  elif [ "$name" = chromium ]; then
+    install_chromium
   elif [ -f "$dir/package-lock.json" ]; then
     install_npm "$name"
   elif [ -f "$dir/go.mod" ]; then

@@ -18,6 +18,13 @@
 //     terminal or a GitHub markdown table.
 //   - [ConformList] and [ConformListJSON]: the catalogue of cases, for
 //     `sioconform list`.
+//   - [ConformMarkdown]: a CI step summary (verdict counts, every non-pass).
+//   - [ConformHTML] and [ConformMatrixHTML]: one self-contained page each
+//     (html/ holds their template, style and filter script, embedded).
+//
+// The sioload HTML report ([LoadHTML]) embeds uPlot, pinned by
+// html/package-lock.json and copied into html/assets by
+// html/update-assets.sh, so that the Go build needs no npm.
 //
 // # Text hygiene
 //

@@ -34,6 +34,9 @@ Options:
   --cases DIR        also load every *.yaml case file below DIR; repeatable
   --parallel N       cases run at once per server (default %d)
   --markdown         print a GitHub markdown table instead of a terminal one
+  --format FORMAT    table (default), markdown (= --markdown) or html: one
+                     self-contained page, cells coloured by verdict with
+                     each non-pass's reason, filterable by case id prefix
   --out FILE         write the matrix to FILE instead of stdout (checked
                      before the run, replaced atomically at the end)
 
@@ -114,12 +117,21 @@ func matrixCmd(ctx context.Context, st *cli.State, eng engine, args []string) er
 	sel.register(fs, -1)
 	parallel := fs.Int("parallel", conform.DefaultParallel, "")
 	markdown := fs.Bool("markdown", false, "")
+	format := fs.String("format", "", "")
 	out := fs.String("out", "", "")
 	if err := parseFlags(st, fs, fmt.Sprintf(matrixUsage, conform.DefaultParallel), args); err != nil {
 		return err
 	}
 	if len(targets) == 0 {
 		return usageErr(fs, "at least one --target is required")
+	}
+	switch *format {
+	case "", "table":
+	case "markdown":
+		*markdown = true
+	case "html":
+	default:
+		return usageErr(fs, "--format %q: want table, markdown or html", *format)
 	}
 	if *parallel < 1 {
 		return usageErr(fs, "--parallel %d: want at least 1", *parallel)
@@ -180,7 +192,12 @@ func matrixCmd(ctx context.Context, st *cli.State, eng engine, args []string) er
 		names[i] = targets[i].name
 	}
 
-	if err := dst.write(func(w io.Writer) error { return reports.ConformMatrix(w, names, reps, *markdown) }); err != nil {
+	if err := dst.write(func(w io.Writer) error {
+		if *format == "html" {
+			return reports.ConformMatrixHTML(w, "sioconform", names, reps)
+		}
+		return reports.ConformMatrix(w, names, reps, *markdown)
+	}); err != nil {
 		return err
 	}
 

@@ -107,3 +107,30 @@ func TestMatrixFailedAndUnreachable(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// --format html writes the matrix page; markdown and html are --format
+// values of run too.
+func TestFormatsHTMLMarkdown(t *testing.T) {
+	f := newFake()
+	f.verdicts["eio4.heartbeat.ws.ping"] = conform.Fail
+	out := filepath.Join(t.TempDir(), "m.html")
+	r := runCLI(t, f, "matrix", "--target", "node="+target1, "--format", "html", "--out", out)
+	if r.code != cli.ExitFailed {
+		t.Errorf("matrix html: exit %d, stderr %q", r.code, r.stderr)
+	}
+	data, _ := os.ReadFile(out)
+	if !strings.Contains(string(data), `<table class="matrix">`) || !strings.Contains(string(data), "node: passed 3/4") {
+		t.Errorf("html matrix:\n%.500s", data)
+	}
+	r = runCLI(t, f, "run", "--url", target1, "--format", "markdown")
+	if r.code != cli.ExitFailed || !strings.Contains(r.stdout, "| `eio4.heartbeat.ws.ping` | **fail** |") {
+		t.Errorf("run markdown: exit %d\n%s", r.code, r.stdout)
+	}
+	r = runCLI(t, f, "run", "--url", target1, "--format", "html")
+	if r.code != cli.ExitFailed || !strings.Contains(r.stdout, `data-id="eio4.heartbeat.ws.ping"`) {
+		t.Errorf("run html: exit %d\n%.300s", r.code, r.stdout)
+	}
+	if r := runCLI(t, f, "matrix", "--target", "node="+target1, "--format", "pdf"); r.code != cli.ExitUsage || !strings.Contains(r.stderr, `--format "pdf": want table, markdown or html`) {
+		t.Errorf("matrix --format pdf: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

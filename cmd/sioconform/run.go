@@ -29,7 +29,8 @@ Options:
                      such as eio4.handshake selects everything below it
   --skip GLOB        leave out the cases whose id matches; repeatable
   --cases DIR        also load every *.yaml case file below DIR; repeatable
-  --format FORMAT    table (default), json or junit
+  --format FORMAT    table (default), json, junit, markdown (a CI step summary)
+                     or html (one self-contained page, filterable, with traces)
   --out FILE         write the report to FILE instead of stdout; checked
                      before the run, written to a temporary file renamed
                      into place (a killed run leaves the previous report
@@ -61,6 +62,12 @@ var runFormats = map[string]func(w io.Writer, r *conform.Report, o reports.Table
 	"table": reports.ConformTable,
 	"json":  func(w io.Writer, r *conform.Report, _ reports.TableOptions) error { return reports.ConformJSON(w, r) },
 	"junit": func(w io.Writer, r *conform.Report, _ reports.TableOptions) error { return reports.ConformJUnit(w, r) },
+	"markdown": func(w io.Writer, r *conform.Report, _ reports.TableOptions) error {
+		return reports.ConformMarkdown(w, r)
+	},
+	"html": func(w io.Writer, r *conform.Report, _ reports.TableOptions) error {
+		return reports.ConformHTML(w, "sioconform", r)
+	},
 }
 
 // runCmd is `sioconform run`.
@@ -84,7 +91,7 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	}
 	render, ok := runFormats[*format]
 	if !ok {
-		return usageErr(fs, "--format %q: want table, json or junit", *format)
+		return usageErr(fs, "--format %q: want table, json, junit, markdown or html", *format)
 	}
 	if *parallel < 1 {
 		return usageErr(fs, "--parallel %d: want at least 1", *parallel)

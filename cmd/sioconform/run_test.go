@@ -145,7 +145,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"run", "--url", "127.0.0.1:3000"}, "want http(s)://host[:port]"},
 		{[]string{"run", "--url", "ftp://x"}, "want http(s)://host[:port]"},
 		{[]string{"run", "--url", target1 + "/socket.io/"}, "without path"},
-		{[]string{"run", "--url", target1, "--format", "xml"}, `--format "xml": want table, json or junit`},
+		{[]string{"run", "--url", target1, "--format", "xml"}, `--format "xml": want table, json, junit, markdown or html`},
 		{[]string{"run", "--url", target1, "--eio", "5"}, "--eio 5: want 4 or 3"},
 		{[]string{"run", "--url", target1, "--eio", "0"}, "--eio 0: want 4 or 3"},
 		{[]string{"run", "--url", target1, "--parallel", "0"}, "--parallel 0"},

@@ -31,6 +31,7 @@ func compareCmd(st *cli.State, args []string) error {
 	transports := fs.String("transports", "polling,websocket,upgrade", "comma-separated transports to compare")
 	out := fs.String("out", "", "write the results as a JSON array to this file (checked before the run)")
 	quiet := fs.Bool("quiet", false, "no live progress on stderr")
+	html := fs.String("html", "", "write a self-contained HTML report, the runs overlaid, to this file")
 	pos, err := parse(fs, st.Stderr, args)
 	if err != nil {
 		return err
@@ -51,7 +52,7 @@ func compareCmd(st *cli.State, args []string) error {
 			return err
 		}
 	}
-	if err := checkOut(*out); err != nil {
+	if err := (outputs{json: *out, html: *html}).check(); err != nil {
 		return err
 	}
 	var scens []*scenarios.Scenario
@@ -104,6 +105,13 @@ func compareCmd(st *cli.State, args []string) error {
 		if err := writeJSON(*out, m, results); err != nil {
 			errs = append(errs, fmt.Errorf("--out: %w", err))
 		}
+	}
+	var runs []reports.HTMLRun
+	for i, r := range results {
+		runs = append(runs, reports.HTMLRun{Name: names[i], Result: r})
+	}
+	if err := writeHTML(*html, m, runs); err != nil {
+		errs = append(errs, fmt.Errorf("--html: %w", err))
 	}
 	if err := render(st.Stdout, func(w io.Writer) error { return reports.LoadCompare(w, names[:len(sums)], sums) }); err != nil {
 		errs = append(errs, fmt.Errorf("writing the summary: %w", err))

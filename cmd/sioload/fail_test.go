@@ -187,7 +187,7 @@ func TestFailTargetKilled(t *testing.T) {
 	}
 	var o, e strings.Builder
 	out := filepath.Join(t.TempDir(), "r.json")
-	code := cli.ExitCode(finish(&cli.State{Stdout: &o, Stderr: &e}, redact.New(), res, out))
+	code := cli.ExitCode(finish(&cli.State{Stdout: &o, Stderr: &e}, redact.New(), res, "t", outputs{json: out}))
 	if code != cli.ExitFailed {
 		t.Errorf("exit %d, want 1\n%s", code, o.String())
 	}

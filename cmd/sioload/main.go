@@ -5,8 +5,9 @@
 // Usage:
 //
 //	sioload run SCENARIO.yaml [--target URL] [--transport T] [--clients N] [--duration D] [--out FILE] [--quiet]
+//	            [--interval D] [--html FILE] [--junit FILE] [--summary-md FILE]
 //	sioload compare SCENARIO.yaml --transports polling,websocket,upgrade [--target URL] [--out FILE]
-//	sioload report FILE.json... [--format table|json]
+//	sioload report FILE.json... [--format table|json|html] [--out FILE]
 //	sioload serve [--addr 127.0.0.1:3000]
 //
 // Exit codes: 0 ok, 1 run failed (no client connected, target

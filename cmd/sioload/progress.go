@@ -35,7 +35,23 @@ func (p *progress) update(pr load.Progress) {
 	}
 	p.last, p.msgs = pr.Elapsed, msgs
 	var b strings.Builder
-	fmt.Fprintf(&b, "%5.1fs %-5s clients %d  msgs/s %.0f", pr.Elapsed.Seconds(), pr.Phase, r.ClientsConnected, mps)
+	if pr.Multi {
+		// Where the run is and what happened last:
+		// "hold 00:12/00:30 · drop 20% (10 clients) at 00:10 · reconnects 40".
+		fmt.Fprintf(&b, "%s %s", pr.Phase, clock(pr.PhaseElapsed))
+		if pr.PhaseLength > 0 {
+			fmt.Fprintf(&b, "/%s", clock(pr.PhaseLength))
+		}
+		if pr.HasLast {
+			fmt.Fprintf(&b, " · %s at %s", pr.Last.Text, clock(time.Duration(pr.Last.T*float64(time.Second))))
+		}
+		if n := r.Counters["reconnects"]; n > 0 || r.Counters["dropped"] > 0 {
+			fmt.Fprintf(&b, " · reconnects %d", n)
+		}
+		fmt.Fprintf(&b, " · %.1fs clients %d  msgs/s %.0f", pr.Elapsed.Seconds(), r.ClientsConnected, mps)
+	} else {
+		fmt.Fprintf(&b, "%5.1fs %-5s clients %d  msgs/s %.0f", pr.Elapsed.Seconds(), pr.Phase, r.ClientsConnected, mps)
+	}
 	for _, m := range []string{"ack", "event"} {
 		if st := r.StatsOf(m); st.Count > 0 {
 			fmt.Fprintf(&b, "  %s p50/p99 %s/%s", m, short(st.P50), short(st.P99))
@@ -65,4 +81,13 @@ func short(d time.Duration) string {
 		return fmt.Sprintf("%dµs", d.Microseconds())
 	}
 	return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+}
+
+// clock formats d as mm:ss (h:mm:ss past an hour).
+func clock(d time.Duration) string {
+	s := int64(d.Round(time.Second) / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%02d:%02d", s/60, s%60)
 }

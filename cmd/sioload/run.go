@@ -163,9 +163,16 @@ func runCmd(st *cli.State, args []string) error {
 	o.register(fs, true)
 	out := fs.String("out", "", "write the whole result as JSON to this file (checked before the run)")
 	quiet := fs.Bool("quiet", false, "no live progress on stderr")
+	junit := fs.String("junit", "", "write JUnit XML (a testcase per threshold, one for errors) to this file")
+	summaryMD := fs.String("summary-md", "", "write a Markdown summary (for a CI step summary, e.g. $GITHUB_STEP_SUMMARY) to this file")
+	html := fs.String("html", "", "write a self-contained HTML report (charts over time) to this file")
+	interval := fs.Duration("interval", time.Second, "timeline interval (the --out JSON's timeline has one entry per interval)")
 	pos, err := parse(fs, st.Stderr, args)
 	if err != nil {
 		return err
+	}
+	if *interval < 10*time.Millisecond {
+		return usageErr("--interval must be at least 10ms, got %s", *interval)
 	}
 	if len(pos) != 1 {
 		fs.Usage()
@@ -174,7 +181,8 @@ func runCmd(st *cli.State, args []string) error {
 	if err := o.check(fs); err != nil {
 		return err
 	}
-	if err := checkOut(*out); err != nil {
+	outs := outputs{json: *out, html: *html, junit: *junit, md: *summaryMD}
+	if err := outs.check(); err != nil {
 		return err
 	}
 	s, err := o.scenario(pos[0])
@@ -190,7 +198,7 @@ func runCmd(st *cli.State, args []string) error {
 	defer stopTarget()
 	ctx, stop := cli.Signals(context.Background())
 	defer stop()
-	opts := load.Options{Target: targetURL, Restart: restart, Abort: cli.Abort(ctx)}
+	opts := load.Options{Target: targetURL, Restart: restart, Abort: cli.Abort(ctx), Interval: *interval}
 	if !*quiet {
 		p := newProgress(st.Stderr, st.Terminal(st.Stderr))
 		opts.Progress = p.update
@@ -203,21 +211,39 @@ func runCmd(st *cli.State, args []string) error {
 		}
 		return maskErr(m, err)
 	}
-	return maskErr(m, finish(st, m, res, *out))
+	return maskErr(m, finish(st, m, res, s.Name, outs))
 }
 
-// finish writes the JSON, prints the summary and maps the outcome to an
-// exit code: failed or interrupted 1, threshold failed 3. The JSON goes first and a
-// failure of one output does not stop the other (stdout on a full disk
-// still leaves --out); write errors are reported with the verdict.
-func finish(st *cli.State, m *redact.Masker, res *metrics.Result, out string) error {
+// outputs are the files a run writes besides the summary on stdout.
+type outputs struct{ json, html, junit, md string }
+
+// check checks every output path before anything runs (cli.CheckOutput).
+func (o outputs) check() error {
+	for _, f := range []struct{ flag, path string }{{"--out", o.json}, {"--html", o.html}, {"--junit", o.junit}, {"--summary-md", o.md}} {
+		if err := checkOut(f.flag, f.path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish writes the files, prints the summary and maps the outcome to an
+// exit code: failed or interrupted 1, threshold failed 3. The JSON goes
+// first, then the HTML and CI files, then the summary; a failure of one
+// output does not stop the others (stdout on a full disk still leaves
+// --out), and write errors are reported with the verdict.
+func finish(st *cli.State, m *redact.Masker, res *metrics.Result, name string, o outputs) error {
 	sum := res.Summarize()
 	var errs []error
-	if out != "" {
-		if err := writeJSON(out, m, res); err != nil {
+	if o.json != "" {
+		if err := writeJSON(o.json, m, res); err != nil {
 			errs = append(errs, fmt.Errorf("--out: %w", err))
 		}
 	}
+	if err := writeHTML(o.html, m, []reports.HTMLRun{{Name: name, Result: res}}); err != nil {
+		errs = append(errs, fmt.Errorf("--html: %w", err))
+	}
+	errs = append(errs, writeCI(o.junit, o.md, m, sum)...)
 	if err := render(st.Stdout, func(w io.Writer) error { return reports.LoadSummary(w, sum) }); err != nil {
 		errs = append(errs, fmt.Errorf("writing the summary: %w", err))
 	}
@@ -251,12 +277,12 @@ func writeJSON(path string, m *redact.Masker, v any) error {
 	return cli.WriteFile(path, m.Bytes(b.Bytes()))
 }
 
-// checkOut checks --out before anything runs (cli.CheckOutput).
-func checkOut(path string) error {
+// checkOut checks an output path before anything runs (cli.CheckOutput).
+func checkOut(flag, path string) error {
 	if path == "" {
 		return nil
 	}
-	if err := cli.CheckOutput("--out", path); err != nil {
+	if err := cli.CheckOutput(flag, path); err != nil {
 		return cli.WithExitCode(err, cli.ExitUsage)
 	}
 	return nil

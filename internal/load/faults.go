@@ -1,6 +1,7 @@
 package load
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -24,9 +25,11 @@ func (r *run) faults() (stop func()) {
 				return
 			}
 			if f.Drop > 0 {
-				r.dropShare(f.Drop)
+				n := r.dropShare(f.Drop)
+				r.tl.Mark(time.Now(), metrics.MarkFault, fmt.Sprintf("drop %g%% (%d clients)", 100*f.Drop, n))
 			}
 			if f.RestartTarget {
+				r.tl.Mark(time.Now(), metrics.MarkFault, fmt.Sprintf("restart target, down %s", f.Down))
 				r.restart(f.Down)
 			}
 		}
@@ -48,14 +51,15 @@ func (r *run) connected() []*vclient {
 }
 
 // dropShare breaks the transport of a random share of the connected
-// clients (rounded to the nearest client).
-func (r *run) dropShare(share float64) {
+// clients (rounded to the nearest client) and returns how many.
+func (r *run) dropShare(share float64) int {
 	cs := r.connected()
 	n := int(math.Round(share * float64(len(cs))))
 	rand.Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
 	for _, c := range cs[:n] {
 		c.drop()
 	}
+	return n
 }
 
 // restart restarts the built-in target; every connected client's session

@@ -32,6 +32,10 @@ type sampler struct {
 	cpu0    time.Duration
 	lastCPU time.Duration
 	lastAt  time.Time
+	// ivCPU, ivAt and ivLag are the state at the last timeline interval.
+	ivCPU time.Duration
+	ivAt  time.Time
+	ivLag []int64
 
 	quit chan struct{}
 	wg   sync.WaitGroup
@@ -43,6 +47,7 @@ func newSampler() *sampler {
 	s.start = time.Now()
 	s.cpu0 = cpuTime()
 	s.lastCPU, s.lastAt = s.cpu0, s.start
+	s.ivCPU, s.ivAt = s.cpu0, s.start
 	s.h.BaseMem = heapStack()
 	s.h.PeakMem = s.h.BaseMem
 	s.wg.Go(s.sample)
@@ -125,6 +130,39 @@ func (s *sampler) snapshot() *metrics.Health {
 		h.TimerLag = &metrics.Histogram{Histogram: hdrhistogram.Import(s.lag.Export())}
 	}
 	return &h
+}
+
+// interval returns the generator's state over the timeline interval that
+// ends at now (CPU and timer lag since the previous call).
+func (s *sampler) interval(now time.Time) *metrics.IntervalHealth {
+	if s == nil {
+		return nil
+	}
+	cpu := cpuTime()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	h := &metrics.IntervalHealth{RSS: rssBytes(), Heap: ms.HeapInuse, Goroutines: runtime.NumGoroutine()}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if wall := now.Sub(s.ivAt); wall > 0 {
+		h.CPU = float64(cpu-s.ivCPU) / float64(wall)
+	}
+	s.ivCPU, s.ivAt = cpu, now
+	cur := s.lag.Export()
+	diff := *cur
+	diff.Counts = make([]int64, len(cur.Counts))
+	for i, c := range cur.Counts {
+		if i < len(s.ivLag) {
+			c -= s.ivLag[i]
+		}
+		diff.Counts[i] = c
+	}
+	s.ivLag = cur.Counts
+	if lag := hdrhistogram.Import(&diff); lag.TotalCount() > 0 {
+		h.TimerLagP99 = float64(lag.ValueAtQuantile(99)) / 1e3
+		h.TimerLagMax = float64(lag.Max()) / 1e3
+	}
+	return h
 }
 
 func (s *sampler) stop() {

@@ -28,6 +28,9 @@ type Options struct {
 	// with a merged snapshot of the measurements so far.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
+	// Interval is the timeline's interval (default 1 s): the result's
+	// Timeline gets one entry per interval.
+	Interval time.Duration
 	// CloseTimeout bounds the closing of the connections after the run
 	// (default 5 s): a server that never answers must not hang sioload.
 	// After an interruption (ctx cancelled) the bound is at most
@@ -55,6 +58,16 @@ type Progress struct {
 	Elapsed time.Duration
 	// Phase is "ramp", "hold", "load" (open model), "grace" or "closing".
 	Phase string
+	// PhaseElapsed is the time spent in the phase so far and PhaseLength
+	// its planned length (0 when open-ended: closing).
+	PhaseElapsed, PhaseLength time.Duration
+	// Multi is set when the scenario has several phases (a ramp) or a
+	// fault plan: the progress line then says where it is and what
+	// happened last.
+	Multi bool
+	// Last is the latest fault or threshold breach, if any (HasLast).
+	Last    metrics.Marker
+	HasLast bool
 	// Snapshot holds the measurements so far (merged shards).
 	Snapshot *metrics.Result
 }
@@ -97,6 +110,7 @@ type run struct {
 	reach  reach
 
 	tls *tls.Config // shared by every client (nil: Go's defaults)
+	tl     *metrics.TimelineBuilder
 
 	mu      sync.Mutex
 	clients map[int]*vclient
@@ -122,6 +136,9 @@ func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
 	}
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = time.Second
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = time.Second
 	}
 	if opts.CloseTimeout <= 0 {
 		opts.CloseTimeout = 5 * time.Second
@@ -225,6 +242,7 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 		}
 	}
 	r.start = time.Now()
+	r.tl = metrics.NewTimelineBuilder(r.start, r.opts.Interval)
 	phase := r.s.Load.Phase()
 	loadCtx, cancelLoad := context.WithDeadline(ctx, r.start.Add(phase))
 	defer cancelLoad()
@@ -266,7 +284,15 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 	r.health.stop()
 	r.fan.flush(time.Time{})
 
+	// The last interval closes on the very snapshot that is the result,
+	// so that the intervals sum to the totals exactly.
 	res := r.snapshot()
+	r.tl.Close(time.Now(), res, r.phase(), r.health.interval(time.Now()))
+	tl, err := r.tl.Timeline()
+	res.Timeline = tl
+	if err != nil {
+		res.TimelineError = err.Error()
+	}
 	res.Target = realTarget
 	if err := ctx.Err(); err != nil {
 		res.Partial = true
@@ -297,30 +323,69 @@ func (r *run) snapshot() *metrics.Result {
 	return res
 }
 
-// progress calls opts.Progress (if set) every interval until the
-// returned stop function is called, and finalizes old broadcasts.
+// progress closes a timeline interval every opts.Interval and calls
+// opts.Progress (if set) every opts.ProgressInterval, both from one
+// snapshot of the shards when they coincide, until the returned stop
+// function is called; it also finalizes old broadcasts.
 func (r *run) progress() (stop func()) {
 	quit := make(chan struct{})
 	var wg sync.WaitGroup
+	tick := min(r.opts.Interval, r.opts.ProgressInterval)
 	wg.Go(func() {
-		t := time.NewTicker(r.opts.ProgressInterval)
+		t := time.NewTicker(tick)
 		defer t.Stop()
+		lastClose, lastProgress := r.start, r.start
 		for {
 			select {
 			case <-quit:
 				return
-			case <-t.C:
+			case now := <-t.C:
 				// Broadcasts older than the longest wait get no more
 				// deliveries worth waiting for.
 				r.fan.flush(time.Now().Add(-2 * scenarios.DefaultTimeout))
-				if r.opts.Progress == nil {
+				closeIv := now.Sub(lastClose) >= r.opts.Interval-tick/2
+				report := r.opts.Progress != nil && now.Sub(lastProgress) >= r.opts.ProgressInterval-tick/2
+				if !closeIv && !report {
 					continue
 				}
-				r.opts.Progress(Progress{Elapsed: time.Since(r.start), Phase: r.phase(), Snapshot: r.snapshot()})
+				snap := r.snapshot()
+				phase := r.phase()
+				if closeIv {
+					at := time.Now()
+					r.tl.Close(at, snap, phase, r.health.interval(at))
+					lastClose = now
+				}
+				if report {
+					lastProgress = now
+					r.opts.Progress(r.progressReport(phase, snap))
+				}
 			}
 		}
 	})
 	return func() { close(quit); wg.Wait() }
+}
+
+// progressReport says where the run is: its phase, the time spent in
+// it, and the last fault or breach.
+func (r *run) progressReport(phase string, snap *metrics.Result) Progress {
+	el := time.Since(r.start)
+	l := r.s.Load
+	p := Progress{Elapsed: el, Phase: phase, Snapshot: snap, Multi: len(r.s.Faults) > 0 || len(r.s.Thresholds) > 0 || l.Ramp > 0}
+	switch phase {
+	case "ramp":
+		p.PhaseElapsed, p.PhaseLength = el, l.Ramp
+	case "hold":
+		p.PhaseElapsed, p.PhaseLength = el-l.Ramp, l.Hold
+	case "load":
+		p.PhaseElapsed, p.PhaseLength = el, l.Duration
+	case "grace":
+		p.PhaseElapsed, p.PhaseLength = el-l.Phase(), l.Grace
+	default:
+		p.PhaseElapsed = el - l.Phase() - l.Grace
+	}
+	p.PhaseElapsed = max(p.PhaseElapsed, 0)
+	p.Last, p.HasLast = r.tl.LastEvent()
+	return p
 }
 
 func (r *run) phase() string {

@@ -43,6 +43,10 @@ type Result struct {
 
 	// Causes samples the error messages of each kind in Errors.
 	Causes map[string]*Causes `json:"error_causes,omitempty"`
+	// Timeline is the run per interval; TimelineError says why a merge
+	// has none (an interval histogram that does not decode).
+	Timeline      *Timeline `json:"timeline,omitempty"`
+	TimelineError string    `json:"timeline_error,omitempty"`
 }
 
 func newResult() *Result {
@@ -84,7 +88,8 @@ func (r *Result) TotalErrors() int64 {
 }
 
 // Histogram wraps an hdrhistogram so that it marshals to JSON as a string:
-// its compressed V2 encoding in base64.
+// its V2 compressed encoding, which HdrHistogram defines as base64 text
+// ("HISTFAAA..."), so any HdrHistogram tool decodes it.
 type Histogram struct {
 	*hdrhistogram.Histogram
 }
@@ -95,39 +100,118 @@ func (h *Histogram) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(b) // []byte marshals as base64
+	return json.Marshal(string(b))
 }
 
-// UnmarshalJSON decodes what MarshalJSON produced.
+// UnmarshalJSON decodes what MarshalJSON produced, and what versions
+// before it wrote (the encoding base64-encoded once more).
 func (h *Histogram) UnmarshalJSON(data []byte) error {
-	var b []byte
-	if err := json.Unmarshal(data, &b); err != nil {
+	var b Blob
+	if err := b.UnmarshalJSON(data); err != nil {
 		return err
 	}
-	d, err := hdrhistogram.Decode(b)
+	d, err := b.Histogram()
 	if err != nil {
-		return fmt.Errorf("metrics: decoding histogram: %w", err)
+		return err
 	}
 	h.Histogram = d
 	return nil
 }
 
-// Duration is a time.Duration that reads and writes JSON as a Go
-// duration string ("1m2.5s").
+// Duration is a time.Duration that writes JSON as seconds (a number, as
+// a CI script wants it) and reads seconds or, from files written before,
+// a Go duration string ("1m2.5s").
 type Duration time.Duration
 
-// MarshalJSON writes d as a string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+// MarshalJSON writes d as seconds.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).Seconds())
+}
 
-// UnmarshalJSON reads a duration string.
+// UnmarshalJSON reads seconds or a duration string.
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	var secs float64
+	if err := json.Unmarshal(b, &secs); err == nil {
+		*d = Duration(secs * float64(time.Second))
+		return nil
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return err
+		return fmt.Errorf("metrics: a duration is seconds or a string like \"1.5s\", got %s", b)
 	}
 	v, err := time.ParseDuration(s)
 	*d = Duration(v)
 	return err
+}
+
+// HistStats is a histogram's summary as the JSON carries it next to the
+// histogram: numbers a script can read without decoding HdrHistogram.
+// Values are milliseconds (Unit "ms"), or per mille for fanout_reach.
+type HistStats struct {
+	Unit  string  `json:"unit"`
+	Count int64   `json:"count"`
+	Min   float64 `json:"min"`
+	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p99_9"`
+	Max   float64 `json:"max"`
+}
+
+// StatsFor summarizes h (microseconds) in ms, or per mille when perMille.
+func StatsFor(h *hdrhistogram.Histogram, perMille bool) HistStats {
+	st := HistStats{Unit: "ms"}
+	scale := 1e3
+	if perMille {
+		st.Unit, scale = "per_mille", 1
+	}
+	if h == nil || h.TotalCount() == 0 {
+		return st
+	}
+	v := func(x float64) float64 { return math.Round(x/scale*1e3) / 1e3 }
+	st.Count = h.TotalCount()
+	st.Min, st.Mean, st.Max = v(float64(h.Min())), v(h.Mean()), v(float64(h.Max()))
+	st.P50, st.P90 = v(float64(h.ValueAtQuantile(50))), v(float64(h.ValueAtQuantile(90)))
+	st.P99, st.P999 = v(float64(h.ValueAtQuantile(99))), v(float64(h.ValueAtQuantile(99.9)))
+	return st
+}
+
+// thresholdJSON is a threshold as written: with what was observed (in the
+// threshold's unit; null without samples) and its verdict.
+type thresholdJSON struct {
+	Threshold
+	Observed *float64 `json:"observed"`
+	OK       bool     `json:"ok"`
+	Note     string   `json:"note,omitempty"`
+}
+
+// MarshalJSON writes the result with, next to the fields, what a script
+// needs without decoding anything: latency_stats (a summary of each
+// histogram), each threshold's observed value and verdict, and the
+// timer-lag summary. Reading ignores the derived fields.
+func (r *Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	out := struct {
+		*plain
+		LatencyStats map[string]HistStats `json:"latency_stats"`
+		Thresholds   []thresholdJSON      `json:"thresholds,omitempty"`
+	}{plain: (*plain)(r), LatencyStats: map[string]HistStats{}}
+	for name, h := range r.Latencies {
+		if h != nil && h.Histogram != nil {
+			out.LatencyStats[name] = StatsFor(h.Histogram, name == FanoutReach.String())
+		}
+	}
+	for _, t := range r.Thresholds {
+		tr := t.Evaluate(r)
+		tj := thresholdJSON{Threshold: t, OK: tr.Pass, Note: tr.Note}
+		if tr.Note == "" {
+			a := tr.Actual
+			tj.Observed = &a
+		}
+		out.Thresholds = append(out.Thresholds, tj)
+	}
+	return json.Marshal(out)
 }
 
 // Health is the load generator's own state, sampled every second.
@@ -153,6 +237,20 @@ type Health struct {
 	PeakMem uint64 `json:"peak_mem_bytes"`
 	// Samples is the number of one-second samples taken.
 	Samples int `json:"samples"`
+}
+
+// MarshalJSON adds timer_lag_stats, the timer lag's summary in ms.
+func (h *Health) MarshalJSON() ([]byte, error) {
+	type plain Health
+	out := struct {
+		*plain
+		TimerLagStats *HistStats `json:"timer_lag_stats,omitempty"`
+	}{plain: (*plain)(h)}
+	if h.TimerLag != nil && h.TimerLag.Histogram != nil {
+		st := StatsFor(h.TimerLag.Histogram, false)
+		out.TimerLagStats = &st
+	}
+	return json.Marshal(out)
 }
 
 // MemPerClient is (PeakMem − BaseMem) / clients, or 0.
@@ -229,6 +327,19 @@ func Merge(rs ...*Result) *Result {
 		}
 	}
 	out.Scenario = strings.Join(names, "+")
+	var tls []*Timeline
+	for _, r := range rs {
+		if r != nil && r.Timeline != nil {
+			tls = append(tls, r.Timeline)
+		}
+	}
+	if len(tls) > 0 {
+		tl, err := MergeTimelines(out.Start, tls...)
+		if err != nil {
+			out.TimelineError = err.Error()
+		}
+		out.Timeline = tl
+	}
 	return out
 }
 
