@@ -104,8 +104,14 @@ func TestResultSchema(t *testing.T) {
 	if th := doc.Thresholds[1]; !th.OK || th.Observed == nil || *th.Observed < 1 {
 		t.Errorf("count(reconnect) > 0: observed %v ok %v", th.Observed, th.OK)
 	}
-	if doc.Timeline == nil || len(doc.Timeline.Intervals) < 4 {
-		t.Fatalf("timeline %+v", doc.Timeline)
+	// A loaded machine closes intervals late (1 s asked, 2 s seen), so
+	// only "several" is certain for a 3 s run.
+	if doc.Timeline == nil || len(doc.Timeline.Intervals) < 2 {
+		n := -1
+		if doc.Timeline != nil {
+			n = len(doc.Timeline.Intervals)
+		}
+		t.Fatalf("timeline has %d intervals, want at least 2", n)
 	}
 	var r metrics.Result
 	if err := json.Unmarshal(b, &r); err != nil {
