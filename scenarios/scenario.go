@@ -168,5 +168,9 @@ type Fault struct {
 	At            time.Duration `yaml:"at"`
 	Drop          float64       `yaml:"drop"`
 	RestartTarget bool          `yaml:"restart_target"`
-	Down          time.Duration `yaml:"down"`
+	// Exec is a shell command run at At (`/bin/sh -c`), e.g. killing a node of a cluster,
+	// stopping the adapter's Redis or reloading the proxy; disconnects within Down after it
+	// starts are counted as deliberate, not as errors.
+	Exec string        `yaml:"exec"`
+	Down time.Duration `yaml:"down"`
 }

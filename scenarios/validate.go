@@ -68,8 +68,8 @@ func (s *Scenario) Validate() error {
 		}
 	}
 	for i, f := range s.Faults {
-		if f.Drop == 0 && !f.RestartTarget {
-			v.errf("faults", "", "faults[%d]: needs drop or restart_target", i)
+		if f.Drop == 0 && !f.RestartTarget && f.Exec == "" {
+			v.errf("faults", "", "faults[%d]: needs drop, restart_target or exec", i)
 		}
 		if f.RestartTarget && s.Target != "" {
 			v.errf("faults", "", "faults[%d]: restart_target works with the built-in target only", i)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -111,4 +113,104 @@ func TestChatAcrossClusterNodes(t *testing.T) {
 	eq(t, "events the nodes wrote", sum.EventsOut, 2*clients+res.Events["chat"])
 	eq(t, "events the nodes read", sum.EventsIn, res.Counters["messages_sent"])
 	eq(t, "acks the nodes wrote", sum.AcksOut, res.Counters["acks"])
+}
+
+// nodeOf asks the proxy which node serves source address addr (a polling handshake from it).
+func nodeOf(t *testing.T, proxyURL, addr string) string {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(addr)}, Timeout: 10 * time.Second}
+	hc := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DialContext: d.DialContext}}
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Get(proxyURL + "/socket.io/?EIO=4&transport=polling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	n := resp.Header.Get(testpeer.NodeHeader)
+	if resp.StatusCode != 200 || n == "" {
+		t.Fatalf("handshake from %s: %d, node %q", addr, resp.StatusCode, n)
+	}
+	return n
+}
+
+// TestNodeFailoverExec runs the shipped node-failover scenario through the cluster's sticky
+// nginx; its exec fault kills (SIGKILL) the node that holds the most clients. Exactly the
+// clients of that node reconnect, all through the proxy to the surviving nodes, none fails to
+// come back, no echo is counted twice, and at most the one echo in flight per broken session
+// is lost (each such loss is the wait_timeout error, the only error allowed).
+func TestNodeFailoverExec(t *testing.T) {
+	const clients = 9
+	c := testpeer.StartCluster(t, testpeer.ClusterOptions{})
+	proxy := c.StartProxy(t, testpeer.ProxyOptions{})
+	addrs := make([]string, clients)
+	perNode := map[string]int{}
+	for i := range addrs {
+		addrs[i] = fmt.Sprintf("127.0.0.%d", i+2)
+		perNode[nodeOf(t, proxy.URL, addrs[i])]++
+	}
+	victim := 0
+	for i, n := range c.NodeNames {
+		if perNode[n] > perNode[c.NodeNames[victim]] {
+			victim = i
+		}
+	}
+	k := int64(perNode[c.NodeNames[victim]])
+	t.Logf("clients per node before: %v; killing %s (%d clients)", perNode, c.NodeNames[victim], k)
+	var survivors []*client.Socket
+	var survivorNames []string
+	var base []nodeWire
+	for i, n := range c.Nodes {
+		if i == victim {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		s, err := client.Connect(ctx, n.URL, nil, &client.Options{Mode: client.WebSocketOnly})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Conn().Close() })
+		readNodeWire(t, s)
+		survivors = append(survivors, s)
+		survivorNames = append(survivorNames, c.NodeNames[i])
+		base = append(base, readNodeWire(t, s))
+	}
+	quoted := make([]string, len(addrs))
+	for i, a := range addrs {
+		quoted[i] = fmt.Sprintf("%q", a)
+	}
+	s := variant(t, "node-failover.yaml", clients, 4*time.Second,
+		"transport: websocket", "transport: websocket\ntarget: "+proxy.URL+"\nsource_addrs: ["+strings.Join(quoted, ", ")+"]",
+		"at: 10s", "at: 1500ms",
+		"$NODE_PID", fmt.Sprint(c.Nodes[victim].Pid()))
+	res, err := Run(context.Background(), s, Options{Target: proxy.URL, Reconnect: fastReconnect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Nodes[victim].Running() {
+		t.Fatalf("the exec fault did not kill node %s (errors %v)", c.NodeNames[victim], res.Errors)
+	}
+	var after []string
+	var conns int64
+	for i, sock := range survivors {
+		d := readNodeWire(t, sock).Connections - base[i].Connections
+		conns += d
+		after = append(after, fmt.Sprintf("%s=%d", survivorNames[i], d))
+	}
+	t.Logf("sessions on the survivors: %s; counters %v errors %v disconnects %v; reconnect p50 %v",
+		strings.Join(after, " "), res.Counters, res.Errors, res.Disconnects, res.StatsOf("reconnect").P50)
+	eq(t, "reconnects", res.Counters["reconnects"], k)
+	eq(t, "reconnect samples", res.Latency("reconnect").TotalCount(), k)
+	eq(t, "reconnect_failed", res.Counters["reconnect_failed"], 0)
+	eq(t, "duplicated", res.Counters["duplicated"], 0)
+	// The survivors' own clients plus every client of the dead node, once each.
+	eq(t, "sessions on the surviving nodes", conns, clients)
+	if l := res.Counters["lost"]; l > k {
+		t.Errorf("lost = %d, want <= %d (one in flight per broken session)", l, k)
+	}
+	for kind, n := range res.Errors {
+		if kind != "wait_timeout" || n > k {
+			t.Errorf("error %s = %d: only wait_timeout, at most %d, is expected", kind, n, k)
+		}
+	}
 }

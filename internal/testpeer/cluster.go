@@ -525,3 +525,14 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// Pid returns the process id of the peer's current run, 0 when it is not running (for tests
+// that kill a node from outside, as an exec fault does).
+func (p *Peer) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.proc == nil || p.proc.cmd.Process == nil {
+		return 0
+	}
+	return p.proc.cmd.Process.Pid
+}
