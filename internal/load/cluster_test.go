@@ -214,3 +214,36 @@ func TestNodeFailoverExec(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgradeDegradesBehindBlockingProxy runs transports.yaml with transport: upgrade through
+// the cluster's nginx that does not forward the WebSocket Upgrade: every client's upgrade
+// fails (upgrade_error, once per client), every client stays on long-polling and every round
+// trip still completes. The same run through the correct proxy upgrades everyone; the two ack
+// latencies are logged (the cost of degrading), not asserted.
+func TestUpgradeDegradesBehindBlockingProxy(t *testing.T) {
+	const clients = 4
+	c := testpeer.StartCluster(t, testpeer.ClusterOptions{})
+	good := c.StartProxy(t, testpeer.ProxyOptions{})
+	blocked := c.StartProxy(t, testpeer.ProxyOptions{NoUpgrade: true})
+	addrs := `source_addrs: ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]`
+	for _, p := range []struct {
+		name   string
+		url    string
+		failed int64
+	}{{"correct proxy", good.URL, 0}, {"WebSocket-blocking proxy", blocked.URL, clients}} {
+		s := variant(t, "transports.yaml", clients, 2*time.Second, "transport: polling", "transport: upgrade\n"+addrs)
+		res, err := Run(context.Background(), s, Options{Target: p.url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack := res.StatsOf("ack")
+		t.Logf("%s: upgrades %d, errors %v, ack n=%d p50 %v p99 %v", p.name, res.StatsOf("upgrade").Count, res.Errors, ack.Count, ack.P50, ack.P99)
+		eq(t, p.name+": upgrade_error", res.Errors["upgrade_error"], p.failed)
+		eq(t, p.name+": successful upgrades", res.StatsOf("upgrade").Count, clients-p.failed)
+		eq(t, p.name+": acks", res.Counters["acks"], res.Counters["messages_sent"])
+		eq(t, p.name+": errors other than upgrade_error", res.TotalErrors()-res.Errors["upgrade_error"], 0)
+		if res.Counters["acks"] == 0 {
+			t.Errorf("%s: no round trip completed", p.name)
+		}
+	}
+}
