@@ -80,6 +80,8 @@ func TestChatAcrossClusterNodes(t *testing.T) {
 		d := nodeWire{w.Connections - base[i].Connections, w.EventsIn - base[i].EventsIn, w.EventsOut - base[i].EventsOut,
 			w.AcksIn - base[i].AcksIn, w.AcksOut - base[i].AcksOut}
 		spread = append(spread, fmt.Sprintf("%s=%d", c.NodeNames[i], d.Connections))
+		// sioload's sessions per node (from the nodes' "node" event) are the nodes' own count.
+		eq(t, "sessions sioload saw on "+c.NodeNames[i], res.Nodes[c.NodeNames[i]], d.Connections)
 		if d.Connections > 0 {
 			used++
 		}
@@ -107,6 +109,13 @@ func TestChatAcrossClusterNodes(t *testing.T) {
 	eq(t, "chat received", res.Events["chat"], clients*b)
 	eq(t, "lost", res.Counters["lost"], 0)
 	eq(t, "duplicated", res.Counters["duplicated"], 0)
+	// Every delivery is classified: on the sender's node or across nodes.
+	same, cross := res.StatsOf("fanout_same_node"), res.StatsOf("fanout_cross_node")
+	t.Logf("same node: n=%d p50 %v p99 %v; cross node: n=%d p50 %v p99 %v", same.Count, same.P50, same.P99, cross.Count, cross.P50, cross.P99)
+	eq(t, "same + cross node deliveries", same.Count+cross.Count, res.Counters["fanout_received"])
+	if cross.Count == 0 || same.Count == 0 {
+		t.Errorf("same-node %d, cross-node %d deliveries: want both (clients on %d nodes)", same.Count, cross.Count, used)
+	}
 	// What the nodes wrote, all nodes together: per client "auth" and "node", then every chat
 	// delivery; sioload counted each exactly once.
 	eq(t, "events the nodes wrote", sum.EventsOut, 2*clients+res.Events["chat"])
@@ -204,6 +213,13 @@ func TestNodeFailoverExec(t *testing.T) {
 	eq(t, "duplicated", res.Counters["duplicated"], 0)
 	// The survivors' own clients plus every client of the dead node, once each.
 	eq(t, "sessions on the surviving nodes", conns, clients)
+	// Where sioload saw its sessions: the dead node's k first sessions, then the survivors'.
+	eq(t, "sessions sioload saw on "+c.NodeNames[victim], res.Nodes[c.NodeNames[victim]], k)
+	var seen int64
+	for _, n := range survivorNames {
+		seen += res.Nodes[n]
+	}
+	eq(t, "sessions sioload saw on the survivors", seen, clients)
 	if l := res.Counters["lost"]; l > k {
 		t.Errorf("lost = %d, want <= %d (one in flight per broken session)", l, k)
 	}
