@@ -9,6 +9,9 @@ type Scenario struct {
 	Description string `yaml:"description"`
 	// Target is the server URL; "" means the built-in target.
 	Target string `yaml:"target"`
+	// Targets names several server URLs instead of Target (the nodes of a cluster, reached
+	// directly): client i uses Targets[i % len(Targets)].
+	Targets []string `yaml:"targets"`
 	// Path is the Engine.IO request path (default "/socket.io/").
 	Path string `yaml:"path"`
 	// EIO is the Engine.IO protocol version, 4 (default) or 3.

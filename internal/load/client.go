@@ -120,7 +120,11 @@ func newClient(r *run, id int) *vclient {
 		// The drop proxy tells clients apart by source address.
 		opts.LocalAddr = &net.TCPAddr{IP: clientAddr(id).AsSlice()}
 	}
-	c.conn, c.err = client.New(r.target, opts)
+	u := r.target
+	if n := len(r.targets); n > 0 {
+		u = r.targets[id%n]
+	}
+	c.conn, c.err = client.New(u, opts)
 	if c.err == nil {
 		for _, ns := range r.nsps {
 			c.conn.Socket(ns).OnAny(c.onEvent)

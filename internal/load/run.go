@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,6 +81,9 @@ type run struct {
 	s      *scenarios.Scenario
 	opts   Options
 	target string
+	// targets, when the scenario names several, are used round robin by client id (target
+	// then only names them in the report).
+	targets []string
 	rec    *metrics.Recorder
 	start  time.Time
 
@@ -108,6 +112,14 @@ func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
 	if target == "" {
 		target = s.Target
 	}
+	var targets []string
+	if target == "" && len(s.Targets) > 0 {
+		targets = s.Targets
+		target = strings.Join(targets, ", ") // for the report
+		if drops(s) {
+			return nil, fmt.Errorf("%w: drops and the reconnect step need a single target, not targets", ErrUnsupported)
+		}
+	}
 	if target == "" {
 		return nil, errors.New("load: no target URL (the scenario's target is empty and none was given)")
 	}
@@ -129,7 +141,7 @@ func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load: tls: %w", err)
 	}
-	r := &run{s: s, opts: opts, target: target, rec: metrics.NewRecorder(opts.Shards),
+	r := &run{s: s, opts: opts, target: target, targets: targets, rec: metrics.NewRecorder(opts.Shards),
 		waited: map[string]bool{}, echoed: map[string]bool{}, clients: map[int]*vclient{}}
 	r.tls = tlsConfig
 	r.fan = newFanout(r.rec.Shard(0))
