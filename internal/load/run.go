@@ -84,8 +84,8 @@ type run struct {
 	// targets, when the scenario names several, are used round robin by client id (target
 	// then only names them in the report).
 	targets []string
-	rec    *metrics.Recorder
-	start  time.Time
+	rec     *metrics.Recorder
+	start   time.Time
 
 	loadCtx  context.Context // ends when the load phase ends
 	graceCtx context.Context // ends when the grace ends
