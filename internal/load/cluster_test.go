@@ -24,10 +24,11 @@ type nodeWire struct {
 	AcksOut     int64 `json:"acksOut"`
 }
 
-// oneBroadcast makes cluster-broadcast.yaml's clients broadcast once each (0.5 s after joining,
-// well before the load ends) instead of once a second until the end, so that no broadcast races
-// the clients' closing: every count is exact on a slow machine too.
-var oneBroadcast = []string{"every: 1s}\n", "}\n  - think: 30s\n"}
+// oneBroadcast makes cluster-broadcast.yaml's clients broadcast once each, 2 s after joining
+// (not 0.5 s: on a loaded machine the last client may join later than that) and well before
+// the load ends (hold 3.5 s), instead of once a second until the end, so that no broadcast races
+// a late join or the clients' closing: every count is exact on a slow machine too.
+var oneBroadcast = []string{"every: 1s}\n", "}\n  - think: 30s\n", "think: 500ms", "think: 2s"}
 
 func readNodeWire(t *testing.T, s *client.Socket) nodeWire {
 	t.Helper()
@@ -71,7 +72,7 @@ func testChatAcrossClusterNodes(t *testing.T, c *testpeer.Cluster) {
 	}
 	// The shipped scenario names a loopback proxy and 20 source addresses: keep them, point
 	// it at this proxy.
-	s := variant(t, "cluster-broadcast.yaml", clients, 2*time.Second, append(oneBroadcast, "target: http://127.0.0.1:8080", "target: "+proxy.URL)...)
+	s := variant(t, "cluster-broadcast.yaml", clients, 3500*time.Millisecond, append(oneBroadcast, "target: http://127.0.0.1:8080", "target: "+proxy.URL)...)
 	res, err := Run(context.Background(), s, Options{Target: proxy.URL})
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +280,7 @@ func testTargetsSpreadOverNodes(t *testing.T, c *testpeer.Cluster) {
 	for i, n := range c.Nodes {
 		urls[i] = fmt.Sprintf("%q", n.URL)
 	}
-	s := variant(t, "cluster-broadcast.yaml", clients, 2*time.Second,
+	s := variant(t, "cluster-broadcast.yaml", clients, 3500*time.Millisecond,
 		append(oneBroadcast, "target: http://127.0.0.1:8080", "targets: ["+strings.Join(urls, ", ")+"]")...)
 	res, err := Run(context.Background(), s, Options{})
 	if err != nil {
