@@ -26,18 +26,18 @@ type Result struct {
 	// Runs is the number of runs merged into this result.
 	Runs int `json:"runs"`
 
-	Latencies   map[string]*Histogram `json:"latencies"`
-	Counters    map[string]int64      `json:"counters"`
-	Errors      map[string]int64      `json:"errors"`
-	Disconnects map[string]int64      `json:"disconnects"`
-	Events      map[string]int64      `json:"events_received"`
+	Latencies        map[string]*Histogram `json:"latencies"`
+	Counters         map[string]int64      `json:"counters"`
+	Errors           map[string]int64      `json:"errors"`
+	Disconnects      map[string]int64      `json:"disconnects"`
+	Events           map[string]int64      `json:"events_received"`
+	ClientsConnected int64                 `json:"clients_connected"`
+	PeakClients      int64                 `json:"peak_clients"`
+	Thresholds       []Threshold           `json:"thresholds,omitempty"`
+	Health           *Health               `json:"health,omitempty"`
 	// Nodes counts sessions by the server node they landed on, for servers whose nodes name
 	// themselves (an event "node" with the name, as the cluster peer sends); nil otherwise.
-	Nodes            map[string]int64 `json:"nodes,omitempty"`
-	ClientsConnected int64            `json:"clients_connected"`
-	PeakClients      int64            `json:"peak_clients"`
-	Thresholds       []Threshold      `json:"thresholds,omitempty"`
-	Health           *Health          `json:"health,omitempty"`
+	Nodes map[string]int64 `json:"nodes,omitempty"`
 }
 
 func newResult() *Result {
