@@ -24,7 +24,7 @@ type deployVariant struct {
 // (three socket.io 4.8.4 nodes, Redis adapter, nginx or HAProxy in front): the correct
 // deployments pass every check, and each broken one fails exactly its check, naming the fix.
 func TestDeploymentVariants(t *testing.T) {
-	// pingInterval 3 s: the idle check waits 2 × 3 s + 1 s; the short timeout (1.5 s) is below
+	// pingInterval 3 s: the idle check waits 2 × 3 s + 1 s; the short timeout (2 s) is below
 	// the interval, so an idle WebSocket gets cut while the other checks, which never leave a
 	// connection silent that long, are unaffected.
 	env := []string{"PING_INTERVAL=3000", "PING_TIMEOUT=2000"}
@@ -39,7 +39,7 @@ func TestDeploymentVariants(t *testing.T) {
 			want: []string{"the load balancer is not sticky: ", " of 20 sessions got 400 Session ID unknown", "hash $remote_addr consistent"}},
 		{name: "websocket-blocked", proxy: testpeer.ProxyOptions{NoUpgrade: true}, failing: DeployWebSocket,
 			want: []string{"instead of 101", "clients will stay on HTTP long-polling", "proxy_set_header Upgrade $http_upgrade"}},
-		{name: "short-read-timeout", proxy: testpeer.ProxyOptions{ReadTimeout: 1500 * time.Millisecond}, failing: DeployIdle,
+		{name: "short-read-timeout", proxy: testpeer.ProxyOptions{ReadTimeout: 2 * time.Second}, failing: DeployIdle,
 			want: []string{"the proxy cut an idle WebSocket session", "pingInterval 3s", "proxy_read_timeout"}},
 		{name: "no-adapter", noAdapter: true, failing: DeployBroadcast,
 			want: []string{"clients missed a room broadcast", "do not share broadcasts", "@socket.io/redis-adapter"}},
