@@ -44,3 +44,12 @@ func TestRunDeployment(t *testing.T) {
 		t.Errorf("--only deploy.nothing: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestRunUsageListsDeployChecks keeps run's usage text in step with the engine's check ids.
+func TestRunUsageListsDeployChecks(t *testing.T) {
+	for _, c := range conform.DeployChecks() {
+		if !strings.Contains(runUsage, c[0]) {
+			t.Errorf("run usage does not name the deployment check %s", c[0])
+		}
+	}
+}

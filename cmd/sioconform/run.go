@@ -41,7 +41,9 @@ Options:
   --deployment       run the deployment checks instead of the cases: URL is
                      a proxy or load balancer in front of one or more nodes
                      (stickiness, WebSocket, idle survival, cross-node
-                     broadcast, CORS); --only selects among deploy.* ids
+                     broadcast, CORS); --only selects among their ids:
+                     deploy.sticky, deploy.websocket, deploy.idle,
+                     deploy.broadcast, deploy.cors
   --node-header NAME the response header in which a node names itself, to
                      show where clients landed (default %s)
 
