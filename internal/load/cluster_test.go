@@ -313,4 +313,33 @@ func TestCluster(t *testing.T) {
 	t.Run("chat-through-proxy", func(t *testing.T) { testChatAcrossClusterNodes(t, c) })
 	t.Run("targets", func(t *testing.T) { testTargetsSpreadOverNodes(t, c) })
 	t.Run("upgrade-through-blocking-proxy", func(t *testing.T) { testUpgradeDegradesBehindBlockingProxy(t, c) })
+	t.Run("no-adapter", testNoAdapter)
+}
+
+// testNoAdapter runs cluster-broadcast against nodes that share no adapter, each client straight
+// to a node (targets, 4 per node): every broadcast reaches exactly the 4 members on the
+// sender's node, none across nodes, and reach shows it (333 per mille).
+func testNoAdapter(t *testing.T) {
+	const clients = 12
+	c := testpeer.StartCluster(t, testpeer.ClusterOptions{NoAdapter: true})
+	urls := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		urls[i] = fmt.Sprintf("%q", n.URL)
+	}
+	s := variant(t, "cluster-broadcast.yaml", clients, 3500*time.Millisecond,
+		append(oneBroadcast, "target: http://127.0.0.1:8080", "targets: ["+strings.Join(urls, ", ")+"]")...)
+	res, err := Run(context.Background(), s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := res.Counters["broadcasts"]
+	eq(t, "broadcasts", b, clients)
+	eq(t, "fanout_received", res.Counters["fanout_received"], 4*b)
+	eq(t, "same-node deliveries", res.StatsOf("fanout_same_node").Count, 4*b)
+	eq(t, "cross-node deliveries", res.StatsOf("fanout_cross_node").Count, 0)
+	reach := res.Latency("fanout_reach")
+	if reach == nil || reach.Min() != 333 || reach.Max() != 333 {
+		t.Errorf("reach per mille: %v, want every broadcast at 333 (4 of 12)", reach)
+	}
+	eq(t, "errors", res.TotalErrors(), 0)
 }
