@@ -10,6 +10,8 @@
 #     (apt-get update first); skipped when dpkg has them installed.
 #   * chromium: Debian's headless-capable chromium via apt-get, for the tests that open the HTML
 #     reports in a real browser (internal/testpeer.OpenPage); skipped when installed.
+#   * cluster: Debian's nginx, haproxy and redis-server the same way (the proxies and the adapter's
+#     Redis in front of / behind the cluster nodes), then `npm ci` like the other npm peers.
 # FORCE=1 reinstalls the npm peers and rebuilds the Go peers.
 # Usage: peers/install.sh [name...]      (default: all peers)
 set -euo pipefail
@@ -17,6 +19,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 PY_PACKAGES=(python3-socketio python3-engineio python3-aiohttp)
+CLUSTER_PACKAGES=(nginx haproxy redis-server)
 
 if [ "$#" -gt 0 ]; then
   names=("$@")
@@ -65,6 +68,30 @@ install_go() {
   (cd "$dir" && GOWORK=off GOFLAGS=-mod=readonly go build -o "bin/$name" .)
 }
 
+# install_debs PEER PACKAGE...: apt-get install -y the Debian packages dpkg lacks.
+install_debs() {
+  local peer=$1 missing=() p
+  shift
+  for p in "$@"; do
+    if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" != "installed" ]; then
+      missing+=("$p")
+    fi
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    echo "peers/$peer: Debian packages up to date"
+    return
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "peers/install.sh: peers/$peer needs Debian's $* (apt-get not found)" >&2
+    exit 1
+  fi
+  local sudo=()
+  if [ "$(id -u)" != 0 ]; then sudo=(sudo); fi
+  echo "peers/$peer: apt-get install ${missing[*]}"
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
 install_python() {
   local missing=() p
   for p in "${PY_PACKAGES[@]}"; do
@@ -110,6 +137,9 @@ for name in "${names[@]}"; do
     install_python
   elif [ "$name" = chromium ]; then
     install_chromium
+  elif [ "$name" = cluster ]; then
+    install_debs cluster "${CLUSTER_PACKAGES[@]}"
+    install_npm cluster
   elif [ -f "$dir/package-lock.json" ]; then
     install_npm "$name"
   elif [ -f "$dir/go.mod" ]; then

@@ -55,7 +55,7 @@ func LoadSummary(w io.Writer, s *metrics.Summary) error {
 	for _, group := range []struct {
 		prefix string
 		rows   []metrics.NamedCount
-	}{{"error ", s.Errors}, {"disconnect ", s.Disconnects}, {"received ", s.Events}} {
+	}{{"error ", s.Errors}, {"disconnect ", s.Disconnects}, {"received ", s.Events}, {"sessions on node ", s.Nodes}} {
 		for _, c := range group.rows {
 			t.Append(group.prefix+c.Name, strconv.FormatInt(c.Count, 10), loadRate(c.Rate))
 		}

@@ -9,6 +9,9 @@ type Scenario struct {
 	Description string `yaml:"description"`
 	// Target is the server URL; "" means the built-in target.
 	Target string `yaml:"target"`
+	// Targets names several server URLs instead of Target (the nodes of a cluster, reached
+	// directly): client i uses Targets[i % len(Targets)].
+	Targets []string `yaml:"targets"`
 	// Path is the Engine.IO request path (default "/socket.io/").
 	Path string `yaml:"path"`
 	// EIO is the Engine.IO protocol version, 4 (default) or 3.
@@ -194,5 +197,9 @@ type Fault struct {
 	At            time.Duration `yaml:"at"`
 	Drop          float64       `yaml:"drop"`
 	RestartTarget bool          `yaml:"restart_target"`
-	Down          time.Duration `yaml:"down"`
+	// Exec is a shell command run at At (`/bin/sh -c`), e.g. killing a node of a cluster,
+	// stopping the adapter's Redis or reloading the proxy; disconnects within Down after it
+	// starts are counted as deliberate, not as errors.
+	Exec string        `yaml:"exec"`
+	Down time.Duration `yaml:"down"`
 }

@@ -20,6 +20,14 @@ func (s *Scenario) Validate() error {
 			v.errf("target", "", "want an http, https, ws or wss URL, got %q", s.Target)
 		}
 	}
+	for i, t := range s.Targets {
+		if u, err := url.Parse(t); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ws" && u.Scheme != "wss") {
+			v.errf(fmt.Sprintf("targets[%d]", i), "targets", "want an http, https, ws or wss URL, got %q", t)
+		}
+	}
+	if s.Target != "" && len(s.Targets) > 0 {
+		v.errf("targets", "", "set target or targets, not both")
+	}
 	if s.EIO != 3 && s.EIO != 4 {
 		v.errf("eio", "", "want 4 or 3, got %d", s.EIO)
 	}
@@ -68,8 +76,8 @@ func (s *Scenario) Validate() error {
 		}
 	}
 	for i, f := range s.Faults {
-		if f.Drop == 0 && !f.RestartTarget {
-			v.errf("faults", "", "faults[%d]: needs drop or restart_target", i)
+		if f.Drop == 0 && !f.RestartTarget && f.Exec == "" {
+			v.errf("faults", "", "faults[%d]: needs drop, restart_target or exec", i)
 		}
 		if f.RestartTarget && s.Target != "" {
 			v.errf("faults", "", "faults[%d]: restart_target works with the built-in target only", i)

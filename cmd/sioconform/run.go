@@ -39,6 +39,14 @@ Options:
                      always run alone
   -v                 table format: show every case's trace, not only those
                      of failed and errored cases
+  --deployment       run the deployment checks instead of the cases: URL is
+                     a proxy or load balancer in front of one or more nodes
+                     (stickiness, WebSocket, idle survival, cross-node
+                     broadcast, CORS); --only selects among their ids:
+                     deploy.sticky, deploy.websocket, deploy.idle,
+                     deploy.broadcast, deploy.cors
+  --node-header NAME the response header in which a node names itself, to
+                     show where clients landed (default %s)
 
 While the run lasts and stderr is a terminal, one line per finished case
 goes to stderr. Ctrl-C stops the run and still writes the report of the
@@ -55,6 +63,7 @@ Examples:
   sioconform run --url http://127.0.0.1:3000 --only 'eio4.handshake' --skip '*.ws.*' -v
   sioconform run --url http://127.0.0.1:3000 --eio 3 --format junit --out conform.xml
   sioconform run --url http://127.0.0.1:3000 --cases ./my-cases --only 'sio5.custom.*'
+  sioconform run --url http://127.0.0.1:8080 --deployment
 `
 
 // runFormats renders a report in each --format of run.
@@ -80,7 +89,9 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	out := fs.String("out", "", "")
 	parallel := fs.Int("parallel", conform.DefaultParallel, "")
 	verbose := fs.Bool("v", false, "")
-	if err := parseFlags(st, fs, fmt.Sprintf(runUsage, conform.DefaultParallel), args); err != nil {
+	deployment := fs.Bool("deployment", false, "")
+	nodeHeader := fs.String("node-header", conform.DefaultNodeHeader, "")
+	if err := parseFlags(st, fs, fmt.Sprintf(runUsage, conform.DefaultParallel, conform.DefaultNodeHeader), args); err != nil {
 		return err
 	}
 	if *target == "" {
@@ -98,6 +109,9 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	}
 	if err := sel.check(fs, false); err != nil {
 		return err
+	}
+	if *deployment {
+		return runDeployment(ctx, st, conform.DeployConfig{URL: *target, Only: sel.only, NodeHeader: *nodeHeader}, render, *format, *out, *verbose)
 	}
 
 	all, err := sel.load(eng)

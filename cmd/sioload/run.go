@@ -112,6 +112,7 @@ func (o *overrides) scenario(path string) (*scenarios.Scenario, error) {
 	}
 	if o.target != "" {
 		s.Target = o.target
+		s.Targets = nil // --target replaces the scenario's targets too
 	}
 	if o.transport != "" {
 		s.Transport = o.transport
@@ -146,7 +147,8 @@ func (o *overrides) scenario(path string) (*scenarios.Scenario, error) {
 // the built-in target, started in-process on 127.0.0.1; stop ends it.
 // restart is set for the built-in target only (the restart_target fault).
 func resolveTarget(s *scenarios.Scenario) (url string, restart func(time.Duration) error, stop func(), err error) {
-	if s.Target != "" {
+	if s.Target != "" || len(s.Targets) > 0 {
+		// With targets the URL stays "": the engine spreads clients over them.
 		return s.Target, nil, func() {}, nil
 	}
 	b, err := load.StartBuiltin(target.Options{})

@@ -47,6 +47,9 @@ type vclient struct {
 	away atomic.Bool
 	// reconnects counts KindReconnect, for the reconnect step.
 	reconnects atomic.Int64
+	// node is the server node of the current session, when the server names it (an event
+	// "node" with the name: the cluster peer); nil until then.
+	node atomic.Pointer[string]
 
 	// lateness shifts measurements in a paced loop: how late the current
 	// iteration started compared with its intended time.
@@ -120,7 +123,11 @@ func newClient(r *run, id int) *vclient {
 		// The drop proxy tells clients apart by source address.
 		opts.LocalAddr = &net.TCPAddr{IP: clientAddr(id).AsSlice()}
 	}
-	c.conn, c.err = client.New(r.target, opts)
+	u := r.target
+	if n := len(r.targets); n > 0 {
+		u = r.targets[id%n]
+	}
+	c.conn, c.err = client.New(u, opts)
 	if c.err == nil {
 		for _, ns := range r.nsps {
 			c.conn.Socket(ns).OnAny(c.onEvent)
@@ -538,6 +545,8 @@ type eventHead struct {
 	T   json.Number `json:"t"`
 	Seq json.Number `json:"seq"`
 	Bid string      `json:"bid"`
+	// Node is the broadcast sender's node, when known (see vclient.node).
+	Node string `json:"node"`
 }
 
 // pushEpochMs: a second argument above this (Unix ms of 2001) is a send
@@ -559,6 +568,13 @@ func (c *vclient) onEvent(m *client.Message) {
 	}
 	first := raw[0]
 	switch {
+	case m.Event == "node" && len(raw) == 1 && len(first) > 0 && first[0] == '"':
+		// A node naming itself: sessions per node, and same/cross-node fan-out.
+		var name string
+		if json.Unmarshal(first, &name) == nil && name != "" {
+			c.node.Store(&name)
+			c.shard.Node(name)
+		}
 	case len(first) > 0 && first[0] == '{':
 		var h eventHead
 		if json.Unmarshal(first, &h) != nil {
@@ -571,6 +587,13 @@ func (c *vclient) onEvent(m *client.Message) {
 				if h.Bid != "" {
 					c.shard.Add(metrics.FanoutReceived, 1)
 					c.r.fan.received(h.Bid, d)
+					if mine := c.node.Load(); mine != nil && h.Node != "" {
+						if *mine == h.Node {
+							c.shard.Record(metrics.FanoutSameNode, d)
+						} else {
+							c.shard.Record(metrics.FanoutCrossNode, d)
+						}
+					}
 				}
 			}
 		}
@@ -645,6 +668,7 @@ func (c *vclient) Observe(e client.Event) {
 		s.Add(metrics.PacketsReceived, 1)
 	case client.KindDisconnect:
 		s.Disconnect(e.Reason)
+		c.node.Store(nil) // the next session may land on another node
 		deliberate := c.expectDrop.Swap(false)
 		if !c.closing.Load() {
 			if !deliberate {

@@ -1,9 +1,11 @@
 package load
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os/exec"
 	"sync"
 	"time"
 
@@ -31,6 +33,9 @@ func (r *run) faults() (stop func()) {
 			if f.RestartTarget {
 				r.tl.Mark(time.Now(), metrics.MarkFault, fmt.Sprintf("restart target, down %s", f.Down))
 				r.restart(f.Down)
+			}
+			if f.Exec != "" {
+				r.exec(f.Exec, f.Down)
 			}
 		}
 	})
@@ -72,5 +77,43 @@ func (r *run) restart(down time.Duration) {
 	shard.Add(metrics.Restarts, 1)
 	if err := r.opts.Restart(down); err != nil {
 		shard.ErrorCause("restart_error", err)
+	}
+}
+
+// execTimeout bounds an exec fault's command.
+const execTimeout = 60 * time.Second
+
+// defaultExecDown is how long after an exec fault session ends count as deliberate when the
+// fault sets no down.
+const defaultExecDown = 5 * time.Second
+
+// exec runs an exec fault's command. Which sessions it ends (a killed node's, a reloaded
+// proxy's) is not known beforehand, so every connected client's next session end is deliberate
+// for down after the start; the mark is taken back from those still up then.
+func (r *run) exec(command string, down time.Duration) {
+	if down <= 0 {
+		down = defaultExecDown
+	}
+	cs := r.connected()
+	for _, c := range cs {
+		c.expectDrop.Store(true)
+	}
+	shard := r.rec.Shard(0)
+	ctx, cancel := context.WithTimeout(r.loadCtx, execTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	cmd.WaitDelay = time.Second
+	started := time.Now()
+	// Output is discarded: the command's words may hold secrets, and reports show the error kind.
+	if err := cmd.Run(); err != nil {
+		shard.Error("exec_error")
+	}
+	if !sleepUntil(r.loadCtx, started.Add(down)) {
+		return
+	}
+	for _, c := range cs {
+		if c.up.Load() {
+			c.expectDrop.Store(false)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,8 +94,11 @@ type run struct {
 	s      *scenarios.Scenario
 	opts   Options
 	target string
-	rec    *metrics.Recorder
-	start  time.Time
+	// targets, when the scenario names several, are used round robin by client id (target
+	// then only names them in the report).
+	targets []string
+	rec     *metrics.Recorder
+	start   time.Time
 
 	loadCtx  context.Context // ends when the load phase ends
 	graceCtx context.Context // ends when the grace ends
@@ -123,6 +127,14 @@ func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
 	if target == "" {
 		target = s.Target
 	}
+	var targets []string
+	if target == "" && len(s.Targets) > 0 {
+		targets = s.Targets
+		target = strings.Join(targets, ", ") // for the report
+		if drops(s) {
+			return nil, fmt.Errorf("%w: drops and the reconnect step need a single target, not targets", ErrUnsupported)
+		}
+	}
 	if target == "" {
 		return nil, errors.New("load: no target URL (the scenario's target is empty and none was given)")
 	}
@@ -147,7 +159,7 @@ func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load: tls: %w", err)
 	}
-	r := &run{s: s, opts: opts, target: target, rec: metrics.NewRecorder(opts.Shards),
+	r := &run{s: s, opts: opts, target: target, targets: targets, rec: metrics.NewRecorder(opts.Shards),
 		waited: map[string]bool{}, echoed: map[string]bool{}, clients: map[int]*vclient{}}
 	r.tls = tlsConfig
 	r.fan = newFanout(r.rec.Shard(0))

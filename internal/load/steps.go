@@ -54,6 +54,10 @@ func (c *vclient) broadcastOnce(st *scenarios.Step) {
 	b = strconv.AppendInt(b, c.vars.SendTime, 10)
 	b = append(b, `,"bid":`...)
 	b = strconv.AppendQuote(b, bid)
+	if node := c.node.Load(); node != nil {
+		b = append(b, `,"node":`...)
+		b = strconv.AppendQuote(b, *node)
+	}
 	b = append(b, '}')
 	if len(extra) > 2 { // the step's own args after ours: strip "[" and "]"
 		b = append(b, ',')

@@ -34,10 +34,15 @@ const (
 	// FanoutReach is a ratio histogram: receivers per intended
 	// receivers of one broadcast, in per mille.
 	FanoutReach
+	// FanoutSameNode and FanoutCrossNode are the delivery delays of broadcasts split by
+	// whether the receiver's session is on the sender's node (nodes that name themselves, as
+	// the cluster peer does with its "node" event).
+	FanoutSameNode
+	FanoutCrossNode
 	numLatency
 )
 
-var latencyNames = [numLatency]string{"handshake", "upgrade", "connect", "ack", "event", "fanout_first", "fanout_median", "fanout_last", "reconnect", "fanout_reach"}
+var latencyNames = [numLatency]string{"handshake", "upgrade", "connect", "ack", "event", "fanout_first", "fanout_median", "fanout_last", "reconnect", "fanout_reach", "fanout_same_node", "fanout_cross_node"}
 
 // String returns the metric's name.
 func (l Latency) String() string { return latencyNames[l] }
@@ -126,6 +131,7 @@ type Shard struct {
 	causes      map[string]*Causes
 	disconnects map[string]int64
 	events      map[string]int64
+	nodes       map[string]int64
 }
 
 func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(lowest, highest, sigfigs) }
@@ -216,6 +222,19 @@ func (s *Shard) Received(event string) {
 	s.mu.Unlock()
 }
 
+// Node counts one session that landed on the named server node.
+func (s *Shard) Node(name string) {
+	s.mu.Lock()
+	if s.nodes == nil {
+		s.nodes = map[string]int64{}
+	}
+	if _, ok := s.nodes[name]; !ok && len(s.nodes) >= maxEventNames {
+		name = "(other)"
+	}
+	s.nodes[name]++
+	s.mu.Unlock()
+}
+
 // Recorder collects a run's measurements over a fixed set of shards.
 type Recorder struct {
 	shards    []*Shard
@@ -270,6 +289,12 @@ func (r *Recorder) Snapshot() *Result {
 		}
 		addMap(res.Disconnects, s.disconnects)
 		addMap(res.Events, s.events)
+		if len(s.nodes) > 0 {
+			if res.Nodes == nil {
+				res.Nodes = map[string]int64{}
+			}
+			addMap(res.Nodes, s.nodes)
+		}
 		s.mu.Unlock()
 	}
 	res.ClientsConnected = r.connected.Load()

@@ -47,6 +47,9 @@ type Result struct {
 	// has none (an interval histogram that does not decode).
 	Timeline      *Timeline `json:"timeline,omitempty"`
 	TimelineError string    `json:"timeline_error,omitempty"`
+	// Nodes counts sessions by the server node they landed on, for servers whose nodes name
+	// themselves (an event "node" with the name, as the cluster peer sends); nil otherwise.
+	Nodes map[string]int64 `json:"nodes,omitempty"`
 }
 
 func newResult() *Result {
@@ -304,6 +307,12 @@ func Merge(rs ...*Result) *Result {
 		}
 		addMap(out.Disconnects, r.Disconnects)
 		addMap(out.Events, r.Events)
+		if len(r.Nodes) > 0 {
+			if out.Nodes == nil {
+				out.Nodes = map[string]int64{}
+			}
+			addMap(out.Nodes, r.Nodes)
+		}
 		out.ClientsConnected += r.ClientsConnected
 		out.PeakClients += r.PeakClients
 		if out.Thresholds == nil {

@@ -39,6 +39,8 @@ type Summary struct {
 	Counters []NamedCount
 	// Errors, Disconnects and Events are sorted by name.
 	Errors, Disconnects, Events []NamedCount
+	// Nodes is sessions per server node, sorted by node name (empty when nodes do not say).
+	Nodes []NamedCount
 	// ErrorRate is errors / operations (0..1).
 	ErrorRate  float64
 	Thresholds []ThresholdResult
@@ -91,7 +93,7 @@ func (r *Result) Summarize() *Summary {
 	for _, m := range []struct {
 		src map[string]int64
 		dst *[]NamedCount
-	}{{r.Errors, &s.Errors}, {r.Disconnects, &s.Disconnects}, {r.Events, &s.Events}} {
+	}{{r.Errors, &s.Errors}, {r.Disconnects, &s.Disconnects}, {r.Events, &s.Events}, {r.Nodes, &s.Nodes}} {
 		for _, k := range sortedKeys(m.src) {
 			*m.dst = append(*m.dst, NamedCount{Name: k, Count: m.src[k], Rate: rate(m.src[k])})
 		}

@@ -48,6 +48,8 @@ type spec struct {
 	argv  []string // command and arguments before the port; argv[0] "x/y" is relative to dir
 	needs []string // files (relative to dir, or absolute) an installed peer has
 	hint  string   // how to install the peer, shown when something is missing
+
+	startTimeout time.Duration // 0 = StartTimeout
 }
 
 var specs = map[string]spec{
@@ -209,7 +211,11 @@ func (p *Peer) run(ctx context.Context, port int) (*process, int, error) {
 		close(proc.done)
 	}()
 
-	timer := time.NewTimer(StartTimeout)
+	limit := StartTimeout
+	if p.spec.startTimeout > 0 {
+		limit = p.spec.startTimeout
+	}
+	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	select {
 	case got := <-listening:
@@ -223,7 +229,7 @@ func (p *Peer) run(ctx context.Context, port int) (*process, int, error) {
 		return nil, 0, err
 	case <-timer.C:
 		proc.stop()
-		return nil, 0, fmt.Errorf("peer %s did not print LISTENING within %v; output:\n%s", p.Name, StartTimeout, p.log.String())
+		return nil, 0, fmt.Errorf("peer %s did not print LISTENING within %v; output:\n%s", p.Name, limit, p.log.String())
 	case <-ctx.Done():
 		proc.stop()
 		return nil, 0, fmt.Errorf("peer %s: start-up aborted: %w", p.Name, ctx.Err())

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/siokit/siokit/internal/cli"
+	"github.com/siokit/siokit/internal/conform"
+	"github.com/siokit/siokit/reports"
+)
+
+// runDeployment is `sioconform run --deployment`: the deployment checks of internal/conform
+// against a proxy URL, rendered and mapped to exit codes like a case run.
+func runDeployment(ctx context.Context, st *cli.State, cfg conform.DeployConfig,
+	render func(io.Writer, *conform.Report, reports.TableOptions) error, format, out string, verbose bool) error {
+	dst, err := openOut(st, out)
+	if err != nil {
+		return err
+	}
+	prog := newProgress(ctx, st, "", len(conform.DeployChecks()))
+	cfg.Progress = prog.done
+	rep, err := conform.RunDeployment(ctx, cfg)
+	if err != nil {
+		// A bad URL, nothing answering, or --only selecting no check.
+		return cli.WithExitCode(err, cli.ExitUsage)
+	}
+	opts := reports.TableOptions{Verbose: verbose, Color: format == "table" && dst.color()}
+	if err := dst.write(func(w io.Writer) error { return render(w, rep, opts) }); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return cli.WithExitCode(fmt.Errorf("interrupted"), cli.ExitFailed)
+	}
+	if rep.Failed() {
+		return cli.WithExitCode(failedErr(rep), cli.ExitFailed)
+	}
+	return nil
+}

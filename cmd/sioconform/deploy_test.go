@@ -1,0 +1,55 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/siokit/siokit/internal/cli"
+	"github.com/siokit/siokit/internal/conform"
+	"github.com/siokit/siokit/internal/testpeer"
+)
+
+// TestRunDeployment runs `sioconform run --deployment` against one node4 peer (a deployment of
+// one node, no proxy): every check passes, the JSON report holds the five deploy.* results,
+// --only narrows them and an --only that selects nothing is a usage error. The checks against
+// real proxies and clusters are internal/conform's TestDeploymentVariants.
+func TestRunDeployment(t *testing.T) {
+	p := testpeer.Start(t, "node4", "PING_INTERVAL=500", "PING_TIMEOUT=500")
+	r := runCLI(t, newFake(), "run", "--url", p.URL, "--deployment", "--format", "json")
+	if r.code != cli.ExitOK {
+		t.Fatalf("exit %d, want 0\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
+	}
+	var rep conform.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("stdout is not a JSON report: %v\n%s", err, r.stdout)
+	}
+	var ids []string
+	for _, res := range rep.Results {
+		ids = append(ids, res.ID)
+		if res.Verdict != conform.Pass {
+			t.Errorf("%s: %s: %s", res.ID, res.Verdict, res.Message)
+		}
+	}
+	if got, want := strings.Join(ids, " "), "deploy.sticky deploy.websocket deploy.idle deploy.broadcast deploy.cors"; got != want {
+		t.Errorf("checks %q, want %q", got, want)
+	}
+
+	r = runCLI(t, newFake(), "run", "--url", p.URL, "--deployment", "--only", "deploy.cors")
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "deploy.cors") || strings.Contains(r.stdout, "deploy.sticky") {
+		t.Errorf("--only deploy.cors: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, newFake(), "run", "--url", p.URL, "--deployment", "--only", "deploy.nothing")
+	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "no deployment check matches") {
+		t.Errorf("--only deploy.nothing: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestRunUsageListsDeployChecks keeps run's usage text in step with the engine's check ids.
+func TestRunUsageListsDeployChecks(t *testing.T) {
+	for _, c := range conform.DeployChecks() {
+		if !strings.Contains(runUsage, c[0]) {
+			t.Errorf("run usage does not name the deployment check %s", c[0])
+		}
+	}
+}
