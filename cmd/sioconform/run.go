@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -37,6 +38,26 @@ Options:
                      always run alone
   -v                 table format: show every case's trace, not only those
                      of failed and errored cases
+  --show-secrets     keep credentials in the report: CONNECT auth values,
+                     token-like query values (token, auth, key, password,
+                     secret, jwt, access_token, signature...), Authorization
+                     and Cookie headers; masked as *** by default. URL
+                     userinfo is never shown
+
+Server settings. Cases judge against the contract's (ping 300/200 ms,
+maxPayload 1000000, connectTimeout 1000 ms). A server advertising others in
+its handshake is refused (exit 2) unless its settings are stated; cases
+timed for the contract's settings are then n/a:
+  --ping-interval D  the server's pingInterval, e.g. 25s
+  --ping-timeout D   the server's pingTimeout
+  --max-payload N    the server's maxPayload (maxHttpBufferSize), bytes
+  --connect-timeout D  the server's Socket.IO connectTimeout
+  --settings-from-handshake  take pingInterval, pingTimeout and maxPayload
+                     from the server's handshake
+
+Before the cases, one handshake on /engine.io/ and /socket.io/ finds what
+the target is: nothing Engine.IO at either (a plain HTTP server) is exit 2;
+a Socket.IO-only server gets its /engine.io/ cases n/a, said in one line.
 
 While the run lasts and stderr is a terminal, one line per finished case
 goes to stderr. Ctrl-C stops the run and still writes the report of the
@@ -71,6 +92,13 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	out := fs.String("out", "", "")
 	parallel := fs.Int("parallel", conform.DefaultParallel, "")
 	verbose := fs.Bool("v", false, "")
+	showSecrets := fs.Bool("show-secrets", false, "")
+	set := conform.ContractSettings
+	fs.DurationVar(&set.PingInterval, "ping-interval", set.PingInterval, "")
+	fs.DurationVar(&set.PingTimeout, "ping-timeout", set.PingTimeout, "")
+	fs.IntVar(&set.MaxPayload, "max-payload", set.MaxPayload, "")
+	fs.DurationVar(&set.ConnectTimeout, "connect-timeout", set.ConnectTimeout, "")
+	fromHandshake := fs.Bool("settings-from-handshake", false, "")
 	if err := parseFlags(st, fs, fmt.Sprintf(runUsage, conform.DefaultParallel), args); err != nil {
 		return err
 	}
@@ -78,7 +106,7 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 		return usageErr(fs, "--url is required")
 	}
 	if err := checkTarget(*target); err != nil {
-		return usageErr(fs, "--url %s: %v", *target, err)
+		return usageErr(fs, "--url %s: %v", conform.RedactURL(*target), err)
 	}
 	render, ok := runFormats[*format]
 	if !ok {
@@ -86,6 +114,16 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	}
 	if *parallel < 1 {
 		return usageErr(fs, "--parallel %d: want at least 1", *parallel)
+	}
+	var stated *conform.Settings
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "ping-interval", "ping-timeout", "max-payload", "connect-timeout":
+			stated = &set
+		}
+	})
+	if set.PingInterval <= 0 || set.PingTimeout <= 0 || set.MaxPayload <= 0 || set.ConnectTimeout <= 0 {
+		return usageErr(fs, "--ping-interval, --ping-timeout, --max-payload and --connect-timeout must be positive")
 	}
 	if err := sel.check(fs, false); err != nil {
 		return err
@@ -107,6 +145,9 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	prog := newProgress(ctx, st, "", len(cases))
 	rep, runErr := eng.Run(ctx, cases, conform.Config{
 		URL: *target, EIO: sel.eio, Parallel: *parallel, Progress: prog.done,
+		ShowSecrets: *showSecrets,
+		Settings:    stated, Preflight: true, SettingsFromHandshake: *fromHandshake,
+		Notice: func(s string) { fmt.Fprintln(st.Stderr, "sioconform: "+s) },
 	})
 	interrupted := false
 	if ctx.Err() != nil {
@@ -194,7 +235,7 @@ func (p *progress) done(r conform.Result) {
 func (p *progress) partial(rep *conform.Report, cases []*conform.Case, target string, eio int) *conform.Report {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := &conform.Report{Target: target, EIO: eio}
+	out := &conform.Report{Target: conform.RedactURL(target), EIO: eio}
 	if rep != nil {
 		out.Target, out.EIO, out.Started, out.Duration = rep.Target, rep.EIO, rep.Started, rep.Duration
 	}

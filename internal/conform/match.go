@@ -28,7 +28,10 @@ func (m *mismatch) diff() string {
 }
 
 func mis(expected, got, format string, args ...any) *mismatch {
-	return &mismatch{msg: fmt.Sprintf(format, args...), expected: expected, got: got}
+	// Both sides can be a whole body: capped here, short enough that the
+	// diff line stays under sanitize's maxLine, so that no megabyte string
+	// travels further.
+	return &mismatch{msg: fmt.Sprintf(format, args...), expected: capN(expected, maxLine/2), got: capN(got, maxLine/2)}
 }
 
 // subster replaces ${name} in a string; an undefined name is an error that
@@ -103,15 +106,9 @@ func (m *strMatcher) match(s string, present bool, sub subster, c caps) error {
 }
 
 // quoteShort quotes s, shortened for one-line messages.
-func quoteShort(s string) string { return shorten(strconv.Quote(s)) }
+func quoteShort(s string) string { return capQuoted(s) }
 
-func shorten(s string) string {
-	const max = 120
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
-}
+func shorten(s string) string { return capN(s, maxShown) }
 
 // describe renders a JSON matcher (roughly as JSON) for diffs.
 func (m *jsonMatcher) describe() string {
@@ -203,7 +200,9 @@ func (m *jsonMatcher) match(v any, path string, exact bool, sub subster, c caps)
 	switch m.kind {
 	case "literal":
 		want := m.lit
-		if s, ok := want.(string); ok {
+		if w, ok := settingLiteral(path, want, sub); ok {
+			want = w
+		} else if s, ok := want.(string); ok {
 			var err error
 			if want, err = sub(s); err != nil {
 				return err

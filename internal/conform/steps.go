@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/siokit/siokit/protocol/engineio"
 	"github.com/siokit/siokit/protocol/transport"
@@ -96,6 +97,10 @@ func (r *runner) doHTTP(ctx context.Context, q *httpReq) (*transport.Response, e
 	if body, err = q.pad.apply(body); err != nil {
 		return nil, err
 	}
+	r.noteSecrets(u, h)
+	if utf8.Valid(body) {
+		r.noteSecrets(string(body), nil)
+	}
 	line := requestLine(q.method, u)
 	if len(body) > 0 {
 		line += " body " + bodyText(body, h.Get("Content-Type"))
@@ -126,7 +131,7 @@ func bodyText(b []byte, ctype string) string {
 	if strings.Contains(ctype, "octet-stream") || !utf8Printable(b) {
 		return "hex " + hexShort(b)
 	}
-	return strconv.Quote(string(b))
+	return capQuoted(string(b))
 }
 
 func utf8Printable(b []byte) bool {
