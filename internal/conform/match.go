@@ -79,6 +79,8 @@ func (m *strMatcher) match(s string, present bool, sub subster, c caps) error {
 		ok = strings.HasPrefix(s, val)
 	case "contains":
 		ok = strings.Contains(s, val)
+	case "not":
+		ok = s != val
 	case "pattern":
 		re := m.re
 		if re == nil {
@@ -136,6 +138,8 @@ func (m *jsonMatcher) describe() string {
 		return "<string matching " + strconv.Quote(m.reSrc) + ">"
 	case "any":
 		return "<any>"
+	case "not":
+		return "not " + m.elems[0].describe()
 	case "one_of", "unordered":
 		parts := make([]string, len(m.elems))
 		for i, e := range m.elems {
@@ -280,6 +284,10 @@ func (m *jsonMatcher) match(v any, path string, exact bool, sub subster, c caps)
 			return fail("want a string matching %q, got %s", m.reSrc, quoteShort(s))
 		}
 	case "any":
+	case "not":
+		if m.elems[0].match(v, path, false, sub, caps{}) == nil {
+			return fail("want %s, got %s", m.describe(), shorten(jsonText(v)))
+		}
 	case "one_of":
 		for _, e := range m.elems {
 			if e.match(v, path, false, sub, caps{}) == nil {

@@ -85,7 +85,9 @@ func (r *runner) wsSend(s *wsSend) error {
 		return err
 	}
 	kind, data, summary := transport.BinaryFrame, s.binary, "binary "+hexShort(s.binary)
-	if !s.isBin {
+	if s.rawText != nil {
+		kind, data, summary = transport.TextFrame, s.rawText, "text hex "+hexShort(s.rawText)
+	} else if !s.isBin {
 		text, err := r.subst(s.text)
 		if err != nil {
 			return err
