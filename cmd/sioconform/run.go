@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"sync"
@@ -47,6 +48,26 @@ Options:
                      deploy.broadcast, deploy.cors
   --node-header NAME the response header in which a node names itself, to
                      show where clients landed (default %s)
+  --show-secrets     keep credentials in the report: CONNECT auth values,
+                     token-like query values (token, auth, key, password,
+                     secret, jwt, access_token, signature...), Authorization
+                     and Cookie headers; masked as *** by default. URL
+                     userinfo is never shown
+
+Server settings. Cases judge against the contract's (ping 300/200 ms,
+maxPayload 1000000, connectTimeout 1000 ms). A server advertising others in
+its handshake is refused (exit 2) unless its settings are stated; cases
+timed for the contract's settings are then n/a:
+  --ping-interval D  the server's pingInterval, e.g. 25s
+  --ping-timeout D   the server's pingTimeout
+  --max-payload N    the server's maxPayload (maxHttpBufferSize), bytes
+  --connect-timeout D  the server's Socket.IO connectTimeout
+  --settings-from-handshake  take pingInterval, pingTimeout and maxPayload
+                     from the server's handshake
+
+Before the cases, one handshake on /engine.io/ and /socket.io/ finds what
+the target is: nothing Engine.IO at either (a plain HTTP server) is exit 2;
+a Socket.IO-only server gets its /engine.io/ cases n/a, said in one line.
 
 While the run lasts and stderr is a terminal, one line per finished case
 goes to stderr. Ctrl-C stops the run and still writes the report of the
@@ -91,6 +112,13 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	verbose := fs.Bool("v", false, "")
 	deployment := fs.Bool("deployment", false, "")
 	nodeHeader := fs.String("node-header", conform.DefaultNodeHeader, "")
+	showSecrets := fs.Bool("show-secrets", false, "")
+	set := conform.ContractSettings
+	fs.DurationVar(&set.PingInterval, "ping-interval", set.PingInterval, "")
+	fs.DurationVar(&set.PingTimeout, "ping-timeout", set.PingTimeout, "")
+	fs.IntVar(&set.MaxPayload, "max-payload", set.MaxPayload, "")
+	fs.DurationVar(&set.ConnectTimeout, "connect-timeout", set.ConnectTimeout, "")
+	fromHandshake := fs.Bool("settings-from-handshake", false, "")
 	if err := parseFlags(st, fs, fmt.Sprintf(runUsage, conform.DefaultParallel, conform.DefaultNodeHeader), args); err != nil {
 		return err
 	}
@@ -98,7 +126,7 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 		return usageErr(fs, "--url is required")
 	}
 	if err := checkTarget(*target); err != nil {
-		return usageErr(fs, "--url %s: %v", *target, err)
+		return usageErr(fs, "--url %s: %v", conform.RedactURL(*target), err)
 	}
 	render, ok := runFormats[*format]
 	if !ok {
@@ -106,6 +134,16 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	}
 	if *parallel < 1 {
 		return usageErr(fs, "--parallel %d: want at least 1", *parallel)
+	}
+	var stated *conform.Settings
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "ping-interval", "ping-timeout", "max-payload", "connect-timeout":
+			stated = &set
+		}
+	})
+	if set.PingInterval <= 0 || set.PingTimeout <= 0 || set.MaxPayload <= 0 || set.ConnectTimeout <= 0 {
+		return usageErr(fs, "--ping-interval, --ping-timeout, --max-payload and --connect-timeout must be positive")
 	}
 	if err := sel.check(fs, false); err != nil {
 		return err
@@ -130,6 +168,9 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	prog := newProgress(ctx, st, "", len(cases))
 	rep, runErr := runAbortable(ctx, eng, cases, conform.Config{
 		URL: *target, EIO: sel.eio, Parallel: *parallel, Progress: prog.done,
+		ShowSecrets: *showSecrets,
+		Settings:    stated, Preflight: true, SettingsFromHandshake: *fromHandshake,
+		Notice: func(s string) { fmt.Fprintln(st.Stderr, "sioconform: "+s) },
 	})
 	interrupted := false
 	if ctx.Err() != nil {
@@ -215,7 +256,7 @@ func (p *progress) done(r conform.Result) {
 func (p *progress) partial(rep *conform.Report, cases []*conform.Case, target string, eio int) *conform.Report {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := &conform.Report{Target: target, EIO: eio}
+	out := &conform.Report{Target: conform.RedactURL(target), EIO: eio}
 	if rep != nil {
 		out.Target, out.EIO, out.Started, out.Duration = rep.Target, rep.EIO, rep.Started, rep.Duration
 	}

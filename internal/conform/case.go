@@ -116,6 +116,9 @@ type wsSend struct {
 	binary []byte
 	isBin  bool
 	pad    padding
+
+	// rawText (text_hex) is sent as a text frame as is, without substitution.
+	rawText []byte
 }
 
 type frameMatch struct {

@@ -25,6 +25,9 @@ type runner struct {
 	trace  []TraceEntry
 	conns  map[string]*wsConn
 	asyncs map[string]*asyncReq
+	// secrets are the credential values the case sent (noteSecrets), masked
+	// in its result by sanitize.
+	secrets map[string]bool
 }
 
 // wsConn is one named WebSocket of a case.
@@ -45,13 +48,24 @@ type asyncReq struct {
 // runCase runs one case's steps in order; the first failing step decides
 // the verdict: a mismatch or transport error fails (or n/a, info per
 // on_fail), a brokenCase is an error.
-func runCase(ctx context.Context, c *Case, base *url.URL) Result {
+func runCase(ctx context.Context, c *Case, base *url.URL, cfg *Config) Result {
 	res := Result{ID: c.ID, Description: c.Description, Spec: c.Spec, Official: c.Official, Step: -1, Verdict: Pass}
-	r := &runner{c: c, base: base, start: time.Now(), vars: map[string]string{
-		"eio":  strconv.Itoa(c.EIO),
-		"path": c.Path,
-		"host": base.Host,
-	}, conns: map[string]*wsConn{}, asyncs: map[string]*asyncReq{}}
+	set := ContractSettings
+	if cfg.Settings != nil {
+		set = *cfg.Settings
+	}
+	if why := cfg.Absent[c.Path]; why != "" {
+		res.Verdict, res.Message = NA, why
+		return res
+	}
+	if why := unjudgeable(c, set); why != "" {
+		res.Verdict, res.Message = NA, why
+		return res
+	}
+	vars := set.vars()
+	vars["eio"], vars["path"], vars["host"] = strconv.Itoa(c.EIO), c.Path, base.Host
+	r := &runner{c: c, base: base, start: time.Now(), vars: vars,
+		conns: map[string]*wsConn{}, asyncs: map[string]*asyncReq{}, secrets: map[string]bool{}}
 	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	for i, s := range c.steps {
 		err := r.exec(cctx, s)
@@ -71,6 +85,7 @@ func runCase(ctx context.Context, c *Case, base *url.URL) Result {
 	res.Duration = time.Since(r.start)
 	r.mu.Lock()
 	res.Trace = append([]TraceEntry(nil), r.trace...)
+	sanitize(&res, r.secrets, cfg.ShowSecrets)
 	r.mu.Unlock()
 	return res
 }
@@ -157,7 +172,7 @@ func (r *runner) drainUnread() {
 func (r *runner) addTrace(at time.Time, dir, kind, conn, summary string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.trace = append(r.trace, TraceEntry{At: at.Sub(r.start), Dir: dir, Kind: kind, Conn: conn, Summary: shorten(summary)})
+	r.trace = append(r.trace, TraceEntry{At: at.Sub(r.start), Dir: dir, Kind: kind, Conn: conn, Summary: summary})
 }
 
 func (r *runner) traceFrame(conn string, f transport.Frame, suffix string) {
@@ -165,11 +180,7 @@ func (r *runner) traceFrame(conn string, f transport.Frame, suffix string) {
 	var s string
 	switch f.Kind {
 	case transport.TextFrame:
-		d := f.Data
-		if len(d) > 256 {
-			d = d[:256] // the trace keeps 120 characters
-		}
-		s = "text " + string(d)
+		s = "text " + shorten(string(f.Data))
 	case transport.BinaryFrame:
 		s = "binary " + hexShort(f.Data)
 	default:

@@ -303,11 +303,24 @@ func (p *parser) parseWSOpen(n *yaml.Node, field string) (*wsOpen, error) {
 }
 
 func (p *parser) parseWSSend(n *yaml.Node, field string) (*wsSend, error) {
-	_, m, err := p.mapping(n, field, "ws", "text", "binary_hex", "pad", "pad_to")
+	_, m, err := p.mapping(n, field, "ws", "text", "text_hex", "binary_hex", "pad", "pad_to")
 	if err != nil {
 		return nil, err
 	}
 	s := &wsSend{ws: "ws"}
+	if th, ok := m["text_hex"]; ok {
+		// A text frame of exactly these bytes, valid UTF-8 or not (the
+		// invalid-UTF-8 cases); YAML escapes can only write code points.
+		if _, dup := m["text"]; dup {
+			return nil, p.errf(n, field, "want exactly one of text, text_hex and binary_hex")
+		}
+		b, err := p.hexBytes(th, join(field, "text_hex"))
+		if err != nil {
+			return nil, err
+		}
+		m["text"] = th
+		s.rawText = b
+	}
 	_, isBin := m["binary_hex"]
 	if s.pad, err = p.padding(n, field, isBin); err != nil {
 		return nil, err
@@ -322,6 +335,7 @@ func (p *parser) parseWSSend(n *yaml.Node, field string) (*wsSend, error) {
 	switch {
 	case hasText == hasBin:
 		return nil, p.errf(n, field, "want exactly one of text and binary_hex")
+	case hasText && s.rawText != nil:
 	case hasText:
 		s.text, err = p.str(t, join(field, "text"))
 	default:

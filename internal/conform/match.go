@@ -28,18 +28,10 @@ func (m *mismatch) diff() string {
 }
 
 func mis(expected, got, format string, args ...any) *mismatch {
-	return &mismatch{msg: fmt.Sprintf(format, args...), expected: capDiff(expected), got: capDiff(got)}
-}
-
-// maxDiffSide bounds each side of a diff kept in a report: a body of
-// megabytes (a server that never stops sending) must not be kept whole.
-const maxDiffSide = 16 << 10
-
-func capDiff(s string) string {
-	if len(s) <= maxDiffSide {
-		return s
-	}
-	return fmt.Sprintf("%s… (%d bytes in all)", s[:maxDiffSide], len(s))
+	// Both sides can be a whole body: capped here, short enough that the
+	// diff line stays under sanitize's maxLine, so that no megabyte string
+	// travels further.
+	return &mismatch{msg: fmt.Sprintf(format, args...), expected: capN(expected, maxLine/2), got: capN(got, maxLine/2)}
 }
 
 // subster replaces ${name} in a string; an undefined name is an error that
@@ -87,6 +79,8 @@ func (m *strMatcher) match(s string, present bool, sub subster, c caps) error {
 		ok = strings.HasPrefix(s, val)
 	case "contains":
 		ok = strings.Contains(s, val)
+	case "not":
+		ok = s != val
 	case "pattern":
 		re := m.re
 		if re == nil {
@@ -114,20 +108,9 @@ func (m *strMatcher) match(s string, present bool, sub subster, c caps) error {
 }
 
 // quoteShort quotes s, shortened for one-line messages.
-func quoteShort(s string) string {
-	if len(s) > 256 {
-		s = s[:256] // shortened to 120 characters anyway: quote no more
-	}
-	return shorten(strconv.Quote(s))
-}
+func quoteShort(s string) string { return capQuoted(s) }
 
-func shorten(s string) string {
-	const max = 120
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
-}
+func shorten(s string) string { return capN(s, maxShown) }
 
 // describe renders a JSON matcher (roughly as JSON) for diffs.
 func (m *jsonMatcher) describe() string {
@@ -155,6 +138,8 @@ func (m *jsonMatcher) describe() string {
 		return "<string matching " + strconv.Quote(m.reSrc) + ">"
 	case "any":
 		return "<any>"
+	case "not":
+		return "not " + m.elems[0].describe()
 	case "one_of", "unordered":
 		parts := make([]string, len(m.elems))
 		for i, e := range m.elems {
@@ -219,7 +204,9 @@ func (m *jsonMatcher) match(v any, path string, exact bool, sub subster, c caps)
 	switch m.kind {
 	case "literal":
 		want := m.lit
-		if s, ok := want.(string); ok {
+		if w, ok := settingLiteral(path, want, sub); ok {
+			want = w
+		} else if s, ok := want.(string); ok {
 			var err error
 			if want, err = sub(s); err != nil {
 				return err
@@ -297,6 +284,10 @@ func (m *jsonMatcher) match(v any, path string, exact bool, sub subster, c caps)
 			return fail("want a string matching %q, got %s", m.reSrc, quoteShort(s))
 		}
 	case "any":
+	case "not":
+		if m.elems[0].match(v, path, false, sub, caps{}) == nil {
+			return fail("want %s, got %s", m.describe(), shorten(jsonText(v)))
+		}
 	case "one_of":
 		for _, e := range m.elems {
 			if e.match(v, path, false, sub, caps{}) == nil {

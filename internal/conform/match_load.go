@@ -14,7 +14,7 @@ func (p *parser) strMatcher(n *yaml.Node, field string, header bool) (*strMatche
 	if n.Kind == yaml.ScalarNode {
 		return &strMatcher{kind: "exact", val: n.Value}, nil
 	}
-	ents, _, err := p.mapping(n, field, "prefix", "contains", "pattern", "any", "absent", "capture")
+	ents, _, err := p.mapping(n, field, "prefix", "contains", "pattern", "not", "any", "absent", "capture")
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +28,7 @@ func (p *parser) strMatcher(n *yaml.Node, field string, header bool) (*strMatche
 			continue
 		}
 		if m.kind != "" {
-			return nil, p.errf(e.kn, f, "only one of prefix, contains, pattern, any, absent")
+			return nil, p.errf(e.kn, f, "only one of prefix, contains, pattern, not, any, absent")
 		}
 		m.kind = e.key
 		switch e.key {
@@ -71,7 +71,7 @@ func compileRE(src string) (*regexp.Regexp, error) {
 
 // matcherWords mark a mapping inside a JSON matcher as a matcher rather
 // than a literal object (§4.2).
-var matcherWords = []string{"type", "range", "pattern", "any", "one_of", "unordered"}
+var matcherWords = []string{"type", "range", "pattern", "any", "one_of", "unordered", "not"}
 
 func isMatcherMap(n *yaml.Node) bool {
 	if n.Kind != yaml.MappingNode {
@@ -187,6 +187,14 @@ func (p *parser) jsonWordMatcher(n *yaml.Node, field string) (*jsonMatcher, erro
 			if !b {
 				return nil, p.errf(e.val, f, "only true is meaningful")
 			}
+		case "not":
+			// not: M matches any value M does not (the Socket.IO sid must
+			// differ from the Engine.IO sid: sid: {not: "${sid}"}).
+			sub, err := p.jsonMatcher(e.val, f)
+			if err != nil {
+				return nil, err
+			}
+			m.elems = []*jsonMatcher{sub}
 		case "one_of", "unordered":
 			if e.val.Kind != yaml.SequenceNode {
 				return nil, p.errf(e.val, f, "want a list")

@@ -2,6 +2,7 @@ package conform
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -37,10 +38,14 @@ func packetText(pk engineio.Packet) string {
 }
 
 func hexShort(b []byte) string {
-	if len(b) > 64 {
-		b = b[:64] // shortened to 120 characters anyway
+	// Capped like capN, counting bytes of b, not hex digits: a prefix of
+	// maxShown/3 bytes (as many characters as a text prefix), then b's
+	// length and sha256 prefix.
+	show := b
+	if len(b) > maxShown/3 {
+		show = b[:maxShown/3]
 	}
-	s := hex.EncodeToString(b)
+	s := hex.EncodeToString(show)
 	var sb strings.Builder
 	for i := 0; i < len(s); i += 2 {
 		if i > 0 {
@@ -48,7 +53,11 @@ func hexShort(b []byte) string {
 		}
 		sb.WriteString(s[i : i+2])
 	}
-	return shorten(sb.String())
+	if len(show) < len(b) {
+		sum := sha256.Sum256(b)
+		fmt.Fprintf(&sb, "… (%d bytes, sha256 %s)", len(b), hex.EncodeToString(sum[:6]))
+	}
+	return sb.String()
 }
 
 // match checks one Engine.IO packet.

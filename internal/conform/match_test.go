@@ -41,6 +41,10 @@ func TestJSONMatcher(t *testing.T) {
 		{`{s: {pattern: '^ab'}}`, `{"s":"cab"}`, false, "want a string matching"},
 		{`{a: null}`, `{"a":false}`, false, "want null, got false"},
 		{`{a: "300"}`, `{"a":300}`, false, `want "300", got 300`},
+		{`{sid: {not: "abc"}}`, `{"sid":"xyz"}`, false, ""},
+		{`{sid: {not: "abc"}}`, `{"sid":"abc"}`, false, `$.sid: want not "abc", got "abc"`},
+		{`{n: {not: {range: [1, 10]}}}`, `{"n":5}`, false, "want not"},
+		{`{pingInterval: 300}`, `{"pingInterval":25000}`, false, "want 300, got 25000"},
 	}
 	for _, tt := range tests {
 		err := matchJSONText(compileJSON(t, tt.matcher), []byte(tt.actual), tt.exact, noVars, caps{})
@@ -116,5 +120,18 @@ func TestPacketAndSIOMatchers(t *testing.T) {
 	}
 	if err := matchPackets(list[:1], false, pkts, 4, noVars, caps{}); err == nil || !strings.Contains(err.Error(), "want 1 packets, got 2") {
 		t.Errorf("count: %v", err)
+	}
+}
+
+// TestSettingLiteral: a handshake key's contract literal stands for the
+// stated setting (${pingInterval}); other keys and values stay literal.
+func TestSettingLiteral(t *testing.T) {
+	vars := func(s string) (string, error) { return strings.ReplaceAll(s, "${pingInterval}", "25000"), nil }
+	m := compileJSON(t, `{pingInterval: 300, n: 300}`)
+	if err := matchJSONText(m, []byte(`{"pingInterval":25000,"n":300}`), false, vars, caps{}); err != nil {
+		t.Error(err)
+	}
+	if err := matchJSONText(m, []byte(`{"pingInterval":300,"n":300}`), false, vars, caps{}); err == nil || !strings.Contains(err.Error(), "want 25000, got 300") {
+		t.Errorf("err %v, want the stated 25000", err)
 	}
 }

@@ -28,6 +28,29 @@ type Config struct {
 	// Progress, if set, is called once per finished case, from one
 	// goroutine at a time.
 	Progress func(Result)
+	// ShowSecrets keeps credentials (CONNECT auth values, token-like query
+	// values, Authorization and Cookie headers) in the results; by default
+	// they are masked. URL userinfo is never shown.
+	ShowSecrets bool
+	// Settings are the server's settings the cases judge against; nil
+	// means the contract's (ContractSettings). Cases timed for the
+	// contract's settings get n/a when a setting they depend on differs.
+	Settings *Settings
+	// Absent maps a case path ("/engine.io/") to why nothing serves it
+	// (found by RunPreflight): its cases get n/a with that message.
+	Absent map[string]string
+	// Preflight makes Run find out first what the target is (RunPreflight):
+	// a target that is no Engine.IO server, or that advertises settings
+	// other than the contract's while Settings is nil and
+	// SettingsFromHandshake false, is an error (nothing can be judged); a
+	// Socket.IO-only target gets its /engine.io/ cases n/a, and Notice
+	// hears the one line saying so.
+	Preflight bool
+	// SettingsFromHandshake takes pingInterval, pingTimeout and maxPayload
+	// from the server's handshake (with Preflight).
+	SettingsFromHandshake bool
+	// Notice, if set, receives the preflight's one-line finding.
+	Notice func(string)
 }
 
 // Select keeps the cases of one Engine.IO version (4: eio4.* and sio5.*;
@@ -92,9 +115,33 @@ func Run(ctx context.Context, cases []*Case, cfg Config) (*Report, error) {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("conform: bad target URL %q: want http(s)://host[:port]", cfg.URL)
 	}
-	rep := &Report{Target: cfg.URL, EIO: cfg.EIO, Started: time.Now()}
+	rep := &Report{Target: RedactURL(cfg.URL), EIO: cfg.EIO, Started: time.Now()}
 	if err := probe(ctx, base, cfg.EIO); err != nil {
 		return nil, err
+	}
+	if cfg.Preflight {
+		pf, err := RunPreflight(ctx, cfg.URL, cfg.EIO)
+		if err != nil {
+			return nil, err
+		}
+		set, absent, notice, err := pf.judge(cfg.Settings, cfg.SettingsFromHandshake, rep.Target)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Settings = set
+		if len(absent) > 0 {
+			merged := map[string]string{}
+			for k, v := range cfg.Absent {
+				merged[k] = v
+			}
+			for k, v := range absent {
+				merged[k] = v
+			}
+			cfg.Absent = merged
+		}
+		if notice != "" && cfg.Notice != nil {
+			cfg.Notice(notice)
+		}
 	}
 	par := cfg.Parallel
 	if par <= 0 {
@@ -103,7 +150,7 @@ func Run(ctx context.Context, cases []*Case, cfg Config) (*Report, error) {
 	results := make([]Result, len(cases))
 	var progressMu sync.Mutex
 	runOne := func(i int) {
-		results[i] = runCase(ctx, cases[i], base)
+		results[i] = runCase(ctx, cases[i], base, &cfg)
 		if cfg.Progress != nil {
 			progressMu.Lock()
 			cfg.Progress(results[i])
@@ -154,5 +201,5 @@ func probe(ctx context.Context, base *url.URL, eio int) error {
 			firstErr = err
 		}
 	}
-	return fmt.Errorf("conform: target %s unreachable: %w", base, firstErr)
+	return fmt.Errorf("conform: target %s unreachable: %w", base.Redacted(), firstErr)
 }

@@ -77,12 +77,30 @@ func (r *runner) doHTTP(ctx context.Context, q *httpReq) (*transport.Response, e
 		return nil, err
 	}
 	h := http.Header{}
+	typed := false
 	for _, e := range q.headers {
 		v, err := r.subst(e.V)
 		if err != nil {
 			return nil, err
 		}
+		if http.CanonicalHeaderKey(e.K) == "Content-Type" {
+			// An empty Content-Type is a case's way to send none.
+			typed = true
+			if v == "" {
+				continue
+			}
+		}
 		h.Add(e.K, v)
+	}
+	if strings.EqualFold(q.method, "POST") && !typed {
+		// What the official suites and every real client send: a POST
+		// without a type was refused by some servers (go-googollee) for a
+		// reason no client ever triggers.
+		if q.bodyBytes != nil {
+			h.Set("Content-Type", "application/octet-stream")
+		} else {
+			h.Set("Content-Type", "text/plain;charset=UTF-8")
+		}
 	}
 	var body []byte
 	if q.bodyBytes != nil {
@@ -96,6 +114,12 @@ func (r *runner) doHTTP(ctx context.Context, q *httpReq) (*transport.Response, e
 	}
 	if body, err = q.pad.apply(body); err != nil {
 		return nil, err
+	}
+	r.noteSecrets(u, h)
+	// Credentials sit in small bodies (a CONNECT); the patterns are slow
+	// on the megabyte bodies of the limit cases.
+	if len(body) <= 64<<10 && utf8.Valid(body) {
+		r.noteSecrets(string(body), nil)
 	}
 	line := requestLine(q.method, u)
 	if len(body) > 0 {
@@ -141,7 +165,7 @@ func bodyText(b []byte, ctype string) string {
 	if strings.Contains(ctype, "octet-stream") || !utf8Printable(b) {
 		return "hex " + hexShort(b)
 	}
-	return strconv.Quote(string(b))
+	return capQuoted(string(b))
 }
 
 func utf8Printable(b []byte) bool {

@@ -40,6 +40,7 @@ func (r *runner) wsOpen(ctx context.Context, o *wsOpen, x *httpExpect) error {
 	if dup {
 		return &brokenCase{fmt.Sprintf("WebSocket %q opened twice", o.name)}
 	}
+	r.noteSecrets(u, h)
 	r.addTrace(time.Now(), "send", "ws-open", o.name, requestLine("GET", u))
 	rc, resp, err := transport.DialRaw(ctx, u, &transport.Options{Header: h})
 	wc := &wsConn{rc: rc}
@@ -84,12 +85,15 @@ func (r *runner) wsSend(s *wsSend) error {
 		return err
 	}
 	kind, data, summary := transport.BinaryFrame, s.binary, "binary "+hexShort(s.binary)
-	if !s.isBin {
+	if s.rawText != nil {
+		kind, data, summary = transport.TextFrame, s.rawText, "text hex "+hexShort(s.rawText)
+	} else if !s.isBin {
 		text, err := r.subst(s.text)
 		if err != nil {
 			return err
 		}
-		kind, data, summary = transport.TextFrame, []byte(text), "text "+text
+		kind, data, summary = transport.TextFrame, []byte(text), "text "+shorten(text)
+		r.noteSecrets(text, nil)
 	}
 	if s.pad.to > 0 {
 		if data, err = s.pad.apply(data); err != nil {

@@ -58,6 +58,9 @@ var specs = map[string]spec{
 	// The sioconform contract server (docs/conformance.md §1): /engine.io/ echo,
 	// /socket.io/ with the optional extensions, /csr/.
 	"node4-contract": {dir: "node4", script: "contract.mjs", desc: "Node socket.io 4.8.4 sioconform contract server"},
+	// The official suites' own servers and nothing else (no optional extension): every
+	// case needing an extension must say n/a against it.
+	"node4-plain": {dir: "node4", script: "plain.mjs", desc: "Node socket.io 4.8.4 plain official-contract server (no extensions)"},
 }
 
 // Names returns the names of the known peers, sorted.

@@ -13,6 +13,9 @@
 //
 // Fixed settings: pingInterval 300, pingTimeout 200, maxHttpBufferSize 1e6, cors "*",
 // connectTimeout 1000 (Socket.IO). ALLOW_EIO3=1 sets allowEIO3 on every server.
+// WITHOUT=admin,server-ack,disconnect-me,csr leaves those extensions out (sioconform's
+// tests check that every case needing one says n/a without it); COOKIE=1 sets engine.io's
+// sticky-session cookie (the cookie extension) on every server.
 import { createServer } from "node:http";
 import { Server as EngineServer } from "engine.io";
 import { Server } from "socket.io";
@@ -27,6 +30,10 @@ const port = Number(portArg);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid port ${JSON.stringify(portArg)}`);
 
 const allowEIO3 = process.env.ALLOW_EIO3 === "1";
+const EXTENSIONS = ["admin", "server-ack", "disconnect-me", "csr"];
+const without = new Set((process.env.WITHOUT ?? "").split(",").filter((x) => x !== ""));
+for (const x of without) if (!EXTENSIONS.includes(x)) fail(`WITHOUT: unknown extension ${JSON.stringify(x)}`);
+const has = (ext) => !without.has(ext);
 
 // Settings every server shares. Three engine.io servers live on one HTTP
 // server, so none may destroy upgrade requests meant for another path.
@@ -36,6 +43,7 @@ const engineCommon = {
   maxHttpBufferSize: 1e6,
   cors: { origin: "*" },
   allowEIO3,
+  ...(process.env.COOKIE === "1" ? { cookie: true } : {}),
 };
 
 const PATHS = ["/engine.io/", "/socket.io/", "/csr/"];
@@ -80,44 +88,48 @@ function mainHandlers(socket) {
     if (ack) ack(...args);
   });
   // Extension server-ack: the server asks the client for an ack, then reports the answer.
-  socket.on("request-ack", (...raw) => {
-    const [args] = splitAck(raw);
-    socket.emit("ack-request", ...args, (...answer) => {
-      socket.emit("ack-response", ...answer);
+  if (has("server-ack")) {
+    socket.on("request-ack", (...raw) => {
+      const [args] = splitAck(raw);
+      socket.emit("ack-request", ...args, (...answer) => {
+        socket.emit("ack-response", ...answer);
+      });
     });
-  });
+  }
   // Extension disconnect-me: the server disconnects this socket (41).
-  socket.on("disconnect-me", () => socket.disconnect());
+  if (has("disconnect-me")) socket.on("disconnect-me", () => socket.disconnect());
 }
 
 io.on("connection", mainHandlers);
 io.of("/custom").on("connection", sendAuth);
 
 // Extension admin: a namespace middleware that wants auth.token == "secret".
-const admin = io.of("/admin");
-admin.use((socket, next) => {
-  if (socket.handshake.auth && socket.handshake.auth.token === "secret") return next();
-  const err = new Error("not authorized");
-  err.data = { code: 401 };
-  next(err);
-});
-admin.on("connection", (socket) => {
-  sendAuth(socket);
-  socket.on("message", (...raw) => {
-    const [args] = splitAck(raw);
-    socket.emit("message-back", ...args);
+if (has("admin")) {
+  const admin = io.of("/admin");
+  admin.use((socket, next) => {
+    if (socket.handshake.auth && socket.handshake.auth.token === "secret") return next();
+    const err = new Error("not authorized");
+    err.data = { code: 401 };
+    next(err);
   });
-});
+  admin.on("connection", (socket) => {
+    sendAuth(socket);
+    socket.on("message", (...raw) => {
+      const [args] = splitAck(raw);
+      socket.emit("message-back", ...args);
+    });
+  });
+}
 
 // --- /csr/: connection state recovery (extension csr).
-const csr = new Server(httpServer, {
+const csr = has("csr") ? new Server(httpServer, {
   ...engineCommon,
   connectTimeout: 1000,
   destroyUpgrade: false,
   path: "/csr",
   connectionStateRecovery: { maxDisconnectionDuration: 120000, skipMiddlewares: true },
-});
-csr.on("connection", (socket) => {
+}) : null;
+csr?.on("connection", (socket) => {
   mainHandlers(socket);
   // tick(n): n events "tick" with a per-session counter (kept in socket.data so it survives recovery).
   socket.on("tick", (...raw) => {
@@ -147,7 +159,7 @@ function shutdown(code) {
   try {
     engine.close();
     io.close();
-    csr.close();
+    csr?.close();
   } catch {
     // exiting anyway
   }
