@@ -114,7 +114,7 @@ type run struct {
 	reach  reach
 
 	tls *tls.Config // shared by every client (nil: Go's defaults)
-	tl     *metrics.TimelineBuilder
+	tl  *metrics.TimelineBuilder
 
 	mu      sync.Mutex
 	clients map[int]*vclient
