@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	"internal/archtest":   {},
 	"internal/faultproxy": {"protocol/engineio", "protocol/socketio"},
 	"internal/target":     {"protocol/engineio", "protocol/socketio", "protocol/server"},
-	"internal/conform":    {"protocol/engineio", "protocol/socketio", "protocol/transport", "protocol/client", "internal/yamldoc"},
+	"internal/conform":    {"protocol/engineio", "protocol/socketio", "protocol/transport", "protocol/client", "internal/yamldoc", "internal/redact"},
 	"internal/load": {"protocol/engineio", "protocol/socketio", "protocol/transport", "protocol/client",
 		"protocol/server", "scenarios", "internal/metrics", "internal/target"},
 

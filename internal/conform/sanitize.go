@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/siokit/siokit/internal/redact"
 )
 
 // What a report shows of what went over the wire. A server can answer a
@@ -94,30 +96,24 @@ func capLines(s string) string {
 // masked replaces a secret value.
 const masked = "***"
 
-// secretQuery matches a token-like query parameter (also in a v4
-// namespace query, 40/admin?token=x,); sid is a session id, not a secret.
-var secretQuery = regexp.MustCompile(`(?i)([?&](?:token|auth|key|api_?key|password|passwd|secret|jwt|access_token|refresh_token|id_token|signature|sig)=)([^&,\s"\\]*)`)
-
 // connectStart finds a Socket.IO CONNECT packet carrying a JSON payload, as
 // sent in a frame or in a polling body (after a record separator or an EIO3
 // length prefix): 40{...} or 40/nsp,{...}.
 var connectStart = regexp.MustCompile(`(?:^|\x1e|:|\\u001e)40(?:/[^,{"]*,)?\{`)
 
-// userinfo matches the user:password@ part of a URL.
-var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s"]*@`)
-
-// RedactURL removes any userinfo from the URLs in s.
-func RedactURL(s string) string { return userinfo.ReplaceAllString(s, "$1") }
+// RedactURL masks any userinfo of the URLs in s (internal/redact, the
+// one implementation both tools use).
+func RedactURL(s string) string { return redact.Userinfo(s) }
 
 // noteSecrets records the secret values in something the case sent: query
 // parameters and CONNECT payload values in text, headers in h.
 func (r *runner) noteSecrets(text string, h http.Header) {
 	var found []string
-	for _, m := range secretQuery.FindAllStringSubmatch(text, -1) {
-		if v, err := url.QueryUnescape(m[2]); err == nil && v != m[2] {
-			found = append(found, v)
+	for _, v := range redact.SecretParams(text) {
+		if u, err := url.QueryUnescape(v); err == nil && u != v {
+			found = append(found, u)
 		}
-		found = append(found, m[2])
+		found = append(found, v)
 	}
 	for _, loc := range connectStart.FindAllStringIndex(text, -1) {
 		dec := json.NewDecoder(strings.NewReader(text[loc[1]-1:]))
@@ -219,9 +215,9 @@ func sanitize(res *Result, secrets map[string]bool, show bool) {
 			t = mask(t)
 		}
 		if !show {
-			t = secretQuery.ReplaceAllString(t, "${1}"+masked)
+			return redact.String(t)
 		}
-		return RedactURL(t)
+		return redact.Userinfo(t)
 	}
 	res.Message = clean(res.Message)
 	res.Diff = clean(res.Diff)

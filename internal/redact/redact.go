@@ -126,6 +126,30 @@ func (m *Masker) String(s string) string {
 	return s
 }
 
+// Userinfo masks only the userinfo of the URLs in s (http://***@host),
+// for a report that keeps the other secrets on purpose (sioconform's
+// --show-secrets): a password in a URL is never shown.
+func Userinfo(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return userinfoRE.ReplaceAllString(s, "${1}"+Mask+"@")
+}
+
+// SecretParams returns the values of the secret-named query parameters
+// (IsSecretKey) found anywhere in s, as written: a tool that must mask
+// them where they reappear in other forms (a server's echo) registers
+// them as literals.
+func SecretParams(s string) []string {
+	var out []string
+	for _, sub := range queryRE.FindAllStringSubmatch(s, -1) {
+		if sub[3] != "" && sub[3] != Mask && IsSecretKey(sub[2]) {
+			out = append(out, sub[3])
+		}
+	}
+	return out
+}
+
 // Bytes is String for a byte slice.
 func (m *Masker) Bytes(b []byte) []byte { return []byte(m.String(string(b))) }
 
