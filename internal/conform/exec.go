@@ -165,7 +165,7 @@ func (r *runner) traceFrame(conn string, f transport.Frame, suffix string) {
 	var s string
 	switch f.Kind {
 	case transport.TextFrame:
-		s = "text " + string(f.Data)
+		s = "text " + string(f.Data[:min(len(f.Data), traceMax+1)])
 	case transport.BinaryFrame:
 		s = "binary " + hexShort(f.Data)
 	default:

@@ -91,13 +91,19 @@ var faultExpectations = []struct {
 		regexp.MustCompile(`duplicate|concurrent|second|overlap`), false},
 }
 
-// failsAlone runs one case again, alone, and reports whether it still
-// does not pass.
+// failsAlone runs one case again, alone, up to twice (a busy machine can
+// delay a step past the contract's 500 ms session life even then), and
+// reports whether it never passed.
 func failsAlone(t *testing.T, cases []*Case, id, url string) bool {
 	for _, c := range cases {
 		if c.ID == id {
-			rep, err := Run(context.Background(), []*Case{c}, Config{URL: url, EIO: 4})
-			return err != nil || rep.Results[0].Verdict == Fail || rep.Results[0].Verdict == Error
+			for range 2 {
+				rep, err := Run(context.Background(), []*Case{c}, Config{URL: url, EIO: 4})
+				if err == nil && rep.Results[0].Verdict != Fail && rep.Results[0].Verdict != Error {
+					return false
+				}
+			}
+			return true
 		}
 	}
 	return true

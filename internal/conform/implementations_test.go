@@ -294,7 +294,8 @@ type suiteRun struct {
 // is not the expected one runs once more, alone: third-party servers have
 // rare races of their own (zishang v2 once left a CONNECT unanswered) and,
 // on 2 cores, a busy moment can delay a 300/200 ms heartbeat past its
-// timeout. Only a verdict that is wrong twice counts; the first is kept in
+// timeout (it runs alone up to twice). Only a verdict that is wrong every
+// time counts; the first is kept in
 // flakes and logged. (BenchmarkBuiltinSuiteNode measures the cases' own
 // flakiness, without second runs.) A peer that died is restarted before
 // the next case that runs alone; the cases of r.im.Isolate get a fresh one
@@ -351,9 +352,17 @@ func runSuite(r *running, cases []*conform.Case) (*suiteRun, error) {
 		if accepts(want, res.ID, res.Verdict) {
 			continue
 		}
-		again, err := runAlone(byID[res.ID])
-		if err != nil {
-			return nil, err
+		// Up to two runs alone: on a busy machine even a case run alone
+		// can miss the contract's 500 ms session life once.
+		var again conform.Result
+		for range 2 {
+			var err error
+			if again, err = runAlone(byID[res.ID]); err != nil {
+				return nil, err
+			}
+			if accepts(want, res.ID, again.Verdict) {
+				break
+			}
 		}
 		if accepts(want, res.ID, again.Verdict) {
 			out.flakes = append(out.flakes, fmt.Sprintf("%s: %s got %s, then %s on a second run; the first run:\n%s",

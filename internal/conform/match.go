@@ -106,12 +106,14 @@ func (m *strMatcher) match(s string, present bool, sub subster, c caps) error {
 func quoteShort(s string) string { return shorten(strconv.Quote(s)) }
 
 func shorten(s string) string {
-	const max = 120
-	if len(s) <= max {
+	if len(s) <= traceMax {
 		return s
 	}
-	return s[:max] + "…"
+	return s[:traceMax] + "…"
 }
+
+// traceMax is the length shorten keeps.
+const traceMax = 120
 
 // describe renders a JSON matcher (roughly as JSON) for diffs.
 func (m *jsonMatcher) describe() string {

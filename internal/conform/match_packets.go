@@ -37,7 +37,9 @@ func packetText(pk engineio.Packet) string {
 }
 
 func hexShort(b []byte) string {
-	s := hex.EncodeToString(b)
+	// Three characters a byte: what shorten keeps, and one byte more so
+	// that it still marks the cut.
+	s := hex.EncodeToString(b[:min(len(b), traceMax/3+1)])
 	var sb strings.Builder
 	for i := 0; i < len(s); i += 2 {
 		if i > 0 {
