@@ -252,7 +252,7 @@ func (c *vclient) connect(st *scenarios.Step) error {
 	ctx := c.r.loadCtx
 	if !c.opened {
 		if err := c.conn.Open(ctx); err != nil {
-			if ctx.Err() == nil {
+			if !ended(ctx) {
 				c.shard.Error(metrics.ErrHandshake)
 			}
 			return errAbort
@@ -275,7 +275,7 @@ func (c *vclient) connect(st *scenarios.Step) error {
 	if err := c.conn.Socket(nsOf(st.Namespace)).Connect(ctx, auth); err != nil {
 		var ce *client.ConnectError
 		// A refusal was counted by the hook (KindConnectError).
-		if !errors.As(err, &ce) && ctx.Err() == nil {
+		if !errors.As(err, &ce) && !ended(ctx) {
 			c.shard.Error(metrics.ErrConnect)
 		}
 		return errAbort
