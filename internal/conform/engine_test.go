@@ -139,9 +139,12 @@ func checkSuite(t *testing.T, eio int, s *suite, wantCount int) {
 				break
 			}
 		}
-		if r.Verdict != want {
+		switch {
+		case r.Verdict != want && TooSlowToJudge(r):
+			t.Logf("inconclusive: %s: its 1 MB went out after the first ping was due, every run; the last:\n%s", r.ID, dumpFailure(r))
+		case r.Verdict != want:
 			t.Errorf("verdict %s, want %s (also when run alone twice):\n%s", r.Verdict, want, dumpFailure(r))
-		} else {
+		default:
 			t.Logf("flake: %s gave %s in the suite, %s alone; first trace:\n%s", first.ID, first.Verdict, want, dumpFailure(first))
 		}
 	}

@@ -285,8 +285,11 @@ var implParallel = flag.Int("conform.implparallel", 3, "implementations whose su
 type suiteRun struct {
 	rep *conform.Report
 	// flakes describes, with its first trace, each case whose verdict was
-	// not the expected one but was on a second run.
+	// not the expected one but was on a second run, or was inconclusive.
 	flakes []string
+	// inconclusive counts the cases that were conform.TooSlowToJudge on
+	// every run: not failures, but no verdict for the matrix either.
+	inconclusive int
 }
 
 // runSuite runs r's suite: the whole suite of its Engine.IO version, the
@@ -367,6 +370,10 @@ func runSuite(r *running, cases []*conform.Case) (*suiteRun, error) {
 		if accepts(want, res.ID, again.Verdict) {
 			out.flakes = append(out.flakes, fmt.Sprintf("%s: %s got %s, then %s on a second run; the first run:\n%s",
 				r.im.Name, res.ID, res.Verdict, again.Verdict, dump(res)))
+		} else if conform.TooSlowToJudge(again) {
+			out.inconclusive++
+			out.flakes = append(out.flakes, fmt.Sprintf("%s: %s inconclusive: its 1 MB went out after the first ping was due, every run; the last:\n%s",
+				r.im.Name, res.ID, dump(again)))
 		}
 		rep.Results[i] = again
 	}
@@ -413,7 +420,8 @@ func mismatches(im *implementation, rep *conform.Report) []string {
 		if g := want[res.ID]; g != nil {
 			why = fmt.Sprintf(" (%s: %s)", g.Kind, g.Why)
 		}
-		if !accepts(want, res.ID, res.Verdict) {
+		// An inconclusive result (see runSuite) is logged as a flake.
+		if !accepts(want, res.ID, res.Verdict) && !conform.TooSlowToJudge(res) {
 			out = append(out, fmt.Sprintf("%s: %s got %s, want %s%s\n%s", im.Name, res.ID, res.Verdict, exp, why, dump(res)))
 		}
 	}
@@ -465,6 +473,11 @@ func TestImplementations(t *testing.T) {
 	t.Logf("%d implementations: started in %v, suites done in %v", len(impls),
 		started.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	if *matrixOut != "" {
+		for i, im := range impls {
+			if runs[i].inconclusive > 0 {
+				t.Fatalf("-conform.matrix: %s not written: %d %s cases inconclusive (the machine was too busy)", *matrixOut, runs[i].inconclusive, im.Name)
+			}
+		}
 		if t.Failed() {
 			t.Fatalf("-conform.matrix: %s not written: some verdicts were not the expected ones", *matrixOut)
 		}
