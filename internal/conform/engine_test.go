@@ -183,7 +183,7 @@ cases:
     steps:
       - eio_open_ws: {}
       - ws_send: {text: "4hello"}
-      - ws_expect: {text: "4bye", within: 1s}
+      - ws_expect: {text: "4bye", within: 5s, skip: ["2"]}
   - id: eio4.wrong.var
     description: broken on purpose
     spec: none
@@ -214,6 +214,8 @@ cases:
 		!strings.HasPrefix(st.Trace[0].Summary, "GET /engine.io/?EIO=4&transport=polling") {
 		t.Errorf("wrong status case:\n%s", dumpFailure(st))
 	}
+	// The first ping may come before the echo on a busy machine (the open
+	// came 356 ms after the upgrade request once): it is skipped.
 	echo := byID["eio4.wrong.echo"]
 	if echo.Verdict != Fail || echo.Step != 2 || !strings.Contains(echo.Message, `want "4bye", got "4hello"`) ||
 		!strings.Contains(echo.Diff, `got: "4hello"`) {
