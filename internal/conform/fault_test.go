@@ -61,9 +61,18 @@ func TestFaultsFailMatchingCases(t *testing.T) {
 				for _, r := range rep.Results {
 					// info counts: a case graded info when the server departs
 					// from the reference has noticed the fault all the same.
-					if r.ID == id && r.Verdict == Pass {
-						t.Errorf("%s passed although the server %s", id, tc.fault)
+					if r.ID != id || r.Verdict != Pass {
+						continue
 					}
+					// A case that outlived the contract's session life (its
+					// pings are not answered) may pass by the session's
+					// expiry (a 400 for the overlapping GET): only a prompt
+					// pass, in the suite or alone, shows the fault unnoticed.
+					if r.Duration >= sessionLife && !passesPromptly(sel, id, p.URL) {
+						t.Logf("%s passed in %v, past the %v session life, and never promptly alone: the expiry, not the fault, decided", id, r.Duration, sessionLife)
+						continue
+					}
+					t.Errorf("%s passed although the server %s", id, tc.fault)
 				}
 			}
 			t.Logf("%d cases failed: %q", len(failed), failed)
@@ -101,6 +110,26 @@ var faultExpectations = []struct {
 		[]string{"eio4.message.polling.duplicate-get", "eio4.polling.concurrent-get.post-after",
 			"eio4.polling.concurrent-get.with-queued-data"},
 		regexp.MustCompile(`duplicate|concurrent|second|overlap`), false},
+}
+
+// sessionLife is the contract's pingInterval+pingTimeout: a session that
+// answers no ping ends then.
+const sessionLife = 500 * time.Millisecond
+
+// passesPromptly runs one case again, alone, up to twice, and reports
+// whether it passed within sessionLife.
+func passesPromptly(cases []*Case, id, url string) bool {
+	for _, c := range cases {
+		if c.ID == id {
+			for range 2 {
+				rep, err := Run(context.Background(), []*Case{c}, Config{URL: url, EIO: 4})
+				if err == nil && rep.Results[0].Verdict == Pass && rep.Results[0].Duration < sessionLife {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // failsAlone runs one case again, alone, up to twice (a busy machine can
