@@ -10,11 +10,15 @@
 #      both sides, like the baseline), and
 #   2. sioload against `sioload serve` in another process (CPU and memory
 #      are the generator's alone).
-# Usage: bench/load.sh [clients] [hold]     (default 500 clients, 8s)
+# Usage: bench/load.sh [clients] [hold] [transport]   (default 500 clients,
+# 8s, the scenario's websocket). The scale internal/load's TestManyClients
+# holds without measuring it: bench/load.sh 2000, bench/load.sh 500 8s polling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clients=${1:-500}
 hold=${2:-8s}
+transport=()
+if [ -n "${3:-}" ]; then transport=(--transport "$3"); fi
 tmp=$(mktemp -d)
 serve_pid=""
 cleanup() {
@@ -66,8 +70,8 @@ print(f"{label:<19} {msgs / secs:9.0f} msgs/s   {cpu * 1e6 / max(msgs, 1):6.2f} 
 PY
 }
 
-echo "== sioload run scenarios/echo.yaml --clients $clients --duration $hold"
-"$tmp/sioload" run scenarios/echo.yaml --clients "$clients" --duration "$hold" --quiet --out "$tmp/inproc.json" >/dev/null || true
+echo "== sioload run scenarios/echo.yaml --clients $clients --duration $hold ${transport[*]}"
+"$tmp/sioload" run scenarios/echo.yaml --clients "$clients" --duration "$hold" "${transport[@]}" --quiet --out "$tmp/inproc.json" >/dev/null || true
 report "sioload in-process" "$tmp/inproc.json"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -77,5 +81,5 @@ for _ in $(seq 50); do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
 	sleep 0.1
 done
-"$tmp/sioload" run scenarios/echo.yaml --target "http://127.0.0.1:$port" --clients "$clients" --duration "$hold" --quiet --out "$tmp/sep.json" >/dev/null || true
+"$tmp/sioload" run scenarios/echo.yaml --target "http://127.0.0.1:$port" --clients "$clients" --duration "$hold" "${transport[@]}" --quiet --out "$tmp/sep.json" >/dev/null || true
 report "sioload generator" "$tmp/sep.json"

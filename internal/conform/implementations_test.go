@@ -285,8 +285,11 @@ var implParallel = flag.Int("conform.implparallel", 3, "implementations whose su
 type suiteRun struct {
 	rep *conform.Report
 	// flakes describes, with its first trace, each case whose verdict was
-	// not the expected one but was on a second run.
+	// not the expected one but was on a second run, or was inconclusive.
 	flakes []string
+	// inconclusive counts the cases that were conform.TooSlowToJudge on
+	// every run: not failures, but no verdict for the matrix either.
+	inconclusive int
 }
 
 // runSuite runs r's suite: the whole suite of its Engine.IO version, the
@@ -294,7 +297,8 @@ type suiteRun struct {
 // is not the expected one runs once more, alone: third-party servers have
 // rare races of their own (zishang v2 once left a CONNECT unanswered) and,
 // on 2 cores, a busy moment can delay a 300/200 ms heartbeat past its
-// timeout. Only a verdict that is wrong twice counts; the first is kept in
+// timeout (it runs alone up to twice). Only a verdict that is wrong every
+// time counts; the first is kept in
 // flakes and logged. (BenchmarkBuiltinSuiteNode measures the cases' own
 // flakiness, without second runs.) A peer that died is restarted before
 // the next case that runs alone; the cases of r.im.Isolate get a fresh one
@@ -351,13 +355,25 @@ func runSuite(r *running, cases []*conform.Case) (*suiteRun, error) {
 		if accepts(want, res.ID, res.Verdict) {
 			continue
 		}
-		again, err := runAlone(byID[res.ID])
-		if err != nil {
-			return nil, err
+		// Up to two runs alone: on a busy machine even a case run alone
+		// can miss the contract's 500 ms session life once.
+		var again conform.Result
+		for range 2 {
+			var err error
+			if again, err = runAlone(byID[res.ID]); err != nil {
+				return nil, err
+			}
+			if accepts(want, res.ID, again.Verdict) {
+				break
+			}
 		}
 		if accepts(want, res.ID, again.Verdict) {
 			out.flakes = append(out.flakes, fmt.Sprintf("%s: %s got %s, then %s on a second run; the first run:\n%s",
 				r.im.Name, res.ID, res.Verdict, again.Verdict, dump(res)))
+		} else if conform.TooSlowToJudge(again) {
+			out.inconclusive++
+			out.flakes = append(out.flakes, fmt.Sprintf("%s: %s inconclusive: its 1 MB went out after the first ping was due, every run; the last:\n%s",
+				r.im.Name, res.ID, dump(again)))
 		}
 		rep.Results[i] = again
 	}
@@ -404,7 +420,8 @@ func mismatches(im *implementation, rep *conform.Report) []string {
 		if g := want[res.ID]; g != nil {
 			why = fmt.Sprintf(" (%s: %s)", g.Kind, g.Why)
 		}
-		if !accepts(want, res.ID, res.Verdict) {
+		// An inconclusive result (see runSuite) is logged as a flake.
+		if !accepts(want, res.ID, res.Verdict) && !conform.TooSlowToJudge(res) {
 			out = append(out, fmt.Sprintf("%s: %s got %s, want %s%s\n%s", im.Name, res.ID, res.Verdict, exp, why, dump(res)))
 		}
 	}
@@ -456,6 +473,11 @@ func TestImplementations(t *testing.T) {
 	t.Logf("%d implementations: started in %v, suites done in %v", len(impls),
 		started.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	if *matrixOut != "" {
+		for i, im := range impls {
+			if runs[i].inconclusive > 0 {
+				t.Fatalf("-conform.matrix: %s not written: %d %s cases inconclusive (the machine was too busy)", *matrixOut, runs[i].inconclusive, im.Name)
+			}
+		}
 		if t.Failed() {
 			t.Fatalf("-conform.matrix: %s not written: some verdicts were not the expected ones", *matrixOut)
 		}

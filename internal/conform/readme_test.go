@@ -38,7 +38,25 @@ func TestReadmeExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range rep.Results {
-		if r.Verdict != Pass {
+		// As in checkSuite: a case that did not pass runs again alone, up
+		// to twice; one the heartbeat overtook every time is inconclusive.
+		for i := 0; i < 2 && r.Verdict != Pass; i++ {
+			var c []*Case
+			for _, k := range cases {
+				if k.ID == r.ID {
+					c = append(c, k)
+				}
+			}
+			one, err := Run(context.Background(), c, Config{URL: peer.URL, EIO: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r = one.Results[0]
+		}
+		switch {
+		case r.Verdict != Pass && TooSlowToJudge(r):
+			t.Logf("README example %s inconclusive (the machine was too slow for the heartbeat):\n%s", r.ID, dumpFailure(r))
+		case r.Verdict != Pass:
 			t.Errorf("README example %s: %s\n%s", r.ID, r.Verdict, dumpFailure(r))
 		}
 	}

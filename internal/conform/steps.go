@@ -152,6 +152,9 @@ func (r *runner) doHTTP(ctx context.Context, q *httpReq) (*transport.Response, e
 }
 
 // bodyText renders a body for the trace: text as is, binary as hex.
+// Only what shorten keeps is quoted: quoting a whole 1 MB body before each
+// send took long enough on a busy machine (-race) for a 300/200 ms
+// session to expire before the request went out.
 func bodyText(b []byte, ctype string) string {
 	// The trace keeps 120 characters: render a prefix only, so that a
 	// body of megabytes is not copied and quoted whole.

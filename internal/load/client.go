@@ -263,7 +263,7 @@ func (c *vclient) connect(st *scenarios.Step) error {
 	ctx := c.r.loadCtx
 	if !c.opened {
 		if err := c.conn.Open(ctx); err != nil {
-			if ctx.Err() == nil {
+			if !ended(ctx) {
 				c.shard.ErrorCause(metrics.ErrHandshake, err)
 				c.r.reach.lost(true, err)
 			}
@@ -289,7 +289,7 @@ func (c *vclient) connect(st *scenarios.Step) error {
 		var de *client.DisconnectError
 		// A refusal was counted by the hook (KindConnectError), a session
 		// lost while connecting too (KindDisconnect).
-		if !errors.As(err, &ce) && !errors.As(err, &de) && ctx.Err() == nil {
+		if !errors.As(err, &ce) && !errors.As(err, &de) && !ended(ctx) {
 			c.shard.ErrorCause(metrics.ErrConnect, err)
 		}
 		return errAbort

@@ -40,7 +40,7 @@ func start(t *testing.T, opts target.Options) (*target.Target, string) {
 }
 
 func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -54,8 +54,8 @@ func (b *inbox) next(t *testing.T, what string) *client.Message {
 	select {
 	case m := <-b.ch:
 		return m
-	case <-time.After(5 * time.Second):
-		t.Fatalf("no %s within 5s", what)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no %s within 20s", what)
 		return nil
 	}
 }
@@ -232,7 +232,10 @@ func TestPush(t *testing.T) {
 // TestFaults checks Delay, Stall and DropRatio.
 func TestFaults(t *testing.T) {
 	t.Run("delay", func(t *testing.T) {
-		_, url := start(t, target.Options{Delay: 200 * time.Millisecond})
+		// A 1 s delay: 5 acks one after the other would take 5 s, so a
+		// bound of 4 s tells pipelined from serialized on any machine.
+		const delay = time.Second
+		_, url := start(t, target.Options{Delay: delay})
 		ctx := ctxT(t)
 		_, s, _ := connect(t, url, client.WebSocketOnly, "/", nil)
 		begin := time.Now()
@@ -247,25 +250,28 @@ func TestFaults(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if d := time.Since(begin); d < 200*time.Millisecond || d > 900*time.Millisecond {
-			t.Fatalf("5 pipelined acks with 200 ms delay took %v", d)
+		if d := time.Since(begin); d < delay || d >= 4*delay {
+			t.Fatalf("5 pipelined acks with %v delay took %v, want [%v, %v)", delay, d, delay, 4*delay)
 		}
 	})
 	t.Run("stall", func(t *testing.T) {
 		tg, url := start(t, target.Options{})
 		ctx := ctxT(t)
 		_, s, _ := connect(t, url, client.WebSocketOnly, "/", nil)
-		tg.Stall(500 * time.Millisecond)
+		// After the stall an ack must not wait another stall: a 2 s stall
+		// tells that apart from a slow round trip on a busy machine.
+		const stall = 2 * time.Second
+		tg.Stall(stall)
 		begin := time.Now()
 		if _, err := s.EmitWithAck(ctx, "echo-ack", 1); err != nil {
 			t.Fatal(err)
 		}
-		if d := time.Since(begin); d < 400*time.Millisecond {
-			t.Fatalf("ack during a 500 ms stall came after %v", d)
+		if d := time.Since(begin); d < stall-100*time.Millisecond {
+			t.Fatalf("ack during a %v stall came after %v", stall, d)
 		}
 		begin = time.Now()
-		if _, err := s.EmitWithAck(ctx, "echo-ack", 1); err != nil || time.Since(begin) > 300*time.Millisecond {
-			t.Fatalf("after the stall: %v in %v", err, time.Since(begin))
+		if _, err := s.EmitWithAck(ctx, "echo-ack", 1); err != nil || time.Since(begin) >= stall {
+			t.Fatalf("after the stall: %v in %v, want under %v", err, time.Since(begin), stall)
 		}
 	})
 	t.Run("drop", func(t *testing.T) {

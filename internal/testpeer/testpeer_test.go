@@ -113,13 +113,17 @@ func TestRestartWaitsForPort(t *testing.T) {
 	t.Parallel()
 	p := Start(t, "node2")
 	p.Stop()
-	// Hold the port for a moment: Restart must retry binding instead of failing.
+	// Hold the port until the peer has failed to bind it once (not for a
+	// fixed time: on a busy machine node may start after that time is
+	// over): Restart must retry binding instead of failing.
 	ln, err := net.Listen("tcp", p.Addr)
 	if err != nil {
 		t.Fatalf("listen %s: %v", p.Addr, err)
 	}
 	go func() {
-		time.Sleep(700 * time.Millisecond)
+		for end := time.Now().Add(20 * time.Second); !strings.Contains(p.Output(), "EADDRINUSE") && time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		ln.Close()
 	}()
 	p.Restart(t)

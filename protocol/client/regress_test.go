@@ -103,8 +103,8 @@ func TestRootRejoinV4(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		if err := root.Connect(ctx, nil); !errors.Is(err, client.ErrRootRejoin) || time.Since(start) > time.Second {
-			t.Fatalf("%v: rejoin gave %v after %v, want ErrRootRejoin at once", mode, err, time.Since(start))
+		if err := root.Connect(ctx, nil); !errors.Is(err, client.ErrRootRejoin) || time.Since(start) > 10*time.Second {
+			t.Fatalf("%v: rejoin gave %v after %v, want ErrRootRejoin at once (not at the context's end)", mode, err, time.Since(start))
 		}
 	}
 }

@@ -116,7 +116,7 @@ func dial(t *testing.T, url string, mode client.Mode) *client.Conn {
 }
 
 func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -133,8 +133,8 @@ func (b *inbox) next(t *testing.T, what string) *client.Message {
 	select {
 	case m := <-b.ch:
 		return m
-	case <-time.After(5 * time.Second):
-		t.Fatalf("no %s within 5s", what)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no %s within 20s", what)
 		return nil
 	}
 }

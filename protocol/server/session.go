@@ -422,6 +422,10 @@ func (s *Session) handlePacket(p engineio.Packet) error {
 		s.mu.Lock()
 		s.pongBy = 0
 		s.pingAt = s.srv.sched.now() + s.srv.cfg.pingInterval
+		// The session was due at pongBy; with a ping timeout longer than
+		// the interval that is after pingAt, and the next ping would come
+		// a timeout, not an interval, after this pong.
+		s.srv.sched.setEarlier(s, s.pingAt)
 		s.mu.Unlock()
 	case engineio.Ping:
 		// v4 heartbeats go server→client; a client ping (or a 2probe on

@@ -13,7 +13,7 @@ import (
 )
 
 func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -118,7 +118,9 @@ func TestRawWebSocket(t *testing.T) {
 			t.Fatalf("no close after %v: %v", time.Since(start), err)
 		}
 		if f.Kind == transport.CloseFrame {
-			if f.Time.Sub(start) > 2*time.Second {
+			// pingInterval+pingTimeout is 500 ms; 5 s is what a busy
+			// machine may add to it.
+			if f.Time.Sub(start) > 5*time.Second {
 				t.Fatalf("closed only after %v", f.Time.Sub(start))
 			}
 			break
