@@ -18,8 +18,7 @@ func runDeployment(ctx context.Context, st *cli.State, cfg conform.DeployConfig,
 	if err != nil {
 		return err
 	}
-	prog := newProgress(ctx, st, "", len(conform.DeployChecks()))
-	cfg.Progress = prog.done
+	cfg.Progress = conform.NewCollector(ctx, newProgress(st, "", len(conform.DeployChecks())).done).Done
 	rep, err := conform.RunDeployment(ctx, cfg)
 	if err != nil {
 		// A bad URL, nothing answering, or --only selecting no check.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -159,39 +158,29 @@ func matrixCmd(ctx context.Context, st *cli.State, eng engine, args []string) er
 	}
 
 	names := make([]string, len(targets))
-	reps := make([]*conform.Report, len(targets))
-	var unreachable []string
-	interrupted := false
+	mts := make([]conform.MatrixTarget, len(targets))
+	progs := make([]*progress, len(targets))
 	for i, t := range targets {
-		if ctx.Err() != nil {
-			interrupted = true
-			break
-		}
-		prog := newProgress(ctx, st, t.name+" ", len(selected[i]))
-		rep, err := runAbortable(ctx, eng, selected[i], conform.Config{
-			URL: t.url, EIO: t.eio, Parallel: *parallel, Progress: prog.done,
-		})
-		if ctx.Err() != nil {
-			reps[i] = prog.partial(rep, selected[i], t.url, t.eio)
-			interrupted = len(reps[i].Results) < len(selected[i])
-			continue
-		}
-		if err != nil {
-			// Unreachable: every case of this target is an error, and the
-			// other targets still get their column.
-			unreachable = append(unreachable, t.name)
-			fmt.Fprintf(st.Stderr, "sioconform: %s: %s\n", t.name, redact.String(err.Error()))
-			rep = errorReport(t, selected[i], err)
-		}
-		reps[i] = rep
-		if st.Terminal(st.Stderr) {
-			fmt.Fprintf(st.Stderr, "%s: %s\n", t.name, counts(rep))
-		}
+		names[i] = t.name
+		mts[i] = conform.MatrixTarget{Name: t.name, URL: t.url, EIO: t.eio}
+		progs[i] = newProgress(st, t.name+" ", len(selected[i]))
 	}
-	for i := range names {
-		names[i] = targets[i].name
-	}
-
+	res := conform.RunMatrix(ctx, conform.Matrix{
+		Targets: mts, Cases: selected, Config: conform.Config{Parallel: *parallel},
+		Run: func(ctx context.Context, cases []*conform.Case, cfg conform.Config) (*conform.Report, error) {
+			return runAbortable(ctx, eng, cases, cfg)
+		},
+		Progress: func(i int, r conform.Result) { progs[i].done(r) },
+		Unreachable: func(i int, err error) {
+			fmt.Fprintf(st.Stderr, "sioconform: %s: %s\n", targets[i].name, redact.String(err.Error()))
+		},
+		Finished: func(i int, rep *conform.Report) {
+			if st.Terminal(st.Stderr) {
+				fmt.Fprintf(st.Stderr, "%s: %s\n", targets[i].name, counts(rep))
+			}
+		},
+	})
+	reps := res.Reports
 	if err := dst.write(func(w io.Writer) error {
 		if *format == "html" {
 			return reports.ConformMatrixHTML(w, "sioconform", names, reps)
@@ -203,12 +192,7 @@ func matrixCmd(ctx context.Context, st *cli.State, eng engine, args []string) er
 
 	// Say everything that went wrong; the exit code is that of the worst.
 	var problems []string
-	var failed []string
-	for i, rep := range reps {
-		if rep != nil && rep.Failed() && !slices.Contains(unreachable, targets[i].name) {
-			failed = append(failed, targets[i].name)
-		}
-	}
+	failed, unreachable, interrupted := res.Failed, res.Unreachable, res.Interrupted
 	if len(failed) > 0 {
 		problems = append(problems, "failed or errored cases: "+strings.Join(failed, ", "))
 	}
@@ -224,19 +208,6 @@ func matrixCmd(ctx context.Context, st *cli.State, eng engine, args []string) er
 		return cli.WithExitCode(errors.New(strings.Join(problems, "; ")), cli.ExitFailed)
 	}
 	return nil
-}
-
-// errorReport stands in for the report of a target that could not be
-// reached: every selected case has verdict error with the reason.
-func errorReport(t matrixTarget, cases []*conform.Case, err error) *conform.Report {
-	rep := &conform.Report{Target: t.url, EIO: t.eio}
-	for _, c := range cases {
-		rep.Results = append(rep.Results, conform.Result{
-			ID: c.ID, Description: c.Description, Spec: c.Spec, Official: c.Official,
-			Verdict: conform.Error, Step: -1, Message: err.Error(),
-		})
-	}
-	return rep
 }
 
 // counts is a one-line tally of a report, for progress on stderr.

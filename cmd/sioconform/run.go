@@ -165,16 +165,16 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 		return err
 	}
 
-	prog := newProgress(ctx, st, "", len(cases))
+	col := conform.NewCollector(ctx, newProgress(st, "", len(cases)).done)
 	rep, runErr := runAbortable(ctx, eng, cases, conform.Config{
-		URL: *target, EIO: sel.eio, Parallel: *parallel, Progress: prog.done,
+		URL: *target, EIO: sel.eio, Parallel: *parallel, Progress: col.Done,
 		ShowSecrets: *showSecrets,
 		Settings:    stated, Preflight: true, SettingsFromHandshake: *fromHandshake,
 		Notice: func(s string) { fmt.Fprintln(st.Stderr, "sioconform: "+s) },
 	})
 	interrupted := false
 	if ctx.Err() != nil {
-		rep = prog.partial(rep, cases, *target, sel.eio)
+		rep = col.Partial(rep, cases, *target, sel.eio)
 		// A signal after the last case finished interrupts nothing.
 		interrupted = len(rep.Results) < len(cases)
 	}
@@ -207,69 +207,37 @@ func failedErr(rep *conform.Report) error {
 	return fmt.Errorf("%s: %d failed, %d errored (of %d cases)", rep.Target, c[conform.Fail], c[conform.Error], len(rep.Results))
 }
 
-// progress follows a run through conform.Config.Progress: it prints one
-// line per finished case to stderr when stderr is a terminal (in CI logs
-// the report says it all), and remembers which cases finished before an
-// interruption, for the partial report.
+// progress prints one line per finished case to stderr when stderr is a
+// terminal (in CI logs the report says it all). Which cases finished
+// before an interruption is the engine's to know (conform.Collector).
 type progress struct {
-	mu sync.Mutex
-	// ctx is the run's context: a result that arrives after it is done
-	// comes from a case cut short, not a finished one.
-	ctx     context.Context
-	w       io.Writer // nil: print nothing
-	prefix  string
-	total   int
-	results []conform.Result
+	mu     sync.Mutex
+	w      io.Writer // nil: print nothing
+	prefix string
+	total  int
+	n      int
 }
 
-// newProgress returns the progress of a run of total cases under ctx;
-// prefix (a matrix target's name) starts every line.
-func newProgress(ctx context.Context, st *cli.State, prefix string, total int) *progress {
-	p := &progress{ctx: ctx, prefix: prefix, total: total}
+// newProgress returns the progress of a run of total cases; prefix (a
+// matrix target's name) starts every line.
+func newProgress(st *cli.State, prefix string, total int) *progress {
+	p := &progress{prefix: prefix, total: total}
 	if st.Terminal(st.Stderr) {
 		p.w = st.Stderr
 	}
 	return p
 }
 
-// done is the conform.Config.Progress callback. The engine serializes its
-// calls, but a mutex costs nothing and does not rely on that.
+// done prints r, the n-th finished case.
 func (p *progress) done(r conform.Result) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.ctx.Err() != nil {
-		return
-	}
-	p.results = append(p.results, r)
+	p.n++
 	if p.w != nil {
 		// Milliseconds, as in the reports.
-		fmt.Fprintf(p.w, "%s[%*d/%d] %-5s %s %.1fms\n", p.prefix, len(fmt.Sprint(p.total)), len(p.results), p.total,
+		fmt.Fprintf(p.w, "%s[%*d/%d] %-5s %s %.1fms\n", p.prefix, len(fmt.Sprint(p.total)), p.n, p.total,
 			r.Verdict, r.ID, float64(r.Duration)/float64(time.Millisecond))
 	}
-}
-
-// partial is the report of an interrupted run: only the cases that
-// finished before the interruption, in the order of cases. Cases still
-// running when it came were cut short, and their verdicts (usually a
-// timeout failure) say nothing about the server. rep is what Run returned,
-// possibly nil.
-func (p *progress) partial(rep *conform.Report, cases []*conform.Case, target string, eio int) *conform.Report {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := &conform.Report{Target: conform.RedactURL(target), EIO: eio}
-	if rep != nil {
-		out.Target, out.EIO, out.Started, out.Duration = rep.Target, rep.EIO, rep.Started, rep.Duration
-	}
-	byID := map[string]conform.Result{}
-	for _, r := range p.results {
-		byID[r.ID] = r
-	}
-	for _, c := range cases {
-		if r, ok := byID[c.ID]; ok {
-			out.Results = append(out.Results, r)
-		}
-	}
-	return out
 }
 
 // runAbortable is eng.Run that gives up waiting on a second Ctrl-C

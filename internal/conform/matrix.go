@@ -1,0 +1,171 @@
+package conform
+
+import (
+	"context"
+	"slices"
+	"sync"
+)
+
+// Collector follows a run through Config.Progress and keeps the results
+// of the cases that finished before ctx ended, for the partial report of
+// an interrupted run: a case still running when the interruption came was
+// cut short, and its verdict (usually a timeout failure) says nothing
+// about the server.
+type Collector struct {
+	ctx     context.Context
+	next    func(Result)
+	mu      sync.Mutex
+	results []Result
+}
+
+// NewCollector returns a collector for a run under ctx; next, if set, is
+// called with every result kept (to show progress).
+func NewCollector(ctx context.Context, next func(Result)) *Collector {
+	return &Collector{ctx: ctx, next: next}
+}
+
+// Done is the Config.Progress callback. The engine serializes its calls,
+// but a mutex costs nothing and does not rely on that.
+func (c *Collector) Done(r Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx.Err() != nil {
+		return
+	}
+	c.results = append(c.results, r)
+	if c.next != nil {
+		c.next(r)
+	}
+}
+
+// Finished returns how many results were kept.
+func (c *Collector) Finished() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.results)
+}
+
+// Partial is the report of an interrupted run: only the cases that
+// finished before the interruption, in the order of cases. rep is what Run
+// returned, possibly nil (abandoned on a second Ctrl-C).
+func (c *Collector) Partial(rep *Report, cases []*Case, target string, eio int) *Report {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := &Report{Target: RedactURL(target), EIO: eio}
+	if rep != nil {
+		out.Target, out.EIO, out.Started, out.Duration = rep.Target, rep.EIO, rep.Started, rep.Duration
+	}
+	byID := map[string]Result{}
+	for _, r := range c.results {
+		byID[r.ID] = r
+	}
+	for _, cs := range cases {
+		if r, ok := byID[cs.ID]; ok {
+			out.Results = append(out.Results, r)
+		}
+	}
+	return out
+}
+
+// ErrorReport stands in for the report of a target that could not be
+// reached: every case has verdict error with the reason, so that a matrix
+// still shows the target's column.
+func ErrorReport(target string, eio int, cases []*Case, err error) *Report {
+	rep := &Report{Target: RedactURL(target), EIO: eio}
+	for _, c := range cases {
+		rep.Results = append(rep.Results, Result{
+			ID: c.ID, Description: c.Description, Spec: c.Spec, Official: c.Official,
+			Verdict: Error, Step: -1, Message: RedactURL(err.Error()),
+		})
+	}
+	return rep
+}
+
+// MatrixTarget is one server of a matrix: a column name, its origin and
+// its Engine.IO version.
+type MatrixTarget struct {
+	Name, URL string
+	EIO       int
+}
+
+// Matrix configures RunMatrix.
+type Matrix struct {
+	// Targets are run one after the other, each with its own cases
+	// (Cases[i] for Targets[i]).
+	Targets []MatrixTarget
+	Cases   [][]*Case
+	// Run runs one target's cases ([Run] in production). A nil report
+	// with a nil error means the run was abandoned (a second Ctrl-C): the
+	// cases that finished make the target's partial report.
+	Run func(ctx context.Context, cases []*Case, cfg Config) (*Report, error)
+	// Config is every target's configuration but for URL, EIO and
+	// Progress, which RunMatrix sets.
+	Config Config
+	// Progress, if set, is called with each finished case of target i.
+	Progress func(i int, r Result)
+	// Unreachable, if set, is told why target i could not be run.
+	Unreachable func(i int, err error)
+	// Finished, if set, is called with target i's report once it ran to
+	// its end (or could not be reached), before the next target starts.
+	Finished func(i int, rep *Report)
+}
+
+// MatrixResult is what a matrix run found, target by target.
+type MatrixResult struct {
+	// Reports has one report per target; nil for a target not run
+	// because of an interruption.
+	Reports []*Report
+	// Unreachable names the targets that could not be reached (their
+	// report is an ErrorReport); Failed those with a failed or errored
+	// case among the others, partial reports included.
+	Unreachable, Failed []string
+	// Interrupted is set when ctx ended before every case of every target
+	// finished.
+	Interrupted bool
+}
+
+// RunMatrix runs the cases against every target in turn. An unreachable
+// target gets an error report and the others still run; an interruption
+// stops at once, leaving the partial report of the target that was
+// running and nil for those after it.
+func RunMatrix(ctx context.Context, m Matrix) *MatrixResult {
+	res := &MatrixResult{Reports: make([]*Report, len(m.Targets))}
+	for i, t := range m.Targets {
+		if ctx.Err() != nil {
+			res.Interrupted = true
+			break
+		}
+		var next func(Result)
+		if m.Progress != nil {
+			next = func(r Result) { m.Progress(i, r) }
+		}
+		col := NewCollector(ctx, next)
+		cfg := m.Config
+		cfg.URL, cfg.EIO, cfg.Progress = t.URL, t.EIO, col.Done
+		rep, err := m.Run(ctx, m.Cases[i], cfg)
+		switch {
+		case ctx.Err() != nil || rep == nil && err == nil:
+			res.Reports[i] = col.Partial(rep, m.Cases[i], t.URL, t.EIO)
+			if len(res.Reports[i].Results) < len(m.Cases[i]) {
+				res.Interrupted = true
+			}
+			continue
+		case err != nil:
+			res.Unreachable = append(res.Unreachable, t.Name)
+			if m.Unreachable != nil {
+				m.Unreachable(i, err)
+			}
+			rep = ErrorReport(t.URL, t.EIO, m.Cases[i], err)
+		}
+		res.Reports[i] = rep
+		if m.Finished != nil {
+			m.Finished(i, rep)
+		}
+	}
+	for i, rep := range res.Reports {
+		if rep != nil && rep.Failed() && !slices.Contains(res.Unreachable, m.Targets[i].Name) {
+			res.Failed = append(res.Failed, m.Targets[i].Name)
+		}
+	}
+	return res
+}
