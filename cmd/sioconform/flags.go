@@ -13,27 +13,11 @@ import (
 	"github.com/siokit/siokit/internal/conform"
 )
 
-// stringList is a repeatable flag; each use may also hold a
-// comma-separated list ("--only a --only b" = "--only a,b"). Case ids and
-// their globs contain no commas.
-type stringList []string
-
-func (l *stringList) String() string { return strings.Join(*l, ",") }
-
-func (l *stringList) Set(v string) error {
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			*l = append(*l, s)
-		}
-	}
-	return nil
-}
-
 // selection is the case-selection flags run, list and matrix share.
 type selection struct {
 	eio        int
-	only, skip stringList
-	dirs       stringList
+	only, skip cli.List
+	dirs       cli.List
 }
 
 // register adds the selection flags to fs with --eio defaulting to eio;

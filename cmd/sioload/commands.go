@@ -5,15 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/siokit/siokit/internal/cli"
 	"github.com/siokit/siokit/internal/redact"
 )
 
 // ExitThreshold is the exit code of a run whose thresholds failed
-// (docs/sioload.md §4).
-const ExitThreshold = 3
+// (README "Exit status").
+const ExitThreshold = cli.ExitThreshold
 
 const usage = `Usage: sioload COMMAND [ARGS]
 
@@ -131,14 +130,4 @@ func isSet(fs *flag.FlagSet, name string) bool {
 
 func usageErr(format string, a ...any) error {
 	return cli.WithExitCode(fmt.Errorf(format, a...), cli.ExitUsage)
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, e := range strings.Split(s, ",") {
-		if e = strings.TrimSpace(e); e != "" {
-			out = append(out, e)
-		}
-	}
-	return out
 }

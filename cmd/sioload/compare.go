@@ -43,7 +43,7 @@ func compareCmd(st *cli.State, args []string) error {
 	if err := o.check(fs); err != nil {
 		return err
 	}
-	names := splitList(*transports)
+	names := cli.Split(*transports)
 	if len(names) == 0 {
 		return usageErr("--transports is empty")
 	}

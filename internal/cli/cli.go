@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -70,7 +71,35 @@ const (
 	// ExitUsage: the command could not start: bad flags or arguments, an
 	// input it cannot use (a broken case file), an unreachable target.
 	ExitUsage = 2
+	// ExitThreshold: sioload's run completed but a threshold failed
+	// (lower precedence than a failed run, which is ExitFailed).
+	ExitThreshold = 3
 )
+
+// List is a repeatable flag whose every use may also hold a
+// comma-separated list ("--only a --only b" = "--only a,b"); blanks are
+// dropped. Both tools take lists this way.
+type List []string
+
+// String joins the list with commas.
+func (l *List) String() string { return strings.Join(*l, ",") }
+
+// Set adds the comma-separated items of v.
+func (l *List) Set(v string) error {
+	*l = append(*l, Split(v)...)
+	return nil
+}
+
+// Split returns the comma-separated items of s, trimmed, blanks dropped.
+func Split(s string) []string {
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
 
 // ExitError attaches a process exit code to an error. Commands return it
 // (through WithExitCode) and main turns it into the exit status in one

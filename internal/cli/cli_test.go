@@ -118,3 +118,18 @@ func TestIsTerminal(t *testing.T) {
 		t.Error("State.Terminal ignores IsTerminal")
 	}
 }
+
+func TestList(t *testing.T) {
+	var l List
+	for _, v := range []string{"a,b", " c ,, ", "d"} {
+		if err := l.Set(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := l.String(); got != "a,b,c,d" {
+		t.Errorf("List after three uses = %q, want a,b,c,d", got)
+	}
+	if got := Split(" , "); len(got) != 0 {
+		t.Errorf("Split of blanks = %q, want nothing", got)
+	}
+}
