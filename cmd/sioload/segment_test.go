@@ -60,8 +60,9 @@ func TestSegmentsMergeToOneRun(t *testing.T) {
 	}
 	defer b.Close()
 
-	// The parts: three processes, started 2 s ahead of their common start.
-	startAt := time.Now().Add(3 * time.Second).Truncate(time.Second)
+	// The parts: three processes, started 3 s ahead of their common start
+	// (RFC3339 with a fraction: a whole second could leave less).
+	startAt := time.Now().Add(3 * time.Second)
 	before := b.Stats()
 	var parts []string
 	var cmds []*osexec.Cmd
@@ -69,7 +70,7 @@ func TestSegmentsMergeToOneRun(t *testing.T) {
 		out := filepath.Join(dir, fmt.Sprintf("part%d.json", i))
 		parts = append(parts, out)
 		c := osexec.Command(bin, "run", scen, "--quiet", "--target", b.URL, "--segment", fmt.Sprintf("%d/3", i),
-			"--start-at", startAt.Format(time.RFC3339), "--out", out)
+			"--start-at", startAt.Format(time.RFC3339Nano), "--out", out)
 		c.Stdout, c.Stderr = new(strings.Builder), new(strings.Builder)
 		if err := c.Start(); err != nil {
 			t.Fatal(err)

@@ -86,12 +86,13 @@ flow:
   - emit_ack: {event: echo-ack, args: ["{{.Client}}"], timeout: 10s}
   - disconnect: {}
 `)
-	// 4 clients, half of them dropped at 1 s, in 2 parts: each drops 1.
+	// 4 clients, half of them dropped at 2 s (all connected by then), in 2
+	// parts: each drops 1 of its 2.
 	drop := parseScenario(t, `name: drop
 transport: websocket
-load: {model: closed, clients: 4, hold: 3s, grace: 5s}
+load: {model: closed, clients: 4, hold: 4s, grace: 5s}
 faults:
-  - {at: 1s, drop: 0.5}
+  - {at: 2s, drop: 0.5}
 flow:
   - connect: {}
 `)
