@@ -190,6 +190,9 @@ func runCmd(st *cli.State, args []string) error {
 		if at, err = time.Parse(time.RFC3339, *startAt); err != nil {
 			return flagErr("start-at", "%q is not an RFC3339 time such as 2026-01-02T15:04:05Z", *startAt)
 		}
+		if err := load.CheckStartAt(at, time.Now()); err != nil {
+			return flagErr("start-at", "%v", err)
+		}
 	}
 	if *interval < 10*time.Millisecond {
 		return usageErr("--interval must be at least 10ms, got %s", *interval)

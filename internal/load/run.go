@@ -154,8 +154,8 @@ func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
 			return nil, fmt.Errorf("%w: faults[%d]: restart_target needs the built-in target", ErrUnsupported, i)
 		}
 	}
-	if err := checkStartAt(opts.StartAt, time.Now()); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+	if err := CheckStartAt(opts.StartAt, time.Now()); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
 	}
 	if opts.Shards <= 0 {
 		opts.Shards = 4 * runtime.GOMAXPROCS(0)

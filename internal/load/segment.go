@@ -95,9 +95,10 @@ func CheckSegment(s *scenarios.Scenario, g Segment) error {
 // the date must not leave a process waiting for days.
 const MaxStartWait = 24 * time.Hour
 
-// checkStartAt refuses a start more than a second in the past (the parts
+// CheckStartAt refuses a start more than a second before now (the parts
 // would not start together: a stale command line) or beyond MaxStartWait.
-func checkStartAt(at, now time.Time) error {
+// Run checks it too; a command checks it first to name its flag.
+func CheckStartAt(at, now time.Time) error {
 	if at.IsZero() {
 		return nil
 	}

@@ -60,7 +60,7 @@ func TestParseSegment(t *testing.T) {
 		at time.Time
 		ok bool
 	}{{now, true}, {now.Add(-500 * time.Millisecond), true}, {now.Add(-2 * time.Second), false}, {now.Add(time.Hour), true}, {now.Add(25 * time.Hour), false}} {
-		if err := checkStartAt(c.at, now); (err == nil) != c.ok {
+		if err := CheckStartAt(c.at, now); (err == nil) != c.ok {
 			t.Errorf("start at now%+v: %v", c.at.Sub(now), err)
 		}
 	}
