@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/siokit/siokit/internal/cli"
 	"github.com/siokit/siokit/internal/metrics"
@@ -26,6 +27,12 @@ summed, timelines aligned by wall time) and renders them again. With
 one colour each, in one self-contained page. Exit status 3 when a
 threshold of the merged result fails.
 
+Runs of different scenarios or targets are not merged (exit 2) unless
+--force, which shows each on its own. The parts of a run split with
+"sioload run --segment I/N" merge into the whole run's result; a
+repeated part is refused, missing parts make the result partial (exit 1)
+and are named. A file that is not a run result is refused (exit 2).
+
 Options:
 `
 
@@ -34,6 +41,7 @@ func reportCmd(st *cli.State, args []string) error {
 	fs.Usage = func() { fmt.Fprint(fs.Output(), reportUsage); fs.PrintDefaults() }
 	format := fs.String("format", "table", "table, json or html")
 	out := fs.String("out", "", "write the report to this file instead of stdout (required for html)")
+	force := fs.Bool("force", false, "runs of different scenarios or targets: show each instead of refusing")
 	pos, err := parse(fs, st.Stderr, args)
 	if err != nil {
 		return err
@@ -50,6 +58,7 @@ func reportCmd(st *cli.State, args []string) error {
 	}
 	var all []*metrics.Result
 	var runs []reports.HTMLRun
+	var names []string
 	for _, path := range pos {
 		rs, err := readResults(path)
 		if err != nil {
@@ -62,9 +71,27 @@ func reportCmd(st *cli.State, args []string) error {
 				name += fmt.Sprintf("[%d] %s", i, r.Transport)
 			}
 			runs = append(runs, reports.HTMLRun{Name: name, Result: r})
+			names = append(names, name)
+		}
+	}
+	if err := metrics.CheckMerge(all, names); err != nil {
+		// HTML overlays the runs rather than merging them, but a page of
+		// unrelated runs under one title misleads the same way: it too
+		// needs --force.
+		if !*force {
+			return cli.WithExitCode(err, cli.ExitUsage)
+		}
+		if *format != "html" {
+			return reportEach(st, *format, *out, all, names)
 		}
 	}
 	merged := metrics.Merge(all...)
+	partial, reason := false, ""
+	if missing := metrics.MissingSegments(all); missing != "" {
+		// The sum of some parts is not the run: say so, and fail.
+		reason = "parts missing: " + missing + " (merged " + strconv.Itoa(len(all)) + " of " + strconv.Itoa(merged.Segment.Count) + ")"
+		partial, merged.Partial, merged.StopReason = true, true, reason
+	}
 	if *format == "html" {
 		if err := writeHTML(*out, redact.New(), runs); err != nil {
 			return err
@@ -89,40 +116,98 @@ func reportCmd(st *cli.State, args []string) error {
 		if err := cli.WriteFile(*out, redact.New().Bytes(b.Bytes())); err != nil {
 			return err
 		}
-		if *format == "json" {
+		if *format == "json" && !partial {
 			return nil
 		}
-		return verdict(false, "", []*metrics.Summary{merged.Summarize()})
+		return verdict(partial, reason, []*metrics.Summary{merged.Summarize()})
 	}
 	if *format == "json" {
-		return reports.LoadJSON(st.Stdout, merged)
+		if err := reports.LoadJSON(st.Stdout, merged); err != nil || !partial {
+			return err
+		}
+		return verdict(partial, reason, nil)
 	}
 	sum := merged.Summarize()
 	if err := reports.LoadSummary(st.Stdout, sum); err != nil {
 		return err
 	}
-	return verdict(false, "", []*metrics.Summary{sum})
+	return verdict(partial, reason, []*metrics.Summary{sum})
 }
 
-// readResults reads one result object or an array of them.
+// readResults reads one result object or an array of them, refusing
+// what is not a run result (metrics.NotResult).
 func readResults(path string) ([]*metrics.Result, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	b = bytes.TrimSpace(b)
+	var rs []*metrics.Result
 	if len(b) > 0 && b[0] == '[' {
-		var rs []*metrics.Result
 		if err := json.Unmarshal(b, &rs); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		return rs, nil
+		if len(rs) == 0 {
+			return nil, fmt.Errorf("%s: an empty array, no run results", path)
+		}
+	} else {
+		var r metrics.Result
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		rs = []*metrics.Result{&r}
 	}
-	var r metrics.Result
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	for i, r := range rs {
+		if why := metrics.NotResult(r); why != "" {
+			if len(rs) > 1 {
+				return nil, fmt.Errorf("%s: [%d]: %s", path, i, why)
+			}
+			return nil, fmt.Errorf("%s: %s", path, why)
+		}
 	}
-	return []*metrics.Result{&r}, nil
+	return rs, nil
+}
+
+// reportEach shows runs that must not be merged (report --force) one
+// after another, each under its file's name: a table per run, or for
+// json an array of the results. The exit status is the worst verdict.
+func reportEach(st *cli.State, format, out string, all []*metrics.Result, names []string) error {
+	var b bytes.Buffer
+	var sums []*metrics.Summary
+	if format == "json" {
+		// An array, as compare --out writes: report reads it back.
+		enc := json.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(all); err != nil {
+			return err
+		}
+	}
+	for i, r := range all {
+		sum := r.Summarize()
+		sums = append(sums, sum)
+		if format == "json" {
+			continue
+		}
+		fmt.Fprintf(&b, "== %s\n", names[i])
+		if err := reports.LoadSummary(&b, sum); err != nil {
+			return err
+		}
+		b.WriteString("\n")
+	}
+	if out != "" {
+		if err := cli.WriteFile(out, redact.New().Bytes(b.Bytes())); err != nil {
+			return err
+		}
+	} else if _, err := st.Stdout.Write(b.Bytes()); err != nil {
+		return err
+	}
+	partial, reason := false, ""
+	for _, r := range all {
+		if r.Partial && !partial {
+			partial, reason = true, r.StopReason
+		}
+	}
+	return verdict(partial, reason, sums)
 }
 
 // writeHTML writes the HTML report of runs to path (nothing when path is

@@ -33,6 +33,10 @@ the closing; a third kills at once. Exit status 1 when the run failed (no
 client connected, target unreachable, errors above max_error_rate) or was
 interrupted, 3 when a threshold fails.
 
+--segment I/N runs part I (from 0) of N equal parts against a target the
+parts share, --start-at makes the parts start together; "sioload report"
+merges their --out files into the whole run's result.
+
 Options:
 `
 
@@ -169,9 +173,26 @@ func runCmd(st *cli.State, args []string) error {
 	summaryMD := fs.String("summary-md", "", "write a Markdown summary (for a CI step summary, e.g. $GITHUB_STEP_SUMMARY) to this file")
 	html := fs.String("html", "", "write a self-contained HTML report (charts over time) to this file")
 	interval := fs.Duration("interval", time.Second, "timeline interval (the --out JSON's timeline has one entry per interval)")
+	segment := fs.String("segment", "", "run part I of N equal parts (I from 0 to N-1, e.g. 1/3); merge the parts' --out files with sioload report")
+	startAt := fs.String("start-at", "", "start at this RFC3339 time (e.g. 2026-01-02T15:04:05Z), so that parts run by several processes start together")
 	pos, err := parse(fs, st.Stderr, args)
 	if err != nil {
 		return err
+	}
+	var seg load.Segment
+	if *segment != "" {
+		if seg, err = load.ParseSegment(*segment); err != nil {
+			return flagErr("segment", "%v", err)
+		}
+	}
+	var at time.Time
+	if *startAt != "" {
+		if at, err = time.Parse(time.RFC3339, *startAt); err != nil {
+			return flagErr("start-at", "%q is not an RFC3339 time such as 2026-01-02T15:04:05Z", *startAt)
+		}
+		if err := load.CheckStartAt(at, time.Now()); err != nil {
+			return flagErr("start-at", "%v", err)
+		}
 	}
 	if *interval < 10*time.Millisecond {
 		return usageErr("--interval must be at least 10ms, got %s", *interval)
@@ -193,6 +214,14 @@ func runCmd(st *cli.State, args []string) error {
 	}
 	m := scenarioMasker(s)
 	st = masked(st, m)
+	if err := load.CheckSegment(s, seg); err != nil {
+		return maskErr(m, cli.WithExitCode(err, cli.ExitUsage))
+	}
+	if seg.Count > 1 && s.Target == "" && len(s.Targets) == 0 {
+		// Each part would load a built-in target of its own: the merge
+		// would be of N small runs, not of one split run.
+		return flagErr("segment", "parts need one target they share: give --target (e.g. a sioload serve) or set the scenario's target")
+	}
 	targetURL, restart, stopTarget, err := resolveTarget(s)
 	if err != nil {
 		return maskErr(m, err)
@@ -200,7 +229,10 @@ func runCmd(st *cli.State, args []string) error {
 	defer stopTarget()
 	ctx, stop := cli.Signals(context.Background())
 	defer stop()
-	opts := load.Options{Target: targetURL, Restart: restart, Abort: cli.Abort(ctx), Interval: *interval}
+	opts := load.Options{Target: targetURL, Restart: restart, Abort: cli.Abort(ctx), Interval: *interval, Segment: seg, StartAt: at}
+	if !*quiet && !at.IsZero() {
+		fmt.Fprintf(st.Stderr, "sioload: starting at %s (--start-at), in %s\n", at.Format(time.RFC3339), time.Until(at).Round(time.Second))
+	}
 	if !*quiet {
 		p := newProgress(st.Stderr, st.Terminal(st.Stderr))
 		opts.Progress = p.update

@@ -48,6 +48,14 @@ type Options struct {
 	// Reconnect overrides the clients' reconnection policy; the zero
 	// value is the reference client's (1 s doubling to 5 s, ±50 %).
 	Reconnect client.Reconnect
+	// Segment makes the run one part of several (sioload run --segment):
+	// see [Segment]. The zero value runs the whole scenario.
+	Segment Segment
+	// StartAt, when set, is the instant the run starts (its time zero):
+	// parts started on several processes or machines start together.
+	// Run refuses it more than a second in the past or more than
+	// MaxStartWait ahead; the wait ends early when ctx ends.
+	StartAt time.Time
 }
 
 // InterruptCloseTimeout bounds the closing of the connections after the
@@ -123,6 +131,9 @@ type run struct {
 }
 
 func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
+	if err := CheckSegment(s, opts.Segment); err != nil {
+		return nil, err
+	}
 	target := opts.Target
 	if target == "" {
 		target = s.Target
@@ -142,6 +153,9 @@ func newRun(s *scenarios.Scenario, opts Options) (*run, error) {
 		if f.RestartTarget && opts.Restart == nil {
 			return nil, fmt.Errorf("%w: faults[%d]: restart_target needs the built-in target", ErrUnsupported, i)
 		}
+	}
+	if err := CheckStartAt(opts.StartAt, time.Now()); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
 	}
 	if opts.Shards <= 0 {
 		opts.Shards = 4 * runtime.GOMAXPROCS(0)
@@ -254,6 +268,15 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 		}
 	}
 	r.start = time.Now()
+	if !r.opts.StartAt.IsZero() {
+		// Time zero is the agreed instant, not when the wait ended, so the
+		// parts' schedules line up to the timer's precision.
+		sleepUntil(ctx, r.opts.StartAt)
+		r.start = r.opts.StartAt
+		if ctx.Err() != nil {
+			r.start = time.Now()
+		}
+	}
 	r.tl = metrics.NewTimelineBuilder(r.start, r.opts.Interval)
 	phase := r.s.Load.Phase()
 	loadCtx, cancelLoad := context.WithDeadline(ctx, r.start.Add(phase))
@@ -306,6 +329,7 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 		res.TimelineError = err.Error()
 	}
 	res.Target = realTarget
+	res.Segment = r.opts.Segment.result()
 	if err := ctx.Err(); err != nil {
 		res.Partial = true
 		res.StopReason = context.Cause(ctx).Error()
@@ -447,6 +471,9 @@ func ended(ctx context.Context) bool {
 func (r *run) ramp() {
 	l := r.s.Load
 	for i := range l.Clients {
+		if !r.opts.Segment.has(i) {
+			continue
+		}
 		at := r.start.Add(time.Duration(int64(l.Ramp) * int64(i) / int64(l.Clients)))
 		if !sleepUntil(r.loadCtx, at) {
 			return
@@ -460,12 +487,19 @@ func (r *run) arrivals() {
 	l := r.s.Load
 	interval := time.Duration(float64(time.Second) / l.ArrivalRate)
 	shard := r.rec.Shard(0)
+	maxClients := int64(r.opts.Segment.share(l.MaxClients))
 	for i := 0; ; i++ {
 		at := r.start.Add(time.Duration(i) * interval)
-		if at.Sub(r.start) >= l.Duration || !sleepUntil(r.loadCtx, at) {
+		if at.Sub(r.start) >= l.Duration {
 			return
 		}
-		if r.active.Load() >= int64(l.MaxClients) {
+		if !r.opts.Segment.has(i) {
+			continue
+		}
+		if !sleepUntil(r.loadCtx, at) {
+			return
+		}
+		if r.active.Load() >= maxClients {
 			shard.Add(metrics.DroppedIterations, 1)
 			continue
 		}

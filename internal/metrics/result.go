@@ -30,6 +30,10 @@ type Result struct {
 	FailReason string `json:"fail_reason,omitempty"`
 	// Runs is the number of runs merged into this result.
 	Runs int `json:"runs"`
+	// Segment is set on the result of one part of a run split in
+	// segments (sioload run --segment I/N); merging all N parts gives the
+	// whole run's result, without it.
+	Segment *Segment `json:"segment,omitempty"`
 
 	Latencies        map[string]*Histogram `json:"latencies"`
 	Counters         map[string]int64      `json:"counters"`
@@ -336,6 +340,7 @@ func Merge(rs ...*Result) *Result {
 		}
 	}
 	out.Scenario = strings.Join(names, "+")
+	mergeSegments(out, rs)
 	var tls []*Timeline
 	for _, r := range rs {
 		if r != nil && r.Timeline != nil {
