@@ -3,6 +3,7 @@ package server
 import (
 	"io"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fasthttp/websocket"
 	"github.com/siokit/siokit/protocol/engineio"
@@ -66,6 +67,13 @@ func (s *Session) readLoop(c *websocket.Conn, upgrading bool) {
 			break
 		}
 		if buf, err = readAll(buf[:0], r); err != nil {
+			reason = reasonTransportError
+			break
+		}
+		if mt == websocket.TextMessage && !utf8.Valid(buf) {
+			// RFC 6455 §8.1: invalid UTF-8 in a text frame fails the
+			// connection, with 1007 (§7.4.1), as Node's ws does.
+			_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, ""), time.Now().Add(time.Second))
 			reason = reasonTransportError
 			break
 		}
