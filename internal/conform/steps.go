@@ -351,3 +351,15 @@ func (r *runner) pollUntil(ctx context.Context, u *pollUntil) error {
 	}
 	return mis(u.body.describe(), strconv.Quote(last), "no body matched %s in %d GETs; last %s", shorten(u.body.describe()), u.max, quoteShort(last))
 }
+
+// apply grows b to exactly pd.to bytes with whole copies of the unit.
+func (pd padding) apply(b []byte) ([]byte, error) {
+	if pd.to == 0 {
+		return b, nil
+	}
+	gap := pd.to - len(b)
+	if gap < 0 || gap%len(pd.unit) != 0 {
+		return nil, fmt.Errorf("cannot pad %d bytes to %d with %d-byte units", len(b), pd.to, len(pd.unit))
+	}
+	return append(b[:len(b):len(b)], bytes.Repeat(pd.unit, gap/len(pd.unit))...), nil
+}
