@@ -10,30 +10,8 @@ import (
 	"github.com/siokit/siokit/internal/yamldoc"
 )
 
-// actions are the step kinds of docs/conformance.md §3; exactly one per step.
-var actions = []string{"http", "ws_open", "ws_send", "ws_expect", "ws_silent", "ws_close", "sleep",
-	"wait", "pending", "parallel", "poll_until", "eio_open_polling", "eio_open_ws", "sio_connect_ws"}
-
 // stepKeys are the keys any step may carry besides its action.
 var stepKeys = []string{"expect", "name", "async", "on_fail"}
-
-// parseAction decodes the body v of each action, named field, into s.
-var parseAction = map[string]func(d *yamldoc.Decoder, v *yaml.Node, field string, s *step){
-	"http":             parseHTTPReq,
-	"ws_open":          parseWSOpen,
-	"ws_send":          parseWSSend,
-	"ws_expect":        parseWSExpect,
-	"ws_silent":        parseWSSilent,
-	"ws_close":         parseWSClose,
-	"sleep":            func(d *yamldoc.Decoder, v *yaml.Node, f string, s *step) { d.Decode(v, f, (*duration)(&s.sleep)) },
-	"wait":             func(d *yamldoc.Decoder, v *yaml.Node, f string, s *step) { d.Decode(v, f, &s.wait) },
-	"pending":          func(d *yamldoc.Decoder, v *yaml.Node, f string, s *step) { d.Decode(v, f, &s.pending) },
-	"parallel":         parseParallel,
-	"poll_until":       parsePollUntil,
-	"eio_open_polling": parseOpenPolling,
-	"eio_open_ws":      parseOpenWS,
-	"sio_connect_ws":   parseSIOConnect,
-}
 
 // decodeSteps decodes a list of steps.
 func decodeSteps(d *yamldoc.Decoder, list *yaml.Node, field string) []*step {
@@ -53,7 +31,7 @@ func (s *step) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) 
 	nodes := map[string]*yaml.Node{}
 	if !d.Fields(n, field, func(key string, _, v *yaml.Node) bool {
 		nodes[key] = v
-		return parseAction[key] != nil || slices.Contains(stepKeys, key)
+		return stepActions[key].parse != nil || slices.Contains(stepKeys, key)
 	}) {
 		return
 	}
@@ -101,8 +79,16 @@ func (s *step) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) 
 			d.Decode(b.Expect, yamldoc.Join(field, "expect"), s.expect)
 		}
 	}
-	parseAction[s.kind](d, nodes[s.kind], field, s)
+	stepActions[s.kind].parse(d, nodes[s.kind], field, s)
 }
+
+func parseSleep(d *yamldoc.Decoder, v *yaml.Node, f string, s *step) {
+	d.Decode(v, f, (*duration)(&s.sleep))
+}
+
+func parseWait(d *yamldoc.Decoder, v *yaml.Node, f string, s *step) { d.Decode(v, f, &s.wait) }
+
+func parsePending(d *yamldoc.Decoder, v *yaml.Node, f string, s *step) { d.Decode(v, f, &s.pending) }
 
 func parseParallel(d *yamldoc.Decoder, v *yaml.Node, field string, s *step) {
 	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {

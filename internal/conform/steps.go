@@ -19,39 +19,8 @@ import (
 
 // exec runs one step.
 func (r *runner) exec(ctx context.Context, s *step) error {
-	switch s.kind {
-	case "http":
-		if s.async {
-			return r.startAsync(ctx, s)
-		}
-		resp, err := r.doHTTP(ctx, s.http)
-		return r.checkHTTP(s.expect, resp, err, s.http.abortAfter > 0)
-	case "ws_open":
-		return r.wsOpen(ctx, s.wsOpen, s.expect)
-	case "ws_send":
-		return r.wsSend(s.wsSend)
-	case "ws_expect":
-		return r.wsExpect(ctx, s.wsExpect)
-	case "ws_silent":
-		return r.wsSilent(ctx, s.wsSilent)
-	case "ws_close":
-		return r.wsClose(s.wsClose)
-	case "sleep":
-		return sleepCtx(ctx, s.sleep)
-	case "wait":
-		return r.wait(ctx, s.wait)
-	case "pending":
-		return r.checkPending(s.pending)
-	case "parallel":
-		return r.parallel(ctx, s.parallel)
-	case "poll_until":
-		return r.pollUntil(ctx, s.pollUntil)
-	case "eio_open_polling":
-		return r.openPolling(ctx, s.openPoll)
-	case "eio_open_ws":
-		return r.openWS(ctx, s.openWS)
-	case "sio_connect_ws":
-		return r.sioConnect(ctx, s.sioConnect)
+	if a, ok := stepActions[s.kind]; ok {
+		return a.run(r, ctx, s)
 	}
 	return &brokenCase{"unknown step kind " + s.kind}
 }
