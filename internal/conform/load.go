@@ -1,7 +1,6 @@
 package conform
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -10,8 +9,11 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/siokit/siokit/internal/yamldoc"
 )
 
 //go:embed cases
@@ -64,7 +66,7 @@ func loadFS(fsys fs.FS, root, display string) ([]*Case, error) {
 		for _, c := range cases {
 			if prev, dup := seen[c.ID]; dup {
 				return nil, &LoadError{File: c.File, Line: c.Line, Field: "id",
-					Msg: fmt.Sprintf("duplicate id %q (first defined at %s:%d)", c.ID, prev.File, prev.Line)}
+					Problem: fmt.Sprintf("duplicate id %q (first defined at %s:%d)", c.ID, prev.File, prev.Line)}
 			}
 			seen[c.ID] = c
 			all = append(all, c)
@@ -79,189 +81,196 @@ var idRE = regexp.MustCompile(`^(eio4|eio3|sio5|sio4)(\.[a-z0-9_-]+)+$`)
 // serverPaths maps the server kinds of docs/conformance.md §2 to their path.
 var serverPaths = map[string]string{"engineio": "/engine.io/", "socketio": "/socket.io/"}
 
-// parseFile decodes one case file.
+// caseHeader holds the settings a file or a case may carry.
+type caseHeader struct {
+	Server  *string   `yaml:"server"`
+	EIO     *int      `yaml:"eio"`
+	Path    *string   `yaml:"path"`
+	Timeout *duration `yaml:"timeout"`
+}
+
+// caseDoc decodes one case onto the file's settings (def) into c.
+type caseDoc struct {
+	def Case
+	c   *Case
+}
+
+// parseFile decodes one case file; every problem found is reported, one
+// "file:line: field: problem" per line.
 func parseFile(name string, data []byte) ([]*Case, error) {
-	p := &parser{file: name}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		return nil, &LoadError{File: name, Line: yamlErrLine(err), Msg: err.Error()}
-	}
-	if len(doc.Content) == 0 {
-		return nil, &LoadError{File: name, Line: 1, Msg: "empty file"}
-	}
-	root := doc.Content[0]
-	_, top, err := p.mapping(root, "", "server", "eio", "path", "timeout", "cases")
+	root, err := yamldoc.Parse(name, data)
 	if err != nil {
-		return nil, err
-	}
-	def := Case{Server: "engineio", EIO: 4, Timeout: DefaultTimeout}
-	if err := p.caseHeader(top, "", &def); err != nil {
-		return nil, err
-	}
-	list, ok := top["cases"]
-	if !ok {
-		return nil, p.errf(root, "cases", "missing")
-	}
-	if list.Kind != yaml.SequenceNode {
-		return nil, p.errf(list, "cases", "want a list, got %s", kindName(list))
-	}
-	var out []*Case
-	for i, cn := range list.Content {
-		c, err := p.parseCase(cn, fmt.Sprintf("cases[%d]", i), def)
-		if err != nil {
-			return nil, err
+		if e, ok := err.(*LoadError); ok && e.Line > 0 && e.Problem != "empty file" {
+			// Case-file messages have always kept yaml's own wording.
+			e.Problem = fmt.Sprintf("yaml: line %d: %s", e.Line, e.Problem)
 		}
-		out = append(out, c)
+		return nil, err
+	}
+	d := &yamldoc.Decoder{File: name, Lines: map[string]int{}}
+	if root.Kind != yaml.MappingNode {
+		d.Errorf(root, "", "want a mapping, got %s", yamldoc.Describe(root))
+		return nil, d.Err()
+	}
+	// The file's settings first: each case starts from them.
+	var h caseHeader
+	d.Decode(&yaml.Node{Kind: yaml.MappingNode, Line: root.Line, Content: without(root, "cases")}, "", &h)
+	def := Case{Server: "engineio", EIO: 4, Timeout: DefaultTimeout}
+	h.apply(d, "", "", &def)
+	var out []*Case
+	switch list := lookup(root, "cases"); {
+	case list == nil:
+		d.Errorf(root, "cases", "missing")
+	case list.Kind != yaml.SequenceNode:
+		d.Errorf(list, "cases", "want a list, got %s", yamldoc.Describe(list))
+	default:
+		for i, cn := range list.Content {
+			cd := caseDoc{def: def}
+			d.Decode(cn, yamldoc.Index("cases", i), &cd)
+			out = append(out, cd.c)
+		}
+	}
+	if err := d.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// yamlErrLine extracts "line N" from a yaml syntax error.
-func yamlErrLine(err error) int {
-	var n int
-	if i := strings.Index(err.Error(), "line "); i >= 0 {
-		fmt.Sscanf(err.Error()[i+5:], "%d", &n)
+// lookup returns the value of key in the mapping n, or nil.
+func lookup(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
 	}
-	return n
-}
-
-// caseHeader applies the settings a file or a case may carry.
-func (p *parser) caseHeader(m map[string]*yaml.Node, field string, c *Case) error {
-	pathSet := false
-	if n, ok := m["server"]; ok {
-		s, err := p.str(n, join(field, "server"))
-		if err != nil {
-			return err
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
 		}
-		if _, known := serverPaths[s]; !known {
-			return p.errf(n, join(field, "server"), "want engineio or socketio, got %q", s)
-		}
-		c.Server = s
-	}
-	if n, ok := m["eio"]; ok {
-		v, err := p.integer(n, join(field, "eio"))
-		if err != nil {
-			return err
-		}
-		if v != 3 && v != 4 {
-			return p.errf(n, join(field, "eio"), "want 3 or 4, got %d", v)
-		}
-		c.EIO = v
-	}
-	if n, ok := m["path"]; ok {
-		s, err := p.str(n, join(field, "path"))
-		if err != nil {
-			return err
-		}
-		if !strings.HasPrefix(s, "/") {
-			return p.errf(n, join(field, "path"), "must start with /")
-		}
-		c.Path, pathSet = s, true
-	}
-	if n, ok := m["timeout"]; ok {
-		d, err := p.duration(n, join(field, "timeout"))
-		if err != nil {
-			return err
-		}
-		if d == 0 {
-			return p.errf(n, join(field, "timeout"), "must be positive")
-		}
-		c.Timeout = d
-	}
-	if !pathSet && (c.Path == "" || m["server"] != nil) {
-		c.Path = serverPaths[c.Server]
 	}
 	return nil
 }
 
-var caseKeys = []string{"id", "description", "spec", "official", "server", "eio", "path", "serial",
-	"timeout", "on_fail", "steps"}
+// without returns the entries of the mapping n but key's: for a key
+// decoded on its own, later. n itself is left as is.
+func without(n *yaml.Node, key string) []*yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var out []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != key {
+			out = append(out, n.Content[i], n.Content[i+1])
+		}
+	}
+	return out
+}
 
-func (p *parser) parseCase(n *yaml.Node, field string, def Case) (*Case, error) {
-	_, m, err := p.mapping(n, field, caseKeys...)
-	if err != nil {
-		return nil, err
+// apply checks the settings decoded at path and applies them to c; field
+// names them in messages.
+func (h *caseHeader) apply(d *yamldoc.Decoder, path, field string, c *Case) {
+	at := func(key, format string, args ...any) {
+		d.ErrorAt(d.Lines[yamldoc.Join(path, key)], yamldoc.Join(field, key), format, args...)
 	}
-	c := def
-	c.File, c.Line = p.file, n.Line
+	if h.Server != nil {
+		if _, known := serverPaths[*h.Server]; !known {
+			at("server", "want engineio or socketio, got %q", *h.Server)
+		} else {
+			c.Server = *h.Server
+		}
+	}
+	if h.EIO != nil {
+		if *h.EIO != 3 && *h.EIO != 4 {
+			at("eio", "want 3 or 4, got %d", *h.EIO)
+		} else {
+			c.EIO = *h.EIO
+		}
+	}
+	pathSet := false
+	if h.Path != nil {
+		if !strings.HasPrefix(*h.Path, "/") {
+			at("path", "must start with /")
+		} else {
+			c.Path, pathSet = *h.Path, true
+		}
+	}
+	if h.Timeout != nil {
+		if *h.Timeout == 0 {
+			at("timeout", "must be positive")
+		} else {
+			c.Timeout = time.Duration(*h.Timeout)
+		}
+	}
+	if !pathSet && (c.Path == "" || h.Server != nil) {
+		c.Path = serverPaths[c.Server]
+	}
+}
+
+// UnmarshalYAMLDoc decodes one case. Its keys and its id are named by the
+// case's index; once the id is known, the rest is named by the id, which
+// is easier to find in a file than an index.
+func (cd *caseDoc) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		ID          string     `yaml:"id"`
+		Description string     `yaml:"description"`
+		Spec        string     `yaml:"spec"`
+		Official    string     `yaml:"official"`
+		Header      caseHeader `yaml:",inline"`
+		Serial      bool       `yaml:"serial"`
+		OnFail      *string    `yaml:"on_fail"`
+		Steps       *yaml.Node `yaml:"steps"`
+	}
+	if n.Kind != yaml.MappingNode {
+		d.Errorf(n, field, "want a mapping, got %s", yamldoc.Describe(n))
+		return
+	}
+	d.Decode(n, field, &b)
 	for _, req := range []string{"id", "description", "spec", "steps"} {
-		if _, ok := m[req]; !ok {
-			return nil, p.errf(n, join(field, req), "missing")
+		if lookup(n, req) == nil {
+			d.Errorf(n, yamldoc.Join(field, req), "missing")
 		}
 	}
-	if c.ID, err = p.str(m["id"], join(field, "id")); err != nil {
-		return nil, err
+	c := cd.def
+	c.File, c.Line = d.File, n.Line
+	c.ID, c.Description, c.Spec, c.Official, c.Serial = b.ID, b.Description, b.Spec, b.Official, b.Serial
+	path := field
+	if idRE.MatchString(c.ID) {
+		field = c.ID
+	} else if id := lookup(n, "id"); id != nil && id.Kind == yaml.ScalarNode && !yamldoc.IsNull(id) {
+		d.Fieldf(yamldoc.Join(path, "id"), "%q is not <suite>.<area>…: lower case, dots, suite eio4, eio3, sio5 or sio4", c.ID)
 	}
-	if !idRE.MatchString(c.ID) {
-		return nil, p.errf(m["id"], join(field, "id"), "%q is not <suite>.<area>…: lower case, dots, suite eio4, eio3, sio5 or sio4", c.ID)
-	}
-	field = c.ID // later messages name the case, which is easier to find than an index
-	if c.Description, err = p.str(m["description"], join(field, "description")); err != nil {
-		return nil, err
-	}
-	if c.Spec, err = p.str(m["spec"], join(field, "spec")); err != nil {
-		return nil, err
-	}
-	if o, ok := m["official"]; ok {
-		if c.Official, err = p.str(o, join(field, "official")); err != nil {
-			return nil, err
+	b.Header.apply(d, path, field, &c)
+	if b.OnFail != nil {
+		if c.OnFail = *b.OnFail; c.OnFail != "info" {
+			d.ErrorAt(d.Lines[yamldoc.Join(path, "on_fail")], yamldoc.Join(field, "on_fail"),
+				"a case's on_fail must be info, got %q", c.OnFail)
 		}
 	}
-	if err := p.caseHeader(m, field, &c); err != nil {
-		return nil, err
-	}
-	if s, ok := m["serial"]; ok {
-		if c.Serial, err = p.boolean(s, join(field, "serial")); err != nil {
-			return nil, err
+	if b.Steps != nil {
+		if b.Steps.Kind != yaml.SequenceNode || len(b.Steps.Content) == 0 {
+			d.Errorf(b.Steps, yamldoc.Join(field, "steps"), "want a non-empty list")
+		} else {
+			c.steps = decodeSteps(d, b.Steps, yamldoc.Join(field, "steps"))
+			checkNames(d, c.steps, field)
 		}
 	}
-	if o, ok := m["on_fail"]; ok {
-		if c.OnFail, err = p.str(o, join(field, "on_fail")); err != nil {
-			return nil, err
-		}
-		if c.OnFail != "info" {
-			return nil, p.errf(o, join(field, "on_fail"), "a case's on_fail must be info, got %q", c.OnFail)
-		}
-	}
-	steps := m["steps"]
-	if steps.Kind != yaml.SequenceNode || len(steps.Content) == 0 {
-		return nil, p.errf(steps, join(field, "steps"), "want a non-empty list")
-	}
-	for i, sn := range steps.Content {
-		s, err := p.parseStep(sn, fmt.Sprintf("%s.steps[%d]", field, i))
-		if err != nil {
-			return nil, err
-		}
-		c.steps = append(c.steps, s)
-	}
-	if err := checkNames(p, c.steps, field); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	cd.c = &c
 }
 
 // checkNames verifies that every wait/pending names an earlier async step,
 // so a typo is a load error rather than a confusing run failure.
-func checkNames(p *parser, steps []*step, field string) error {
+func checkNames(d *yamldoc.Decoder, steps []*step, field string) {
 	async := map[string]bool{}
-	var walk func([]*step) error
-	walk = func(list []*step) error {
+	var walk func([]*step)
+	walk = func(list []*step) {
 		for _, s := range list {
 			if s.async {
 				async[s.name] = true
 			}
 			for _, ref := range []string{s.wait, s.pending} {
 				if ref != "" && !async[ref] {
-					return &LoadError{File: p.file, Line: s.line, Field: join(field, s.kind),
-						Msg: fmt.Sprintf("no earlier async step named %q", ref)}
+					d.ErrorAt(s.line, yamldoc.Join(field, s.kind), "no earlier async step named %q", ref)
 				}
 			}
-			if err := walk(s.parallel); err != nil {
-				return err
-			}
+			walk(s.parallel)
 		}
-		return nil
 	}
-	return walk(steps)
+	walk(steps)
 }

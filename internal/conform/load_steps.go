@@ -1,555 +1,405 @@
 package conform
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
+	"slices"
+	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/siokit/siokit/internal/yamldoc"
 )
 
-// actions are the step kinds of docs/conformance.md §3; exactly one per step.
-var actions = []string{"http", "ws_open", "ws_send", "ws_expect", "ws_silent", "ws_close", "sleep",
-	"wait", "pending", "parallel", "poll_until", "eio_open_polling", "eio_open_ws", "sio_connect_ws"}
+// stepKeys are the keys any step may carry besides its action.
+var stepKeys = []string{"expect", "name", "async", "on_fail"}
 
-var stepKeys = append([]string{"expect", "name", "async", "on_fail"}, actions...)
-
-func (p *parser) parseStep(n *yaml.Node, field string) (*step, error) {
-	_, m, err := p.mapping(n, field, stepKeys...)
-	if err != nil {
-		return nil, err
+// decodeSteps decodes a list of steps.
+func decodeSteps(d *yamldoc.Decoder, list *yaml.Node, field string) []*step {
+	out := make([]*step, len(list.Content))
+	for i, sn := range list.Content {
+		out[i] = &step{}
+		d.Decode(sn, yamldoc.Index(field, i), out[i])
 	}
-	s := &step{line: n.Line}
+	return out
+}
+
+// UnmarshalYAMLDoc decodes one step: a mapping of exactly one action and
+// the keys every step may carry, named under the action
+// ("steps[2].http.name").
+func (s *step) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	s.line = n.Line
+	nodes := map[string]*yaml.Node{}
+	if !d.Fields(n, field, func(key string, _, v *yaml.Node) bool {
+		nodes[key] = v
+		return stepActions[key].parse != nil || slices.Contains(stepKeys, key)
+	}) {
+		return
+	}
 	for _, a := range actions {
-		if _, ok := m[a]; ok {
+		if _, ok := nodes[a]; ok {
 			if s.kind != "" {
-				return nil, p.errf(n, field, "two actions in one step (%s and %s)", s.kind, a)
+				d.Errorf(n, field, "two actions in one step (%s and %s)", s.kind, a)
+				return
 			}
 			s.kind = a
 		}
 	}
 	if s.kind == "" {
-		return nil, p.errf(n, field, "no action (one of: %v)", actions)
+		d.Errorf(n, field, "no action (one of: %v)", actions)
+		return
 	}
-	field = join(field, s.kind)
-	if v, ok := m["name"]; ok {
-		if s.name, err = p.str(v, join(field, "name")); err != nil {
-			return nil, err
-		}
+	field = yamldoc.Join(field, s.kind)
+	var b struct {
+		Name   string     `yaml:"name"`
+		Async  bool       `yaml:"async"`
+		OnFail *string    `yaml:"on_fail"`
+		Expect *yaml.Node `yaml:"expect"`
 	}
-	if v, ok := m["async"]; ok {
-		if s.async, err = p.boolean(v, join(field, "async")); err != nil {
-			return nil, err
-		}
-		if s.async && (s.kind != "http" || s.name == "") {
-			return nil, p.errf(v, join(field, "async"), "only a named http step can be async")
-		}
-	}
-	if v, ok := m["on_fail"]; ok {
-		if s.onFail, err = p.str(v, join(field, "on_fail")); err != nil {
-			return nil, err
-		}
-		if s.onFail != "na" && s.onFail != "info" {
-			return nil, p.errf(v, join(field, "on_fail"), "want na or info, got %q", s.onFail)
+	common := make([]*yaml.Node, 0, 8)
+	for _, k := range stepKeys {
+		if v := nodes[k]; v != nil {
+			common = append(common, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k, Line: v.Line}, v)
 		}
 	}
-	if e, ok := m["expect"]; ok {
+	d.Decode(&yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Content: common}, field, &b)
+	s.name, s.async = b.Name, b.Async
+	if s.async && (s.kind != "http" || s.name == "") {
+		d.Fieldf(yamldoc.Join(field, "async"), "only a named http step can be async")
+	}
+	if b.OnFail != nil {
+		if s.onFail = *b.OnFail; s.onFail != "na" && s.onFail != "info" {
+			d.Fieldf(yamldoc.Join(field, "on_fail"), "want na or info, got %q", s.onFail)
+		}
+	}
+	if b.Expect != nil {
 		if s.kind != "http" && s.kind != "ws_open" {
-			return nil, p.errf(e, join(field, "expect"), "only http and ws_open steps take expect")
-		}
-		if s.expect, err = p.parseHTTPExpect(e, join(field, "expect")); err != nil {
-			return nil, err
+			d.Errorf(b.Expect, yamldoc.Join(field, "expect"), "only http and ws_open steps take expect")
+		} else {
+			s.expect = &httpExpect{}
+			d.Decode(b.Expect, yamldoc.Join(field, "expect"), s.expect)
 		}
 	}
-	v := m[s.kind]
-	switch s.kind {
-	case "http":
-		s.http, err = p.parseHTTPReq(v, field)
-	case "ws_open":
-		s.wsOpen, err = p.parseWSOpen(v, field)
-	case "ws_send":
-		s.wsSend, err = p.parseWSSend(v, field)
-	case "ws_expect":
-		s.wsExpect, err = p.parseWSExpect(v, field)
-	case "ws_silent":
-		s.wsSilent, err = p.parseWSSilent(v, field)
-	case "ws_close":
-		s.wsClose, err = p.parseWSClose(v, field)
-	case "sleep":
-		s.sleep, err = p.duration(v, field)
-	case "wait":
-		s.wait, err = p.str(v, field)
-	case "pending":
-		s.pending, err = p.str(v, field)
-	case "parallel":
-		if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
-			return nil, p.errf(v, field, "want a non-empty list of steps")
-		}
-		for i, sn := range v.Content {
-			sub, err := p.parseStep(sn, fmt.Sprintf("%s[%d]", field, i))
-			if err != nil {
-				return nil, err
-			}
-			s.parallel = append(s.parallel, sub)
-		}
-	case "poll_until":
-		s.pollUntil, err = p.parsePollUntil(v, field)
-	case "eio_open_polling":
-		s.openPoll, err = p.parseOpenPolling(v, field)
-	case "eio_open_ws":
-		s.openWS, err = p.parseOpenWS(v, field)
-	case "sio_connect_ws":
-		s.sioConnect, err = p.parseSIOConnect(v, field)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	stepActions[s.kind].parse(d, nodes[s.kind], field, s)
 }
 
-func (p *parser) parseHTTPReq(n *yaml.Node, field string) (*httpReq, error) {
-	ents, _, err := p.mapping(n, field, "method", "query", "path", "headers", "body", "body_hex", "abort_after", "pad", "pad_to")
-	if err != nil {
-		return nil, err
+func parseSleep(d *yamldoc.Decoder, v *yaml.Node, f string, s *step) {
+	d.Decode(v, f, (*duration)(&s.sleep))
+}
+
+func parseWait(d *yamldoc.Decoder, v *yaml.Node, f string, s *step) { d.Decode(v, f, &s.wait) }
+
+func parsePending(d *yamldoc.Decoder, v *yaml.Node, f string, s *step) { d.Decode(v, f, &s.pending) }
+
+func parseParallel(d *yamldoc.Decoder, v *yaml.Node, field string, s *step) {
+	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+		d.Errorf(v, field, "want a non-empty list of steps")
+		return
 	}
-	r := &httpReq{method: "GET"}
-	for _, e := range ents {
-		f := join(field, e.key)
-		switch e.key {
-		case "method":
-			r.method, err = p.str(e.val, f)
-		case "query":
-			r.query, err = p.kvs(e.val, f)
-		case "path":
-			r.path, err = p.str(e.val, f)
-		case "headers":
-			r.headers, err = p.kvs(e.val, f)
-		case "body":
-			r.body, err = p.str(e.val, f)
-			r.hasBody = true
-		case "body_hex":
-			r.bodyBytes, err = p.hexBytes(e.val, f)
-			r.hasBody = true
-		case "abort_after":
-			r.abortAfter, err = p.duration(e.val, f)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	if r.bodyBytes != nil && r.body != "" {
-		return nil, p.errf(n, field, "body and body_hex are exclusive")
-	}
-	if r.pad, err = p.padding(n, field, r.bodyBytes != nil); err != nil {
-		return nil, err
-	}
-	if r.pad.to > 0 {
-		r.hasBody = true
-	}
-	return r, nil
+	s.parallel = decodeSteps(d, v, field)
+}
+
+// padded are the keys that grow a body or frame to an exact size.
+type padded struct {
+	Pad   *yaml.Node `yaml:"pad"`
+	PadTo *int       `yaml:"pad_to,signed"`
 }
 
 // padding reads pad_to and pad (a text unit, or hex bytes for binary
-// content; default "a" or 00).
-func (p *parser) padding(n *yaml.Node, field string, binary bool) (padding, error) {
-	_, m, _ := p.mapping(n, field) // the caller has checked the keys
-	var (
-		pd  padding
-		err error
-	)
-	v, ok := m["pad_to"]
-	if !ok {
-		if _, has := m["pad"]; has {
-			return pd, p.errf(n, join(field, "pad"), "needs pad_to")
+// content; default "a" or 00) of the mapping n.
+func (p padded) padding(d *yamldoc.Decoder, n *yaml.Node, field string, binary bool) padding {
+	var pd padding
+	if p.PadTo == nil {
+		if p.Pad != nil {
+			d.Errorf(n, yamldoc.Join(field, "pad"), "needs pad_to")
 		}
-		return pd, nil
+		return pd
 	}
-	if pd.to, err = p.integer(v, join(field, "pad_to")); err != nil {
-		return pd, err
-	}
-	if pd.to < 1 || pd.to > 64<<20 {
-		return pd, p.errf(v, join(field, "pad_to"), "must be between 1 and 64 MiB")
+	if pd.to = *p.PadTo; pd.to < 1 || pd.to > 64<<20 {
+		d.Fieldf(yamldoc.Join(field, "pad_to"), "must be between 1 and 64 MiB")
+		return padding{}
 	}
 	pd.unit = []byte("a")
 	if binary {
 		pd.unit = []byte{0}
 	}
-	if u, ok := m["pad"]; ok {
+	if p.Pad != nil {
+		f := yamldoc.Join(field, "pad")
 		if binary {
-			pd.unit, err = p.hexBytes(u, join(field, "pad"))
+			d.Decode(p.Pad, f, (*hexBytes)(&pd.unit))
 		} else {
 			var s string
-			s, err = p.str(u, join(field, "pad"))
+			d.Decode(p.Pad, f, &s)
 			pd.unit = []byte(s)
 		}
-		if err != nil {
-			return pd, err
-		}
 		if len(pd.unit) == 0 {
-			return pd, p.errf(u, join(field, "pad"), "must not be empty")
+			d.Errorf(p.Pad, f, "must not be empty")
+			return padding{}
 		}
 	}
-	return pd, nil
+	return pd
 }
 
-// apply grows b to exactly pd.to bytes with whole copies of the unit.
-func (pd padding) apply(b []byte) ([]byte, error) {
-	if pd.to == 0 {
-		return b, nil
+func parseHTTPReq(d *yamldoc.Decoder, n *yaml.Node, field string, s *step) {
+	var b struct {
+		Method     *string   `yaml:"method"`
+		Query      kvList    `yaml:"query"`
+		Path       string    `yaml:"path"`
+		Headers    kvList    `yaml:"headers"`
+		Body       *string   `yaml:"body"`
+		BodyHex    *hexBytes `yaml:"body_hex"`
+		AbortAfter duration  `yaml:"abort_after"`
+		Padded     padded    `yaml:",inline"`
 	}
-	gap := pd.to - len(b)
-	if gap < 0 || gap%len(pd.unit) != 0 {
-		return nil, fmt.Errorf("cannot pad %d bytes to %d with %d-byte units", len(b), pd.to, len(pd.unit))
+	d.Decode(n, field, &b)
+	r := &httpReq{method: "GET", query: b.Query, path: b.Path, headers: b.Headers, abortAfter: time.Duration(b.AbortAfter)}
+	if b.Method != nil {
+		r.method = *b.Method
 	}
-	return append(b[:len(b):len(b)], bytes.Repeat(pd.unit, gap/len(pd.unit))...), nil
+	if b.Body != nil {
+		r.body, r.hasBody = *b.Body, true
+	}
+	if b.BodyHex != nil {
+		r.bodyBytes, r.hasBody = *b.BodyHex, true
+	}
+	if r.bodyBytes != nil && r.body != "" {
+		d.Errorf(n, field, "body and body_hex are exclusive")
+	}
+	r.pad = b.Padded.padding(d, n, field, r.bodyBytes != nil)
+	if r.pad.to > 0 {
+		r.hasBody = true
+	}
+	s.http = r
 }
 
-func (p *parser) parseHTTPExpect(n *yaml.Node, field string) (*httpExpect, error) {
-	ents, _, err := p.mapping(n, field, "status", "headers", "body", "body_hex", "packets", "unordered",
-		"json", "exact_keys", "within", "not_before")
-	if err != nil {
-		return nil, err
+// UnmarshalYAMLDoc decodes the expect of an http or ws_open step.
+func (x *httpExpect) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Status    statusCodes   `yaml:"status"`
+		Headers   headerMatches `yaml:"headers"`
+		Body      *strMatcher   `yaml:"body"`
+		BodyHex   *hexBytes     `yaml:"body_hex"`
+		Packets   *yaml.Node    `yaml:"packets"`
+		Unordered bool          `yaml:"unordered"`
+		JSON      *jsonMatcher  `yaml:"json"`
+		ExactKeys bool          `yaml:"exact_keys"`
+		Within    duration      `yaml:"within"`
+		NotBefore duration      `yaml:"not_before"`
 	}
-	x := &httpExpect{}
-	for _, e := range ents {
-		f := join(field, e.key)
-		switch e.key {
-		case "status":
-			if e.val.Kind == yaml.SequenceNode {
-				for i, sn := range e.val.Content {
-					st, err := p.integer(sn, fmt.Sprintf("%s[%d]", f, i))
-					if err != nil {
-						return nil, err
-					}
-					x.status = append(x.status, st)
-				}
-			} else {
-				st, err := p.integer(e.val, f)
-				if err != nil {
-					return nil, err
-				}
-				x.status = []int{st}
-			}
-		case "headers":
-			hents, _, err := p.mapping(e.val, f)
-			if err != nil {
-				return nil, err
-			}
-			for _, h := range hents {
-				m, err := p.strMatcher(h.val, join(f, h.key), true)
-				if err != nil {
-					return nil, err
-				}
-				x.headers = append(x.headers, headerMatch{h.key, m})
-			}
-		case "body":
-			x.body, err = p.strMatcher(e.val, f, false)
-		case "body_hex":
-			x.bodyHex, err = p.hexBytes(e.val, f)
-			x.hasHex = true
-		case "packets":
-			x.hasPkts = true
-			if e.val.Kind != yaml.SequenceNode {
-				return nil, p.errf(e.val, f, "want a list of packet matchers")
-			}
-			for i, pn := range e.val.Content {
-				pm, err := p.pktMatcher(pn, fmt.Sprintf("%s[%d]", f, i))
-				if err != nil {
-					return nil, err
-				}
-				x.packets = append(x.packets, pm)
-			}
-		case "unordered":
-			x.unordered, err = p.boolean(e.val, f)
-		case "json":
-			x.json, err = p.jsonMatcher(e.val, f)
-		case "exact_keys":
-			x.exactKeys, err = p.boolean(e.val, f)
-		case "within":
-			x.within, err = p.duration(e.val, f)
-		case "not_before":
-			x.notBefore, err = p.duration(e.val, f)
+	d.Decode(n, field, &b)
+	*x = httpExpect{status: b.Status, headers: b.Headers, body: b.Body, unordered: b.Unordered, json: b.JSON,
+		exactKeys: b.ExactKeys, within: time.Duration(b.Within), notBefore: time.Duration(b.NotBefore)}
+	if b.BodyHex != nil {
+		x.bodyHex, x.hasHex = *b.BodyHex, true
+	}
+	if b.Packets != nil {
+		x.hasPkts = true
+		f := yamldoc.Join(field, "packets")
+		if b.Packets.Kind != yaml.SequenceNode {
+			d.Errorf(b.Packets, f, "want a list of packet matchers")
+			return
 		}
-		if err != nil {
-			return nil, err
+		for i, pn := range b.Packets.Content {
+			m := &pktMatcher{}
+			d.Decode(pn, yamldoc.Index(f, i), m)
+			x.packets = append(x.packets, m)
 		}
 	}
-	return x, nil
 }
 
-func (p *parser) parseWSOpen(n *yaml.Node, field string) (*wsOpen, error) {
-	ents, _, err := p.mapping(n, field, "name", "query", "path", "headers")
-	if err != nil {
-		return nil, err
+// statusCodes is one status code or a list of the codes allowed.
+type statusCodes []int
+
+// UnmarshalYAMLDoc decodes 200 or [200, 400].
+func (l *statusCodes) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	if n.Kind == yaml.SequenceNode {
+		d.Decode(n, field, (*[]int)(l))
+		return
 	}
-	o := &wsOpen{name: "ws"}
-	for _, e := range ents {
-		f := join(field, e.key)
-		switch e.key {
-		case "name":
-			o.name, err = p.str(e.val, f)
-		case "query":
-			o.query, err = p.kvs(e.val, f)
-		case "path":
-			o.path, err = p.str(e.val, f)
-		case "headers":
-			o.headers, err = p.kvs(e.val, f)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return o, nil
+	var st int
+	d.Decode(n, field, &st)
+	*l = statusCodes{st}
 }
 
-func (p *parser) parseWSSend(n *yaml.Node, field string) (*wsSend, error) {
-	_, m, err := p.mapping(n, field, "ws", "text", "text_hex", "binary_hex", "pad", "pad_to")
-	if err != nil {
-		return nil, err
+// headerMatches are the header matchers of an expect, in file order.
+type headerMatches []headerMatch
+
+// UnmarshalYAMLDoc decodes a mapping of header names to string matchers.
+func (h *headerMatches) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	d.Fields(n, field, func(key string, _, v *yaml.Node) bool {
+		*h = append(*h, headerMatch{key, parseStrMatcher(d, v, yamldoc.Join(field, key), true)})
+		return true
+	})
+}
+
+func parseWSOpen(d *yamldoc.Decoder, n *yaml.Node, field string, s *step) {
+	var b struct {
+		Name    *string `yaml:"name"`
+		Query   kvList  `yaml:"query"`
+		Path    string  `yaml:"path"`
+		Headers kvList  `yaml:"headers"`
 	}
-	s := &wsSend{ws: "ws"}
-	if th, ok := m["text_hex"]; ok {
+	d.Decode(n, field, &b)
+	s.wsOpen = &wsOpen{name: or(b.Name, "ws"), query: b.Query, path: b.Path, headers: b.Headers}
+}
+
+// or returns *p, or def when the key was left out.
+func or(p *string, def string) string {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func parseWSSend(d *yamldoc.Decoder, n *yaml.Node, field string, s *step) {
+	var b struct {
+		WS        *string   `yaml:"ws"`
+		Text      *string   `yaml:"text"`
+		TextHex   *hexBytes `yaml:"text_hex"`
+		BinaryHex *hexBytes `yaml:"binary_hex"`
+		Padded    padded    `yaml:",inline"`
+	}
+	d.Decode(n, field, &b)
+	w := &wsSend{ws: or(b.WS, "ws")}
+	s.wsSend = w
+	if b.TextHex != nil {
 		// A text frame of exactly these bytes, valid UTF-8 or not (the
 		// invalid-UTF-8 cases); YAML escapes can only write code points.
-		if _, dup := m["text"]; dup {
-			return nil, p.errf(n, field, "want exactly one of text, text_hex and binary_hex")
+		if b.Text != nil {
+			d.Errorf(n, field, "want exactly one of text, text_hex and binary_hex")
+			return
 		}
-		b, err := p.hexBytes(th, join(field, "text_hex"))
-		if err != nil {
-			return nil, err
-		}
-		m["text"] = th
-		s.rawText = b
+		w.rawText = *b.TextHex
 	}
-	_, isBin := m["binary_hex"]
-	if s.pad, err = p.padding(n, field, isBin); err != nil {
-		return nil, err
-	}
-	if v, ok := m["ws"]; ok {
-		if s.ws, err = p.str(v, join(field, "ws")); err != nil {
-			return nil, err
-		}
-	}
-	t, hasText := m["text"]
-	b, hasBin := m["binary_hex"]
+	w.pad = b.Padded.padding(d, n, field, b.BinaryHex != nil)
+	hasText := b.Text != nil || b.TextHex != nil
 	switch {
-	case hasText == hasBin:
-		return nil, p.errf(n, field, "want exactly one of text and binary_hex")
-	case hasText && s.rawText != nil:
-	case hasText:
-		s.text, err = p.str(t, join(field, "text"))
-	default:
-		s.isBin = true
-		s.binary, err = p.hexBytes(b, join(field, "binary_hex"))
+	case hasText == (b.BinaryHex != nil):
+		d.Errorf(n, field, "want exactly one of text and binary_hex")
+	case b.Text != nil:
+		w.text = *b.Text
+	case b.BinaryHex != nil:
+		w.isBin, w.binary = true, *b.BinaryHex
 	}
-	return s, err
 }
 
-func (p *parser) parseWSExpect(n *yaml.Node, field string) (*wsExpect, error) {
-	ents, _, err := p.mapping(n, field, "ws", "text", "binary_hex", "packet", "sio", "close", "code",
-		"within", "not_before", "skip")
-	if err != nil {
-		return nil, err
+func parseWSExpect(d *yamldoc.Decoder, n *yaml.Node, field string, s *step) {
+	var b struct {
+		WS        *string     `yaml:"ws"`
+		Text      *strMatcher `yaml:"text"`
+		BinaryHex *hexBytes   `yaml:"binary_hex"`
+		Packet    *pktMatcher `yaml:"packet"`
+		SIO       *sioMatcher `yaml:"sio"`
+		Close     *bool       `yaml:"close"`
+		Code      int         `yaml:"code,signed"`
+		Within    duration    `yaml:"within"`
+		NotBefore duration    `yaml:"not_before"`
+		Skip      []string    `yaml:"skip"`
 	}
-	x := &wsExpect{ws: "ws"}
+	d.Decode(n, field, &b)
+	x := &wsExpect{ws: or(b.WS, "ws"), within: time.Duration(b.Within), notBefore: time.Duration(b.NotBefore), skip: b.Skip}
+	x.match = frameMatch{text: b.Text, packet: b.Packet, sio: b.SIO, code: b.Code}
 	kinds := 0
-	for _, e := range ents {
-		f := join(field, e.key)
-		switch e.key {
-		case "ws":
-			x.ws, err = p.str(e.val, f)
-		case "text":
+	for _, k := range []string{"text", "binary_hex", "packet", "sio", "close"} {
+		if lookup(n, k) != nil { // present, even if refused: one message is enough
 			kinds++
-			x.match.text, err = p.strMatcher(e.val, f, false)
-		case "binary_hex":
-			kinds++
-			x.match.binHex, err = p.hexBytes(e.val, f)
-			x.match.hasBin = true
-		case "packet":
-			kinds++
-			x.match.packet, err = p.pktMatcher(e.val, f)
-		case "sio":
-			kinds++
-			x.match.sio, err = p.sioMatcher(e.val, f)
-		case "close":
-			kinds++
-			x.match.hasClose = true
-			x.match.close, err = p.boolean(e.val, f)
-		case "code":
-			x.match.code, err = p.integer(e.val, f)
-		case "within":
-			x.within, err = p.duration(e.val, f)
-		case "not_before":
-			x.notBefore, err = p.duration(e.val, f)
-		case "skip":
-			x.skip, err = p.strList(e.val, f)
 		}
-		if err != nil {
-			return nil, err
-		}
+	}
+	if b.BinaryHex != nil {
+		x.match.binHex, x.match.hasBin = *b.BinaryHex, true
+	}
+	if b.Close != nil {
+		x.match.close, x.match.hasClose = *b.Close, true
 	}
 	if kinds != 1 {
-		return nil, p.errf(n, field, "want exactly one of text, binary_hex, packet, sio, close")
+		d.Errorf(n, field, "want exactly one of text, binary_hex, packet, sio, close")
+	} else if x.match.code != 0 && !x.match.close {
+		d.Errorf(n, yamldoc.Join(field, "code"), "code needs close: true")
 	}
-	if x.match.code != 0 && !x.match.close {
-		return nil, p.errf(n, join(field, "code"), "code needs close: true")
-	}
-	return x, nil
+	s.wsExpect = x
 }
 
-func (p *parser) parseWSSilent(n *yaml.Node, field string) (*wsSilent, error) {
-	_, m, err := p.mapping(n, field, "ws", "for", "skip")
-	if err != nil {
-		return nil, err
+func parseWSSilent(d *yamldoc.Decoder, n *yaml.Node, field string, s *step) {
+	var b struct {
+		WS   *string   `yaml:"ws"`
+		For  *duration `yaml:"for"`
+		Skip []string  `yaml:"skip"`
 	}
-	s := &wsSilent{ws: "ws"}
-	if v, ok := m["ws"]; ok {
-		if s.ws, err = p.str(v, join(field, "ws")); err != nil {
-			return nil, err
-		}
+	d.Decode(n, field, &b)
+	s.wsSilent = &wsSilent{ws: or(b.WS, "ws"), skip: b.Skip}
+	if b.For == nil {
+		d.Errorf(n, yamldoc.Join(field, "for"), "missing")
+		return
 	}
-	v, ok := m["for"]
-	if !ok {
-		return nil, p.errf(n, join(field, "for"), "missing")
-	}
-	if s.dur, err = p.duration(v, join(field, "for")); err != nil {
-		return nil, err
-	}
-	if v, ok := m["skip"]; ok {
-		if s.skip, err = p.strList(v, join(field, "skip")); err != nil {
-			return nil, err
-		}
-	}
-	return s, nil
+	s.wsSilent.dur = time.Duration(*b.For)
 }
 
-func (p *parser) parseWSClose(n *yaml.Node, field string) (*wsClose, error) {
-	_, m, err := p.mapping(n, field, "ws", "abort")
-	if err != nil {
-		return nil, err
+func parseWSClose(d *yamldoc.Decoder, n *yaml.Node, field string, s *step) {
+	var b struct {
+		WS    *string `yaml:"ws"`
+		Abort bool    `yaml:"abort"`
 	}
-	c := &wsClose{ws: "ws"}
-	if v, ok := m["ws"]; ok {
-		if c.ws, err = p.str(v, join(field, "ws")); err != nil {
-			return nil, err
-		}
-	}
-	if v, ok := m["abort"]; ok {
-		if c.abort, err = p.boolean(v, join(field, "abort")); err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
+	d.Decode(n, field, &b)
+	s.wsClose = &wsClose{ws: or(b.WS, "ws"), abort: b.Abort}
 }
 
-func (p *parser) parsePollUntil(n *yaml.Node, field string) (*pollUntil, error) {
-	_, m, err := p.mapping(n, field, "query", "path", "body", "max")
-	if err != nil {
-		return nil, err
+func parsePollUntil(d *yamldoc.Decoder, n *yaml.Node, field string, s *step) {
+	var b struct {
+		Query kvList      `yaml:"query"`
+		Path  string      `yaml:"path"`
+		Body  *strMatcher `yaml:"body"`
+		Max   *int        `yaml:"max,signed"`
 	}
-	u := &pollUntil{max: 5}
-	if v, ok := m["query"]; ok {
-		if u.query, err = p.kvs(v, join(field, "query")); err != nil {
-			return nil, err
+	d.Decode(n, field, &b)
+	u := &pollUntil{query: b.Query, path: b.Path, body: b.Body, max: 5}
+	s.pollUntil = u
+	if b.Body == nil {
+		d.Errorf(n, yamldoc.Join(field, "body"), "missing")
+	}
+	if b.Max != nil {
+		if u.max = *b.Max; u.max < 1 {
+			d.Fieldf(yamldoc.Join(field, "max"), "must be at least 1")
 		}
 	}
-	if v, ok := m["path"]; ok {
-		if u.path, err = p.str(v, join(field, "path")); err != nil {
-			return nil, err
-		}
-	}
-	v, ok := m["body"]
-	if !ok {
-		return nil, p.errf(n, join(field, "body"), "missing")
-	}
-	if u.body, err = p.strMatcher(v, join(field, "body"), false); err != nil {
-		return nil, err
-	}
-	if v, ok := m["max"]; ok {
-		if u.max, err = p.integer(v, join(field, "max")); err != nil {
-			return nil, err
-		}
-		if u.max < 1 {
-			return nil, p.errf(v, join(field, "max"), "must be at least 1")
-		}
-	}
-	return u, nil
 }
 
-func (p *parser) parseOpenPolling(n *yaml.Node, field string) (*openPolling, error) {
-	_, m, err := p.mapping(n, field, "capture", "query")
-	if err != nil {
-		return nil, err
+func parseOpenPolling(d *yamldoc.Decoder, n *yaml.Node, field string, s *step) {
+	var b struct {
+		Capture *string `yaml:"capture"`
+		Query   kvList  `yaml:"query"`
 	}
-	o := &openPolling{capture: "sid"}
-	if v, ok := m["capture"]; ok {
-		if o.capture, err = p.str(v, join(field, "capture")); err != nil {
-			return nil, err
-		}
-	}
-	if v, ok := m["query"]; ok {
-		if o.query, err = p.kvs(v, join(field, "query")); err != nil {
-			return nil, err
-		}
-	}
-	return o, nil
+	d.Decode(n, field, &b)
+	s.openPoll = &openPolling{capture: or(b.Capture, "sid"), query: b.Query}
 }
 
-func (p *parser) parseOpenWS(n *yaml.Node, field string) (*openWS, error) {
-	_, m, err := p.mapping(n, field, "name", "capture", "query")
-	if err != nil {
-		return nil, err
+func parseOpenWS(d *yamldoc.Decoder, n *yaml.Node, field string, s *step) {
+	var b struct {
+		Name    *string `yaml:"name"`
+		Capture string  `yaml:"capture"`
+		Query   kvList  `yaml:"query"`
 	}
-	o := &openWS{name: "ws"}
-	if v, ok := m["name"]; ok {
-		if o.name, err = p.str(v, join(field, "name")); err != nil {
-			return nil, err
-		}
-	}
-	if v, ok := m["capture"]; ok {
-		if o.capture, err = p.str(v, join(field, "capture")); err != nil {
-			return nil, err
-		}
-	}
-	if v, ok := m["query"]; ok {
-		if o.query, err = p.kvs(v, join(field, "query")); err != nil {
-			return nil, err
-		}
-	}
-	return o, nil
+	d.Decode(n, field, &b)
+	s.openWS = &openWS{name: or(b.Name, "ws"), capture: b.Capture, query: b.Query}
 }
 
-func (p *parser) parseSIOConnect(n *yaml.Node, field string) (*sioConnect, error) {
-	_, m, err := p.mapping(n, field, "name", "nsp", "auth", "query")
-	if err != nil {
-		return nil, err
+func parseSIOConnect(d *yamldoc.Decoder, n *yaml.Node, field string, s *step) {
+	var b struct {
+		Name  *string    `yaml:"name"`
+		NSP   *string    `yaml:"nsp"`
+		Auth  *yaml.Node `yaml:"auth"`
+		Query kvList     `yaml:"query"`
 	}
-	c := &sioConnect{name: "ws", nsp: "/"}
-	if v, ok := m["name"]; ok {
-		if c.name, err = p.str(v, join(field, "name")); err != nil {
-			return nil, err
-		}
-	}
-	if v, ok := m["nsp"]; ok {
-		if c.nsp, err = p.str(v, join(field, "nsp")); err != nil {
-			return nil, err
-		}
-	}
-	if v, ok := m["query"]; ok {
-		if c.query, err = p.kvs(v, join(field, "query")); err != nil {
-			return nil, err
-		}
-	}
-	if v, ok := m["auth"]; ok {
-		val, err := p.toJSONValue(v, join(field, "auth"))
-		if err != nil {
-			return nil, err
-		}
+	d.Decode(n, field, &b)
+	c := &sioConnect{name: or(b.Name, "ws"), nsp: or(b.NSP, "/"), query: b.Query}
+	s.sioConnect = c
+	if b.Auth != nil {
+		f := yamldoc.Join(field, "auth")
+		var val any
+		d.Decode(b.Auth, f, &val)
 		if _, isObj := val.(map[string]any); !isObj {
-			return nil, p.errf(v, join(field, "auth"), "want a mapping")
+			d.Errorf(b.Auth, f, "want a mapping")
+			return
 		}
-		b, _ := json.Marshal(val)
-		c.auth, c.hasAuth = string(b), true
+		j, _ := json.Marshal(val)
+		c.auth, c.hasAuth = string(j), true
 	}
-	return c, nil
 }

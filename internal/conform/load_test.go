@@ -1,6 +1,7 @@
 package conform
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,5 +105,23 @@ func TestSelect(t *testing.T) {
 		if got := ids(Select(all, tt.eio, tt.only, tt.skip)); got != tt.want {
 			t.Errorf("Select(%d, %v, %v) = %q, want %q", tt.eio, tt.only, tt.skip, got, tt.want)
 		}
+	}
+}
+
+// Every problem of a file is reported at once, in file order, each as a
+// yamldoc error naming its line and field.
+func TestLoadErrorsAll(t *testing.T) {
+	src := "cases:\n  - id: eio4.a.b\n    description: d\n    spec: s\n    steps:\n" +
+		"      - sleep: soon\n      - http: {methd: GET}\n      - ws_expect: {text: a, within: 5}\n"
+	_, err := parseFile("f.yaml", []byte(src))
+	want := `f.yaml:6: eio4.a.b.steps[0].sleep: want a duration like 500ms, got "soon"` + "\n" +
+		`f.yaml:7: eio4.a.b.steps[1].http.methd: unknown key` + "\n" +
+		`f.yaml:8: eio4.a.b.steps[2].ws_expect.within: want a duration like 500ms, got "5"`
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	var le *LoadError
+	if !errors.As(err, &le) || le.Line != 6 || le.Field != "eio4.a.b.steps[0].sleep" {
+		t.Errorf("first problem %+v, want line 6 of eio4.a.b.steps[0].sleep", le)
 	}
 }

@@ -1,63 +1,58 @@
 package conform
 
 import (
-	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/siokit/siokit/internal/yamldoc"
 )
 
-// strMatcher compiles a string matcher (§4.1); absent is allowed for
+// UnmarshalYAMLDoc decodes a string matcher of a body, text or data.
+func (m *strMatcher) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	*m = *parseStrMatcher(d, n, field, false)
+}
+
+// strWords are the kinds of a string matcher written as a mapping.
+var strWords = []string{"prefix", "contains", "pattern", "not", "any", "absent"}
+
+// parseStrMatcher compiles a string matcher (§4.1); absent is allowed for
 // headers only.
-func (p *parser) strMatcher(n *yaml.Node, field string, header bool) (*strMatcher, error) {
+func parseStrMatcher(d *yamldoc.Decoder, n *yaml.Node, field string, header bool) *strMatcher {
 	if n.Kind == yaml.ScalarNode {
-		return &strMatcher{kind: "exact", val: n.Value}, nil
-	}
-	ents, _, err := p.mapping(n, field, "prefix", "contains", "pattern", "not", "any", "absent", "capture")
-	if err != nil {
-		return nil, err
+		return &strMatcher{kind: "exact", val: n.Value}
 	}
 	m := &strMatcher{}
-	for _, e := range ents {
-		f := join(field, e.key)
-		if e.key == "capture" {
-			if m.capture, err = p.str(e.val, f); err != nil {
-				return nil, err
+	m.kind = oneWord(d, n, field, strWords, "only one of prefix, contains, pattern, not, any, absent", &m.capture,
+		func(key, f string, k, v *yaml.Node) {
+			switch key {
+			case "any", "absent":
+				onlyTrue(d, v, f)
+				if key == "absent" && !header {
+					d.Errorf(k, f, "absent is for headers only")
+				}
+			default:
+				d.Decode(v, f, &m.val)
 			}
-			continue
-		}
-		if m.kind != "" {
-			return nil, p.errf(e.kn, f, "only one of prefix, contains, pattern, not, any, absent")
-		}
-		m.kind = e.key
-		switch e.key {
-		case "any", "absent":
-			b, err := p.boolean(e.val, f)
-			if err != nil {
-				return nil, err
-			}
-			if !b {
-				return nil, p.errf(e.val, f, "only true is meaningful")
-			}
-			if e.key == "absent" && !header {
-				return nil, p.errf(e.kn, f, "absent is for headers only")
-			}
-		default:
-			if m.val, err = p.str(e.val, f); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if m.kind == "" {
-		m.kind = "any" // {capture: x} alone captures whatever is there
-	}
+		})
 	if m.kind == "pattern" {
+		var err error
 		if m.re, err = compileRE(m.val); err != nil {
-			return nil, p.errf(n, join(field, "pattern"), "%v", err)
+			d.Errorf(n, yamldoc.Join(field, "pattern"), "%v", err)
 		}
 	}
-	return m, nil
+	return m
+}
+
+// onlyTrue decodes any: true and absent: true, where false means nothing.
+func onlyTrue(d *yamldoc.Decoder, v *yaml.Node, field string) {
+	var b bool
+	d.Decode(v, field, &b)
+	if v.Tag == "!!bool" && !b {
+		d.Errorf(v, field, "only true is meaningful")
+	}
 }
 
 // compileRE compiles a pattern now unless it holds a variable, in which
@@ -79,13 +74,8 @@ func isMatcherMap(n *yaml.Node) bool {
 	}
 	for i := 0; i < len(n.Content); i += 2 {
 		k := n.Content[i].Value
-		if k == "capture" {
+		if k == "capture" || slices.Contains(matcherWords, k) {
 			return true
-		}
-		for _, w := range matcherWords {
-			if k == w {
-				return true
-			}
 		}
 	}
 	return false
@@ -93,204 +83,187 @@ func isMatcherMap(n *yaml.Node) bool {
 
 var jsonTypes = map[string]bool{"string": true, "number": true, "boolean": true, "object": true, "array": true, "null": true}
 
-// jsonMatcher compiles a JSON matcher (§4.2).
-func (p *parser) jsonMatcher(n *yaml.Node, field string) (*jsonMatcher, error) {
+// UnmarshalYAMLDoc compiles a JSON matcher (§4.2): a literal scalar, an
+// array or object of matchers, or a mapping of one matcher word.
+func (m *jsonMatcher) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	switch n.Kind {
 	case yaml.ScalarNode:
-		v, err := p.scalar(n, field)
-		if err != nil {
-			return nil, err
-		}
-		return &jsonMatcher{kind: "literal", lit: v}, nil
+		v, _ := scalar(d, n, field)
+		*m = jsonMatcher{kind: "literal", lit: v}
 	case yaml.SequenceNode:
-		m := &jsonMatcher{kind: "array"}
-		for i, e := range n.Content {
-			sub, err := p.jsonMatcher(e, fmt.Sprintf("%s[%d]", field, i))
-			if err != nil {
-				return nil, err
-			}
-			m.elems = append(m.elems, sub)
-		}
-		return m, nil
+		*m = jsonMatcher{kind: "array", elems: jsonList(d, n, field)}
 	case yaml.MappingNode:
 		if isMatcherMap(n) {
-			return p.jsonWordMatcher(n, field)
+			m.words(d, n, field)
+			return
 		}
-		ents, _, err := p.mapping(n, field)
-		if err != nil {
-			return nil, err
-		}
-		m := &jsonMatcher{kind: "object"}
-		for _, e := range ents {
-			sub, err := p.jsonMatcher(e.val, join(field, e.key))
-			if err != nil {
-				return nil, err
-			}
-			m.keys = append(m.keys, e.key)
-			m.fields = append(m.fields, sub)
-		}
-		return m, nil
+		*m = jsonMatcher{kind: "object"}
+		d.Fields(n, field, func(key string, _, v *yaml.Node) bool {
+			sub := &jsonMatcher{}
+			d.Decode(v, yamldoc.Join(field, key), sub)
+			m.keys, m.fields = append(m.keys, key), append(m.fields, sub)
+			return true
+		})
+	default:
+		d.Errorf(n, field, "unsupported value (%s)", yamldoc.Describe(n))
 	}
-	return nil, p.errf(n, field, "unsupported value (%s)", kindName(n))
 }
 
-func (p *parser) jsonWordMatcher(n *yaml.Node, field string) (*jsonMatcher, error) {
-	ents, _, err := p.mapping(n, field, append([]string{"capture"}, matcherWords...)...)
-	if err != nil {
-		return nil, err
+// jsonList compiles a list of matchers; a null element is the literal
+// null, not a missing matcher.
+func jsonList(d *yamldoc.Decoder, n *yaml.Node, field string) []*jsonMatcher {
+	var out []*jsonMatcher
+	for i, e := range n.Content {
+		sub := &jsonMatcher{}
+		d.Decode(e, yamldoc.Index(field, i), sub)
+		out = append(out, sub)
 	}
-	m := &jsonMatcher{}
-	for _, e := range ents {
-		f := join(field, e.key)
-		if e.key == "capture" {
-			if m.capture, err = p.str(e.val, f); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if m.kind != "" {
-			return nil, p.errf(e.kn, f, "only one matcher word per value")
-		}
-		m.kind = e.key
-		switch e.key {
+	return out
+}
+
+// words compiles a mapping of one matcher word (and a capture).
+func (m *jsonMatcher) words(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	m.kind = oneWord(d, n, field, matcherWords, "only one matcher word per value", &m.capture, func(key, f string, k, v *yaml.Node) {
+		switch key {
 		case "type":
-			if m.typ, err = p.str(e.val, f); err != nil {
-				return nil, err
-			}
+			d.Decode(v, f, &m.typ)
 			if !jsonTypes[m.typ] {
-				return nil, p.errf(e.val, f, "want string, number, boolean, object, array or null, got %q", m.typ)
+				d.Errorf(v, f, "want string, number, boolean, object, array or null, got %q", m.typ)
 			}
 		case "range":
-			if e.val.Kind != yaml.SequenceNode || len(e.val.Content) != 2 {
-				return nil, p.errf(e.val, f, "want [min, max]")
+			if v.Kind != yaml.SequenceNode || len(v.Content) != 2 {
+				d.Errorf(v, f, "want [min, max]")
+				break
 			}
-			lo, err1 := p.scalar(e.val.Content[0], f)
-			hi, err2 := p.scalar(e.val.Content[1], f)
-			a, ok1 := lo.(float64)
-			b, ok2 := hi.(float64)
-			if err1 != nil || err2 != nil || !ok1 || !ok2 || a > b {
-				return nil, p.errf(e.val, f, "want [min, max] numbers with min <= max")
+			lo, hi := rangeEnd(v.Content[0]), rangeEnd(v.Content[1])
+			if lo == nil || hi == nil || *lo > *hi {
+				d.Errorf(v, f, "want [min, max] numbers with min <= max")
+				break
 			}
-			m.min, m.max = a, b
+			m.min, m.max = *lo, *hi
 		case "pattern":
-			if m.reSrc, err = p.str(e.val, f); err != nil {
-				return nil, err
-			}
+			d.Decode(v, f, &m.reSrc)
+			var err error
 			if m.re, err = compileRE(m.reSrc); err != nil {
-				return nil, p.errf(e.val, f, "%v", err)
+				d.Errorf(v, f, "%v", err)
 			}
 		case "any":
-			b, err := p.boolean(e.val, f)
-			if err != nil {
-				return nil, err
-			}
-			if !b {
-				return nil, p.errf(e.val, f, "only true is meaningful")
-			}
+			onlyTrue(d, v, f)
 		case "not":
 			// not: M matches any value M does not (the Socket.IO sid must
 			// differ from the Engine.IO sid: sid: {not: "${sid}"}).
-			sub, err := p.jsonMatcher(e.val, f)
-			if err != nil {
-				return nil, err
-			}
+			sub := &jsonMatcher{}
+			d.Decode(v, f, sub)
 			m.elems = []*jsonMatcher{sub}
 		case "one_of", "unordered":
-			if e.val.Kind != yaml.SequenceNode {
-				return nil, p.errf(e.val, f, "want a list")
+			if v.Kind != yaml.SequenceNode {
+				d.Errorf(v, f, "want a list")
+				break
 			}
-			for i, en := range e.val.Content {
-				sub, err := p.jsonMatcher(en, fmt.Sprintf("%s[%d]", f, i))
-				if err != nil {
-					return nil, err
-				}
-				m.elems = append(m.elems, sub)
-			}
+			m.elems = jsonList(d, v, f)
 		}
+	})
+}
+
+// oneWord decodes a matcher written as a mapping: one of words, whose
+// value fn decodes, and an optional capture. A mapping of a capture alone
+// is the word "any": it captures whatever is there.
+func oneWord(d *yamldoc.Decoder, n *yaml.Node, field string, words []string, tooMany string, capture *string,
+	fn func(key, f string, k, v *yaml.Node)) string {
+	kind := ""
+	d.Fields(n, field, func(key string, k, v *yaml.Node) bool {
+		f := yamldoc.Join(field, key)
+		switch {
+		case key == "capture":
+			d.Decode(v, f, capture)
+		case !slices.Contains(words, key):
+			return false
+		case kind != "":
+			d.Errorf(k, f, "%s", tooMany)
+		default:
+			kind = key
+			fn(key, f, k, v)
+		}
+		return true
+	})
+	if kind == "" {
+		return "any"
 	}
-	if m.kind == "" {
-		m.kind = "any"
+	return kind
+}
+
+// rangeEnd is one end of a range: a number, or nil.
+func rangeEnd(n *yaml.Node) *float64 {
+	v, ok := scalar(&yamldoc.Decoder{}, n, "")
+	if f, isNum := v.(float64); ok && isNum {
+		return &f
 	}
-	return m, nil
+	return nil
 }
 
 var eioTypes = map[string]bool{"open": true, "close": true, "ping": true, "pong": true, "message": true, "upgrade": true, "noop": true}
 
-// pktMatcher compiles an Engine.IO packet matcher (§4.3).
-func (p *parser) pktMatcher(n *yaml.Node, field string) (*pktMatcher, error) {
-	ents, _, err := p.mapping(n, field, "type", "data", "binary_hex", "json", "exact_keys", "sio")
-	if err != nil {
-		return nil, err
+// UnmarshalYAMLDoc compiles an Engine.IO packet matcher (§4.3).
+func (m *pktMatcher) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Type      string       `yaml:"type"`
+		Data      *strMatcher  `yaml:"data"`
+		BinaryHex *hexBytes    `yaml:"binary_hex"`
+		JSON      *jsonMatcher `yaml:"json"`
+		ExactKeys bool         `yaml:"exact_keys"`
+		SIO       *sioMatcher  `yaml:"sio"`
 	}
-	m := &pktMatcher{}
-	for _, e := range ents {
-		f := join(field, e.key)
-		switch e.key {
-		case "type":
-			if m.typ, err = p.str(e.val, f); err == nil && !eioTypes[m.typ] {
-				err = p.errf(e.val, f, "unknown packet type %q", m.typ)
-			}
-		case "data":
-			m.data, err = p.strMatcher(e.val, f, false)
-		case "binary_hex":
-			m.binHex, err = p.hexBytes(e.val, f)
-			m.hasBin = true
-		case "json":
-			m.json, err = p.jsonMatcher(e.val, f)
-		case "exact_keys":
-			m.exactKeys, err = p.boolean(e.val, f)
-		case "sio":
-			m.sio, err = p.sioMatcher(e.val, f)
-		}
-		if err != nil {
-			return nil, err
-		}
+	if !mapping(d, n, field) {
+		return
 	}
-	return m, nil
+	d.Decode(n, field, &b)
+	*m = pktMatcher{typ: b.Type, data: b.Data, json: b.JSON, exactKeys: b.ExactKeys, sio: b.SIO}
+	if b.Type != "" && !eioTypes[b.Type] {
+		d.Fieldf(yamldoc.Join(field, "type"), "unknown packet type %q", b.Type)
+	}
+	if b.BinaryHex != nil {
+		m.binHex, m.hasBin = *b.BinaryHex, true
+	}
+}
+
+// mapping refuses anything but a mapping, even an empty value: a matcher
+// left empty by mistake would match anything.
+func mapping(d *yamldoc.Decoder, n *yaml.Node, field string) bool {
+	if n.Kind != yaml.MappingNode {
+		d.Errorf(n, field, "want a mapping, got %s", yamldoc.Describe(n))
+		return false
+	}
+	return true
 }
 
 var sioTypes = map[string]bool{"CONNECT": true, "DISCONNECT": true, "EVENT": true, "ACK": true,
 	"CONNECT_ERROR": true, "BINARY_EVENT": true, "BINARY_ACK": true}
 
-// sioMatcher compiles a Socket.IO packet matcher (§4.4).
-func (p *parser) sioMatcher(n *yaml.Node, field string) (*sioMatcher, error) {
-	ents, _, err := p.mapping(n, field, "type", "nsp", "id", "attachments", "data", "exact_keys")
-	if err != nil {
-		return nil, err
+// UnmarshalYAMLDoc compiles a Socket.IO packet matcher (§4.4).
+func (m *sioMatcher) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Type        string       `yaml:"type"`
+		NSP         *string      `yaml:"nsp"`
+		ID          *yaml.Node   `yaml:"id"`
+		Attachments *int         `yaml:"attachments,signed"`
+		Data        *jsonMatcher `yaml:"data"`
+		ExactKeys   bool         `yaml:"exact_keys"`
 	}
-	m := &sioMatcher{}
-	for _, e := range ents {
-		f := join(field, e.key)
-		switch e.key {
-		case "type":
-			if m.typ, err = p.str(e.val, f); err == nil && !sioTypes[m.typ] {
-				err = p.errf(e.val, f, "unknown Socket.IO packet type %q", m.typ)
-			}
-		case "nsp":
-			var s string
-			s, err = p.str(e.val, f)
-			m.nsp = &s
-		case "id":
-			if e.val.Tag == "!!null" || e.val.Value == "none" {
-				m.noID = true // id: none asserts that the packet carries no ack id
-				continue
-			}
-			var v int
-			v, err = p.integer(e.val, f)
-			id := int64(v)
-			m.id = &id
-		case "attachments":
-			var v int
-			v, err = p.integer(e.val, f)
-			m.attachments = &v
-		case "data":
-			m.data, err = p.jsonMatcher(e.val, f)
-		case "exact_keys":
-			m.exactKeys, err = p.boolean(e.val, f)
-		}
-		if err != nil {
-			return nil, err
-		}
+	if !mapping(d, n, field) {
+		return
 	}
-	return m, nil
+	d.Decode(n, field, &b)
+	*m = sioMatcher{typ: b.Type, nsp: b.NSP, attachments: b.Attachments, data: b.Data, exactKeys: b.ExactKeys}
+	if b.Type != "" && !sioTypes[b.Type] {
+		d.Fieldf(yamldoc.Join(field, "type"), "unknown Socket.IO packet type %q", b.Type)
+	}
+	switch {
+	case b.ID == nil:
+	case b.ID.Tag == "!!null" || b.ID.Value == "none":
+		m.noID = true // id: none asserts that the packet carries no ack id
+	default:
+		var id int64
+		d.Decode(b.ID, yamldoc.Join(field, "id"), &id)
+		m.id = &id
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/siokit/siokit/internal/yamldoc"
 )
 
 func compileJSON(t *testing.T, src string) *jsonMatcher {
@@ -13,12 +15,18 @@ func compileJSON(t *testing.T, src string) *jsonMatcher {
 	if err := yaml.Unmarshal([]byte(src), &n); err != nil {
 		t.Fatal(err)
 	}
-	p := &parser{file: "t.yaml"}
-	m, err := p.jsonMatcher(n.Content[0], "json")
-	if err != nil {
+	m := &jsonMatcher{}
+	if err := decodeNode(n.Content[0], "json", m); err != nil {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// decodeNode decodes one node of a case file into v, as the loader does.
+func decodeNode(n *yaml.Node, field string, v any) error {
+	d := &yamldoc.Decoder{File: "t.yaml", Lines: map[string]int{}}
+	d.Decode(n, field, v)
+	return d.Err()
 }
 
 func noVars(s string) (string, error) { return s, nil }
@@ -91,11 +99,10 @@ func TestStringMatcherAndVars(t *testing.T) {
 }
 
 func TestPacketAndSIOMatchers(t *testing.T) {
-	p := &parser{file: "t.yaml"}
 	var n yaml.Node
 	_ = yaml.Unmarshal([]byte(`{type: CONNECT, nsp: /custom, data: {sid: {type: string}}, exact_keys: true}`), &n)
-	sm, err := p.sioMatcher(n.Content[0], "sio")
-	if err != nil {
+	sm := &sioMatcher{}
+	if err := decodeNode(n.Content[0], "sio", sm); err != nil {
 		t.Fatal(err)
 	}
 	if err := sm.match([]byte(`0/custom,{"sid":"a"}`), 4, noVars, caps{}); err != nil {

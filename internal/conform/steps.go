@@ -19,39 +19,8 @@ import (
 
 // exec runs one step.
 func (r *runner) exec(ctx context.Context, s *step) error {
-	switch s.kind {
-	case "http":
-		if s.async {
-			return r.startAsync(ctx, s)
-		}
-		resp, err := r.doHTTP(ctx, s.http)
-		return r.checkHTTP(s.expect, resp, err, s.http.abortAfter > 0)
-	case "ws_open":
-		return r.wsOpen(ctx, s.wsOpen, s.expect)
-	case "ws_send":
-		return r.wsSend(s.wsSend)
-	case "ws_expect":
-		return r.wsExpect(ctx, s.wsExpect)
-	case "ws_silent":
-		return r.wsSilent(ctx, s.wsSilent)
-	case "ws_close":
-		return r.wsClose(s.wsClose)
-	case "sleep":
-		return sleepCtx(ctx, s.sleep)
-	case "wait":
-		return r.wait(ctx, s.wait)
-	case "pending":
-		return r.checkPending(s.pending)
-	case "parallel":
-		return r.parallel(ctx, s.parallel)
-	case "poll_until":
-		return r.pollUntil(ctx, s.pollUntil)
-	case "eio_open_polling":
-		return r.openPolling(ctx, s.openPoll)
-	case "eio_open_ws":
-		return r.openWS(ctx, s.openWS)
-	case "sio_connect_ws":
-		return r.sioConnect(ctx, s.sioConnect)
+	if a, ok := stepActions[s.kind]; ok {
+		return a.run(r, ctx, s)
 	}
 	return &brokenCase{"unknown step kind " + s.kind}
 }
@@ -350,4 +319,16 @@ func (r *runner) pollUntil(ctx context.Context, u *pollUntil) error {
 		}
 	}
 	return mis(u.body.describe(), strconv.Quote(last), "no body matched %s in %d GETs; last %s", shorten(u.body.describe()), u.max, quoteShort(last))
+}
+
+// apply grows b to exactly pd.to bytes with whole copies of the unit.
+func (pd padding) apply(b []byte) ([]byte, error) {
+	if pd.to == 0 {
+		return b, nil
+	}
+	gap := pd.to - len(b)
+	if gap < 0 || gap%len(pd.unit) != 0 {
+		return nil, fmt.Errorf("cannot pad %d bytes to %d with %d-byte units", len(b), pd.to, len(pd.unit))
+	}
+	return append(b[:len(b):len(b)], bytes.Repeat(pd.unit, gap/len(pd.unit))...), nil
 }

@@ -2,230 +2,91 @@ package conform
 
 import (
 	"encoding/hex"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/siokit/siokit/internal/yamldoc"
 )
 
-// LoadError is a problem in a case file: "file:line: field: problem".
-type LoadError struct {
-	File  string
-	Line  int
-	Field string
-	Msg   string
-}
+// LoadError is a problem in a case file: "file:line: field: problem". Case
+// files and scenarios share one error model, yamldoc's.
+type LoadError = yamldoc.Error
 
-// Error formats the problem as file:line: field: problem.
-func (e *LoadError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Msg)
-}
+// The value types below decode the shapes of case files that yamldoc's
+// plain types do not: each is a field type of the decoding structs in
+// load.go, load_steps.go and match_load.go.
 
-// parser decodes one file's yaml.Node tree; every error names the node's
-// line and the dotted field path, which yaml's own struct decoding cannot.
-type parser struct {
-	file string
-}
+// duration is a Go duration ("500ms"); case files have always said "want a
+// duration like 500ms" where scenarios say "bad duration".
+type duration time.Duration
 
-func (p *parser) errf(n *yaml.Node, field, format string, args ...any) error {
-	line := 0
-	if n != nil {
-		line = n.Line
-	}
-	return &LoadError{File: p.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
-}
-
-// entry is one key of a mapping, in file order.
-type entry struct {
-	key string
-	kn  *yaml.Node
-	val *yaml.Node
-}
-
-// mapping checks that n is a mapping with only allowed keys (none repeated)
-// and returns its entries in order plus a lookup table.
-func (p *parser) mapping(n *yaml.Node, field string, allowed ...string) ([]entry, map[string]*yaml.Node, error) {
-	if n.Kind != yaml.MappingNode {
-		return nil, nil, p.errf(n, field, "want a mapping, got %s", kindName(n))
-	}
-	ok := map[string]bool{}
-	for _, a := range allowed {
-		ok[a] = true
-	}
-	var out []entry
-	idx := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
-			return nil, nil, p.errf(k, field, "keys must be strings")
-		}
-		if allowed != nil && !ok[k.Value] {
-			return nil, nil, p.errf(k, join(field, k.Value), "unknown key (allowed: %s)", strings.Join(allowed, ", "))
-		}
-		if _, dup := idx[k.Value]; dup {
-			return nil, nil, p.errf(k, join(field, k.Value), "repeated key")
-		}
-		idx[k.Value] = v
-		out = append(out, entry{k.Value, k, v})
-	}
-	return out, idx, nil
-}
-
-func join(field, key string) string {
-	if field == "" {
-		return key
-	}
-	return field + "." + key
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	return "nothing"
-}
-
-func (p *parser) str(n *yaml.Node, field string) (string, error) {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		return "", p.errf(n, field, "want a string, got %s", kindName(n))
-	}
-	return n.Value, nil
-}
-
-func (p *parser) integer(n *yaml.Node, field string) (int, error) {
+// UnmarshalYAMLDoc decodes a non-negative Go duration.
+func (x *duration) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	if n.Kind != yaml.ScalarNode {
-		return 0, p.errf(n, field, "want a number, got %s", kindName(n))
+		d.Errorf(n, field, "want a duration like 500ms, got %s", yamldoc.Describe(n))
+		return
 	}
-	v, err := strconv.Atoi(n.Value)
-	if err != nil {
-		return 0, p.errf(n, field, "want an integer, got %q", n.Value)
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		d.Errorf(n, field, "want a duration like 500ms, got %q", n.Value)
+		return
 	}
-	return v, nil
+	*x = duration(v)
 }
 
-func (p *parser) boolean(n *yaml.Node, field string) (bool, error) {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-		return false, p.errf(n, field, "want true or false, got %s", kindName(n))
-	}
-	return n.Value == "true", nil
-}
+// hexBytes is bytes written in hex, spaces allowed ("00 ff").
+type hexBytes []byte
 
-func (p *parser) duration(n *yaml.Node, field string) (time.Duration, error) {
-	if n.Kind != yaml.ScalarNode {
-		return 0, p.errf(n, field, "want a duration like 500ms, got %s", kindName(n))
-	}
-	d, err := time.ParseDuration(n.Value)
-	if err != nil || d < 0 {
-		return 0, p.errf(n, field, "want a duration like 500ms, got %q", n.Value)
-	}
-	return d, nil
-}
-
-func (p *parser) hexBytes(n *yaml.Node, field string) ([]byte, error) {
-	s, err := p.str(n, field)
-	if err != nil {
-		return nil, err
-	}
+// UnmarshalYAMLDoc decodes hex text; "" gives empty, non-nil bytes.
+func (h *hexBytes) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var s string
+	d.Decode(n, field, &s)
 	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
 	if err != nil {
-		return nil, p.errf(n, field, "bad hex: %v", err)
+		d.Errorf(n, field, "bad hex: %v", err)
+		return
 	}
-	return b, nil
+	*h = b
 }
 
-func (p *parser) strList(n *yaml.Node, field string) ([]string, error) {
-	if n.Kind != yaml.SequenceNode {
-		return nil, p.errf(n, field, "want a list, got %s", kindName(n))
-	}
-	out := make([]string, 0, len(n.Content))
-	for i, e := range n.Content {
-		s, err := p.str(e, fmt.Sprintf("%s[%d]", field, i))
-		if err != nil {
-			return nil, err
+// kvList is a mapping of scalars kept in file order (query, headers).
+type kvList []kv
+
+// UnmarshalYAMLDoc decodes the mapping; a null value is "".
+func (l *kvList) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	*l = kvList{}
+	d.Fields(n, field, func(key string, _, v *yaml.Node) bool {
+		if v.Kind != yaml.ScalarNode {
+			d.Errorf(v, yamldoc.Join(field, key), "want a string, got %s", yamldoc.Describe(v))
+			return true
 		}
-		out = append(out, s)
-	}
-	return out, nil
+		val := v.Value
+		if v.Tag == "!!null" {
+			val = ""
+		}
+		*l = append(*l, kv{key, val})
+		return true
+	})
 }
 
-// kvs decodes a mapping of scalars in file order (query, headers).
-func (p *parser) kvs(n *yaml.Node, field string) ([]kv, error) {
-	ents, _, err := p.mapping(n, field)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]kv, 0, len(ents))
-	for _, e := range ents {
-		if e.val.Kind != yaml.ScalarNode {
-			return nil, p.errf(e.val, join(field, e.key), "want a string, got %s", kindName(e.val))
-		}
-		v := e.val.Value
-		if e.val.Tag == "!!null" {
-			v = ""
-		}
-		out = append(out, kv{e.key, v})
-	}
-	return out, nil
-}
-
-// toJSONValue converts a YAML node into the value encoding/json would
-// produce for the equivalent JSON (numbers as float64).
-func (p *parser) toJSONValue(n *yaml.Node, field string) (any, error) {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		return p.scalar(n, field)
-	case yaml.SequenceNode:
-		out := make([]any, 0, len(n.Content))
-		for i, e := range n.Content {
-			v, err := p.toJSONValue(e, fmt.Sprintf("%s[%d]", field, i))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	case yaml.MappingNode:
-		ents, _, err := p.mapping(n, field)
-		if err != nil {
-			return nil, err
-		}
-		out := make(map[string]any, len(ents))
-		for _, e := range ents {
-			v, err := p.toJSONValue(e.val, join(field, e.key))
-			if err != nil {
-				return nil, err
-			}
-			out[e.key] = v
-		}
-		return out, nil
-	}
-	return nil, p.errf(n, field, "unsupported YAML value (%s)", kindName(n))
-}
-
-func (p *parser) scalar(n *yaml.Node, field string) (any, error) {
+// scalar converts a YAML scalar into the value encoding/json would produce
+// for the equivalent JSON (numbers as float64).
+func scalar(d *yamldoc.Decoder, n *yaml.Node, field string) (any, bool) {
 	switch n.Tag {
 	case "!!null":
-		return nil, nil
+		return nil, true
 	case "!!bool":
-		return n.Value == "true", nil
+		return n.Value == "true", true
 	case "!!int", "!!float":
 		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
 		if err != nil {
-			return nil, p.errf(n, field, "bad number %q", n.Value)
+			d.Errorf(n, field, "bad number %q", n.Value)
+			return nil, false
 		}
-		return f, nil
+		return f, true
 	}
-	return n.Value, nil
+	return n.Value, true
 }

@@ -15,6 +15,9 @@
 // the caller), and any type implementing [Unmarshaler] (unions such as a
 // step whose kind is its only key).
 //
+// A struct field tagged `yaml:",inline"` lends its fields to the
+// struct around it (settings a file and each of its entries share).
+//
 // Numbers are not negative unless the field's tag says `signed`
 // (`yaml:"offset,signed"`): no count, duration or rate in these files can be.
 package yamldoc
@@ -101,6 +104,12 @@ func (d *Decoder) Errorf(n *yaml.Node, field, format string, args ...any) {
 // it: for checks made after decoding, when the node is gone.
 func (d *Decoder) Fieldf(path, format string, args ...any) {
 	d.errs = append(d.errs, &Error{File: d.File, Line: d.Lines[path], Field: path, Problem: fmt.Sprintf(format, args...)})
+}
+
+// ErrorAt records a problem of field at line: for checks whose message
+// names a field by another path than the one it was decoded at.
+func (d *Decoder) ErrorAt(line int, field, format string, args ...any) {
+	d.errs = append(d.errs, &Error{File: d.File, Line: line, Field: field, Problem: fmt.Sprintf(format, args...)})
 }
 
 // Err returns every problem recorded so far, one per line in file order,
@@ -276,12 +285,16 @@ func (d *Decoder) value(n *yaml.Node, field string, rv reflect.Value, signed boo
 		})
 		rv.Set(m)
 	case reflect.Pointer:
-		if IsNull(n) {
-			return
+		if IsNull(n) && !reflect.PointerTo(t.Elem()).Implements(unmarshalerType) {
+			return // left out; a type that decodes itself says what null means
 		}
-		p := reflect.New(t.Elem())
+		// A refused value leaves the pointer nil, so that checks made
+		// after decoding do not pile a second message on the first.
+		p, before := reflect.New(t.Elem()), len(d.errs)
 		d.value(n, field, p.Elem(), signed)
-		rv.Set(p)
+		if len(d.errs) == before {
+			rv.Set(p)
+		}
 	case reflect.Struct:
 		d.structure(n, field, rv)
 	case reflect.Interface:
@@ -302,28 +315,44 @@ func (d *Decoder) structure(n *yaml.Node, field string, rv reflect.Value) {
 	if IsNull(n) {
 		return // "connect:" with an empty body: every field defaults
 	}
-	t := rv.Type()
-	type slot struct {
-		index  int
-		signed bool
-	}
 	slots := map[string]slot{}
-	for i := range t.NumField() {
-		tag, ok := t.Field(i).Tag.Lookup("yaml")
-		if !ok || tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		slots[name] = slot{i, strings.Contains(opts, "signed")}
-	}
+	addSlots(rv.Type(), nil, slots)
 	d.Fields(n, field, func(key string, _, v *yaml.Node) bool {
 		s, ok := slots[key]
 		if !ok {
 			return false
 		}
-		d.value(v, Join(field, key), rv.Field(s.index), s.signed)
+		d.value(v, Join(field, key), rv.FieldByIndex(s.index), s.signed)
 		return true
 	})
+}
+
+// slot is where a key of a mapping goes in a struct.
+type slot struct {
+	index  []int
+	signed bool
+}
+
+// addSlots maps the keys of struct t, and of the structs it embeds inline,
+// to their fields.
+func addSlots(t reflect.Type, prefix []int, slots map[string]slot) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, ok := f.Tag.Lookup("yaml")
+		if !ok || tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		index := append(slices.Clip(prefix), i)
+		if name == "" && opts == "inline" {
+			if f.Type.Kind() != reflect.Struct {
+				panic("yamldoc: inline needs a struct field: " + f.Name)
+			}
+			addSlots(f.Type, index, slots)
+			continue
+		}
+		slots[name] = slot{index, strings.Contains(opts, "signed")}
+	}
 }
 
 // duration parses a Go duration ("1.5s", "100ms"); a bare 0 is accepted.

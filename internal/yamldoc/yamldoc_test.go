@@ -139,3 +139,48 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+// An inline struct's keys are the outer struct's own; ErrorAt names a
+// field by another path than the one decoded.
+func TestInline(t *testing.T) {
+	type common struct {
+		Path string `yaml:"path"`
+		EIO  int    `yaml:"eio"`
+	}
+	var v struct {
+		Common common `yaml:",inline"`
+		ID     string `yaml:"id"`
+	}
+	n, err := Parse("c.yaml", []byte("id: x\npath: /p\neio: 3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Decoder{File: "c.yaml", Lines: map[string]int{}}
+	d.Decode(n, "", &v)
+	if err := d.Err(); err != nil || v.ID != "x" || v.Common != (common{"/p", 3}) {
+		t.Fatalf("decoded %+v, %v", v, err)
+	}
+	n, _ = Parse("c.yaml", []byte("id: x\nCommon: {}\neio: -1\n"))
+	d.Decode(n, "", &v)
+	d.ErrorAt(d.Lines["id"], "case x", "named by its id")
+	want := "c.yaml:1: case x: named by its id\nc.yaml:2: Common: unknown key\nc.yaml:3: eio: must not be negative, got -1"
+	if err := d.Err(); err == nil || err.Error() != want {
+		t.Errorf("errors:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+// A pointer to a type that decodes itself is handed even an empty value:
+// the type says what null means.
+func TestNullUnmarshaler(t *testing.T) {
+	var v struct {
+		Step *step `yaml:"step"`
+		Load *load `yaml:"load"`
+	}
+	n, _ := Parse("n.yaml", []byte("step:\nload:\n"))
+	d := &Decoder{File: "n.yaml"}
+	d.Decode(n, "", &v)
+	want := `n.yaml:1: step: want one step such as {emit: {...}}, got nothing`
+	if err := d.Err(); err == nil || err.Error() != want || v.Load != nil || v.Step != nil {
+		t.Errorf("err = %v, load = %v, step = %v; want %s and neither (the step was refused)", err, v.Load, v.Step, want)
+	}
+}
