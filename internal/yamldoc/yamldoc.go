@@ -317,10 +317,17 @@ func (d *Decoder) structure(n *yaml.Node, field string, rv reflect.Value) {
 	}
 	slots := map[string]slot{}
 	addSlots(rv.Type(), nil, slots)
-	d.Fields(n, field, func(key string, _, v *yaml.Node) bool {
+	d.Fields(n, field, func(key string, k, v *yaml.Node) bool {
 		s, ok := slots[key]
 		if !ok {
-			return false
+			// Name the keys that would do: a typo is then one look away.
+			names := make([]string, 0, len(slots))
+			for name := range slots {
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			d.Errorf(k, Join(field, key), "unknown key (allowed: %s)", strings.Join(names, ", "))
+			return true
 		}
 		d.value(v, Join(field, key), rv.FieldByIndex(s.index), s.signed)
 		return true

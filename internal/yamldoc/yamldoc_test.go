@@ -116,11 +116,11 @@ private: x
 		`s.yaml:4: load.clients: want an integer, got "5"`,
 		`s.yaml:5: load.rate: must not be negative, got -1`,
 		`s.yaml:6: load.hold: bad duration "5" (want e.g. 500ms, 5s, 1m)`,
-		`s.yaml:7: load.colour: unknown key`,
+		`s.yaml:7: load.colour: unknown key (allowed: clients, hold, offset, rate)`,
 		`s.yaml:8: query.a: repeated key`,
-		`s.yaml:10: flow[0].emit.extra: unknown key`,
+		`s.yaml:10: flow[0].emit.extra: unknown key (allowed: event)`,
 		`s.yaml:11: flow[1]: want one step such as {emit: {...}}, got "just-a-string"`,
-		`s.yaml:12: private: unknown key`,
+		`s.yaml:12: private: unknown key (allowed: addrs, auth, flow, load, name, on, opt, query, raw)`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -163,7 +163,7 @@ func TestInline(t *testing.T) {
 	n, _ = Parse("c.yaml", []byte("id: x\nCommon: {}\neio: -1\n"))
 	d.Decode(n, "", &v)
 	d.ErrorAt(d.Lines["id"], "case x", "named by its id")
-	want := "c.yaml:1: case x: named by its id\nc.yaml:2: Common: unknown key\nc.yaml:3: eio: must not be negative, got -1"
+	want := "c.yaml:1: case x: named by its id\nc.yaml:2: Common: unknown key (allowed: eio, id, path)\nc.yaml:3: eio: must not be negative, got -1"
 	if err := d.Err(); err == nil || err.Error() != want {
 		t.Errorf("errors:\n%v\nwant:\n%s", err, want)
 	}
