@@ -23,6 +23,7 @@ import { Server } from "socket.io";
 import { createClient } from "redis";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { adminGuard, basicHandlers, countWire, mainHandlers } from "../node4/handlers.mjs";
+import { servePeer } from "../node4/lifecycle.mjs";
 
 function fail(msg) {
   process.stderr.write(`cluster node: ${msg}\n`);
@@ -88,32 +89,7 @@ const admin = io.of("/admin");
 admin.use(adminGuard);
 admin.on("connection", basicHandlers);
 
-let stopping = false;
-function shutdown(code) {
-  if (stopping) return;
-  stopping = true;
-  try {
-    io.close();
-  } catch {
-    // exiting anyway
-  }
+servePeer(httpServer, port, `cluster node ${nodeName}`, () => {
   // The Redis clients go with the process (disconnect() rejects pending commands loudly).
-  setTimeout(() => process.exit(code), 50);
-}
-
-process.on("SIGTERM", () => shutdown(0));
-process.on("SIGINT", () => shutdown(0));
-if (process.env.IGNORE_STDIN !== "1") {
-  process.stdin.on("end", () => shutdown(0));
-  process.stdin.on("close", () => shutdown(0));
-  process.stdin.on("error", () => shutdown(0));
-  process.stdin.resume();
-}
-
-httpServer.on("error", (err) => {
-  process.stderr.write(`cluster node ${nodeName}: listen 127.0.0.1:${port}: ${err.code || ""} ${err.message}\n`);
-  process.exit(3);
-});
-httpServer.listen(port, "127.0.0.1", () => {
-  process.stdout.write(`LISTENING ${httpServer.address().port}\n`);
+  io.close();
 });

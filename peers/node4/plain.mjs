@@ -12,6 +12,7 @@
 import { createServer } from "node:http";
 import { Server as EngineServer } from "engine.io";
 import { Server } from "socket.io";
+import { servePeer } from "./lifecycle.mjs";
 
 const portArg = process.argv[2] ?? process.env.PORT ?? "0";
 const port = Number(portArg);
@@ -75,30 +76,7 @@ httpServer.on("upgrade", (req, socket) => {
   socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
 });
 
-let stopping = false;
-function shutdown(code) {
-  if (stopping) return;
-  stopping = true;
-  try {
-    engine.close();
-    io.close();
-  } catch {
-    // exiting anyway
-  }
-  setTimeout(() => process.exit(code), 50);
-}
-process.on("SIGTERM", () => shutdown(0));
-process.on("SIGINT", () => shutdown(0));
-if (process.env.IGNORE_STDIN !== "1") {
-  process.stdin.on("end", () => shutdown(0));
-  process.stdin.on("close", () => shutdown(0));
-  process.stdin.on("error", () => shutdown(0));
-  process.stdin.resume();
-}
-httpServer.on("error", (err) => {
-  process.stderr.write(`node4 plain: listen 127.0.0.1:${port}: ${err.code || ""} ${err.message}\n`);
-  process.exit(3);
-});
-httpServer.listen(port, "127.0.0.1", () => {
-  process.stdout.write(`LISTENING ${httpServer.address().port}\n`);
+servePeer(httpServer, port, "node4 plain", () => {
+  engine.close();
+  io.close();
 });

@@ -17,6 +17,7 @@
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { adminGuard, basicHandlers, countWire, csrHandlers, mainHandlers as contractHandlers } from "./handlers.mjs";
+import { servePeer } from "./lifecycle.mjs";
 
 function fail(msg) {
   process.stderr.write(`node4 peer: ${msg}\n`);
@@ -95,33 +96,7 @@ csr.on("connection", (socket) => {
   csrHandlers(socket);
 });
 
-let stopping = false;
-function shutdown(code) {
-  if (stopping) return;
-  stopping = true;
-  try {
-    io.close();
-    csr.close();
-  } catch {
-    // exiting anyway
-  }
-  // Give the close packets / frames a moment to be written, then go.
-  setTimeout(() => process.exit(code), 50);
-}
-
-process.on("SIGTERM", () => shutdown(0));
-process.on("SIGINT", () => shutdown(0));
-if (process.env.IGNORE_STDIN !== "1") {
-  process.stdin.on("end", () => shutdown(0));
-  process.stdin.on("close", () => shutdown(0));
-  process.stdin.on("error", () => shutdown(0));
-  process.stdin.resume();
-}
-
-httpServer.on("error", (err) => {
-  process.stderr.write(`node4 peer: listen 127.0.0.1:${port}: ${err.code || ""} ${err.message}\n`);
-  process.exit(3);
-});
-httpServer.listen(port, "127.0.0.1", () => {
-  process.stdout.write(`LISTENING ${httpServer.address().port}\n`);
+servePeer(httpServer, port, "node4 peer", () => {
+  io.close();
+  csr.close();
 });
