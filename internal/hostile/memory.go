@@ -1,13 +1,12 @@
 package hostile
 
 import (
-	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/siokit/siokit/internal/metrics"
 )
 
 // MiB is 1 << 20, for printing figures.
@@ -81,19 +80,6 @@ func HeapAfterGC() uint64 {
 	return heapInuse()
 }
 
-// RSS returns this process's resident set size (Linux; 0 elsewhere).
-func RSS() uint64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	pages, err := strconv.ParseUint(f[1], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return pages * uint64(os.Getpagesize())
-}
+// RSS returns this process's resident set size (Linux; 0 elsewhere), as
+// the generator's health measures it.
+func RSS() uint64 { return metrics.ProcessRSS() }

@@ -1,10 +1,7 @@
 package load
 
 import (
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -72,7 +69,7 @@ func (s *sampler) sample() {
 func (s *sampler) take(now time.Time) {
 	cpu := cpuTime()
 	mem := heapStack()
-	rss := rssBytes()
+	rss := metrics.ProcessRSS()
 	g := runtime.NumGoroutine()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -141,7 +138,7 @@ func (s *sampler) interval(now time.Time) *metrics.IntervalHealth {
 	cpu := cpuTime()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	h := &metrics.IntervalHealth{RSS: rssBytes(), Heap: ms.HeapInuse, Goroutines: runtime.NumGoroutine()}
+	h := &metrics.IntervalHealth{RSS: metrics.ProcessRSS(), Heap: ms.HeapInuse, Goroutines: runtime.NumGoroutine()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if wall := now.Sub(s.ivAt); wall > 0 {
@@ -185,21 +182,4 @@ func heapStack() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse + ms.StackInuse
-}
-
-// rssBytes reads the resident set size from /proc (Linux); 0 elsewhere.
-func rssBytes() uint64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	pages, err := strconv.ParseUint(f[1], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return pages * uint64(os.Getpagesize())
 }
