@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -502,18 +501,7 @@ func (d *daemon) waitReady(ctx context.Context) error {
 
 // stop sends SIGTERM, kills after the grace period and waits; idempotent.
 func (d *daemon) stop() {
-	d.once.Do(func() {
-		if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			_ = d.cmd.Process.Kill()
-		}
-		select {
-		case <-d.done:
-			return
-		case <-time.After(stopGrace):
-		}
-		_ = d.cmd.Process.Kill()
-		<-d.done
-	})
+	d.once.Do(func() { terminate(d.cmd, d.done) })
 }
 
 // freePort asks the kernel for a free port on 127.0.0.1.

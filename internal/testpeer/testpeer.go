@@ -242,16 +242,22 @@ func (p *Peer) run(ctx context.Context, port int) (*process, int, error) {
 // stop ends the process: closes stdin, sends SIGTERM, kills after a grace period, and waits.
 func (pr *process) stop() {
 	_ = pr.stdin.Close()
-	if err := pr.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		_ = pr.cmd.Process.Kill()
+	terminate(pr.cmd, pr.done)
+}
+
+// terminate sends cmd SIGTERM, kills it if it has not exited (done closed)
+// within stopGrace, and waits for done.
+func terminate(cmd *exec.Cmd, done <-chan struct{}) {
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		_ = cmd.Process.Kill()
 	}
 	select {
-	case <-pr.done:
+	case <-done:
 		return
 	case <-time.After(stopGrace):
 	}
-	_ = pr.cmd.Process.Kill()
-	<-pr.done
+	_ = cmd.Process.Kill()
+	<-done
 }
 
 // Stop stops the peer and waits for the process to exit. It is idempotent and safe to call
