@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -190,6 +191,7 @@ func TestNodeFailoverExec(t *testing.T) {
 	for i, a := range addrs {
 		quoted[i] = fmt.Sprintf("%q", a)
 	}
+	victimBase := fileWire(t, c, victim)
 	s := variant(t, "node-failover.yaml", clients, 4*time.Second,
 		"transport: websocket", "transport: websocket\ntarget: "+proxy.URL+"\nsource_addrs: ["+strings.Join(quoted, ", ")+"]",
 		"at: 10s", "at: 1500ms",
@@ -202,12 +204,17 @@ func TestNodeFailoverExec(t *testing.T) {
 		t.Fatalf("the exec fault did not kill node %s (errors %v)", c.NodeNames[victim], res.Errors)
 	}
 	var after []string
-	var conns int64
+	var conns, answered int64
 	for i, sock := range survivors {
-		d := readNodeWire(t, sock).Connections - base[i].Connections
+		w := readNodeWire(t, sock)
+		d := w.Connections - base[i].Connections
 		conns += d
+		answered += w.EventsIn - base[i].EventsIn
 		after = append(after, fmt.Sprintf("%s=%d", survivorNames[i], d))
 	}
+	// The dead node's counts, as it left them in its counts file.
+	dead := fileWire(t, c, victim)
+	answered += dead.EventsIn - victimBase.EventsIn
 	t.Logf("sessions on the survivors: %s; counters %v errors %v disconnects %v; reconnect p50 %v",
 		strings.Join(after, " "), res.Counters, res.Errors, res.Disconnects, res.StatsOf("reconnect").P50)
 	eq(t, "reconnects", res.Counters["reconnects"], k)
@@ -223,6 +230,18 @@ func TestNodeFailoverExec(t *testing.T) {
 		seen += res.Nodes[n]
 	}
 	eq(t, "sessions sioload saw on the survivors", seen, clients)
+	// The loss as the nodes counted it: every echo request a node read it answered at once, so
+	// a request sioload sent that no node read died unread in the killed node's socket, and an
+	// echo a node wrote that sioload never got died in the killed node's buffers. sioload's
+	// lost is exactly the sum, and at most one per broken session.
+	sent, got := res.Counters["messages_sent"], res.Events["echo"]
+	unread, undelivered := sent-answered, answered-got
+	t.Logf("sent %d, read and answered by the nodes %d (the dead one %d), echoes received %d: lost %d = %d never read + %d never delivered",
+		sent, answered, dead.EventsIn-victimBase.EventsIn, got, res.Counters["lost"], unread, undelivered)
+	if unread < 0 || undelivered < 0 {
+		t.Errorf("the nodes answered %d echo requests of %d sent, %d came back: more than was sent or answered", answered, sent, got)
+	}
+	eq(t, "lost (the nodes' count: sent - answered + answered - received)", res.Counters["lost"], unread+undelivered)
 	if l := res.Counters["lost"]; l > k {
 		t.Errorf("lost = %d, want <= %d (one in flight per broken session)", l, k)
 	}
@@ -237,6 +256,21 @@ func TestNodeFailoverExec(t *testing.T) {
 	if res.Errors["wait_timeout"] < res.Counters["lost"] {
 		t.Errorf("lost %d echoes but only %d wait timeouts", res.Counters["lost"], res.Errors["wait_timeout"])
 	}
+}
+
+// fileWire reads node i's counters from the file the node rewrites on every change, which
+// outlives a killed node.
+func fileWire(t *testing.T, c *testpeer.Cluster, i int) nodeWire {
+	t.Helper()
+	b, err := c.NodeCounts(i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w nodeWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		t.Fatalf("%s's counts file %q: %v", c.NodeNames[i], b, err)
+	}
+	return w
 }
 
 // testUpgradeDegradesBehindBlockingProxy runs transports.yaml with transport: upgrade through
@@ -313,6 +347,7 @@ func TestCluster(t *testing.T) {
 	t.Run("chat-through-proxy", func(t *testing.T) { testChatAcrossClusterNodes(t, c) })
 	t.Run("targets", func(t *testing.T) { testTargetsSpreadOverNodes(t, c) })
 	t.Run("upgrade-through-blocking-proxy", func(t *testing.T) { testUpgradeDegradesBehindBlockingProxy(t, c) })
+	t.Run("redis-stall", func(t *testing.T) { testRedisStall(t, c) })
 	t.Run("no-adapter", testNoAdapter)
 }
 
@@ -342,4 +377,67 @@ func testNoAdapter(t *testing.T) {
 		t.Errorf("reach per mille: %v, want every broadcast at 333 (4 of 12)", reach)
 	}
 	eq(t, "errors", res.TotalErrors(), 0)
+}
+
+// testRedisStall runs cluster-broadcast, clients straight to the nodes (4 per node), while the
+// adapter's redis-server is frozen (SIGSTOP from an exec fault at 300 ms, SIGCONT from another at
+// 6 s): every client broadcasts once about 2 s after joining, inside the stall. A node delivers to
+// its own room members at once and publishes to the others through Redis, so the same-node
+// deliveries are as fast as ever while every cross-node one waits for the stall to end; none is
+// lost, and the nodes wrote exactly what sioload counted.
+func testRedisStall(t *testing.T, c *testpeer.Cluster) {
+	const clients = 12
+	pid := c.RedisPid()
+	if pid == 0 {
+		t.Fatal("the cluster has no redis-server")
+	}
+	counters := make([]*client.Socket, len(c.Nodes))
+	base := make([]nodeWire, len(c.Nodes))
+	urls := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		urls[i] = fmt.Sprintf("%q", n.URL)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		s, err := client.Connect(ctx, n.URL, nil, &client.Options{Mode: client.WebSocketOnly})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Conn().Close() })
+		readNodeWire(t, s)
+		counters[i], base[i] = s, readNodeWire(t, s)
+	}
+	// Whatever happens, Redis runs again after the test: the cluster's other checks need it.
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
+	faults := fmt.Sprintf("faults:\n  - {at: 300ms, exec: \"kill -STOP %d\", down: 1s}\n  - {at: 6s, exec: \"kill -CONT %d\", down: 1s}\nthresholds:", pid, pid)
+	s := variant(t, "cluster-broadcast.yaml", clients, 7*time.Second,
+		append(oneBroadcast, "target: http://127.0.0.1:8080", "targets: ["+strings.Join(urls, ", ")+"]", "thresholds:", faults)...)
+	started := time.Now()
+	res, err := Run(context.Background(), s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, cross := res.StatsOf("fanout_same_node"), res.StatsOf("fanout_cross_node")
+	t.Logf("run %v; broadcasts %d, received %d; same node n=%d p50 %v max %v; cross node n=%d min %v p50 %v; errors %v",
+		time.Since(started).Round(time.Millisecond), res.Counters["broadcasts"], res.Counters["fanout_received"],
+		same.Count, same.P50, same.Max, cross.Count, cross.Min, cross.P50, res.Errors)
+	b := res.Counters["broadcasts"]
+	eq(t, "broadcasts", b, clients)
+	eq(t, "errors", res.TotalErrors(), 0)
+	// Nothing lost: Redis queued the publishes and delivered them when it woke up.
+	eq(t, "fanout_received", res.Counters["fanout_received"], clients*b)
+	eq(t, "same-node deliveries", same.Count, 4*b)
+	eq(t, "cross-node deliveries", cross.Count, 8*b)
+	// The broadcasts go out about 2.3 s after the start (join, then think 2 s), Redis wakes at 6 s:
+	// every cross-node delivery waited for it, every same-node one did not.
+	if cross.Min < time.Second {
+		t.Errorf("fastest cross-node delivery %v during a Redis stall of 5.7 s: want >= 1s (it waited for Redis)", cross.Min)
+	}
+	if same.Max >= cross.Min {
+		t.Errorf("slowest same-node delivery %v >= fastest cross-node %v: same-node deliveries do not go through Redis", same.Max, cross.Min)
+	}
+	var out int64
+	for i, cs := range counters {
+		out += readNodeWire(t, cs).EventsOut - base[i].EventsOut
+	}
+	eq(t, "events the nodes wrote", out, 2*clients+res.Events["chat"])
 }

@@ -2,6 +2,7 @@ package testpeer
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -64,6 +65,16 @@ type Cluster struct {
 	RedisAddr string
 
 	redis *daemon
+	dir   string
+}
+
+func (c *Cluster) countsFile(name string) string { return filepath.Join(c.dir, name+".counts.json") }
+
+// NodeCounts is node i's wire counters as JSON (its "stats" answer), read from the file the node
+// rewrites on every change: it holds a node's last counts even after the node was killed.
+func (c *Cluster) NodeCounts(i int) ([]byte, error) {
+	b, err := os.ReadFile(c.countsFile(c.NodeNames[i]))
+	return bytes.TrimRight(b, " "), err
 }
 
 // ProxyKind is the reverse proxy program.
@@ -148,7 +159,7 @@ func LaunchCluster(ctx context.Context, opts ClusterOptions, dir string) (*Clust
 	if _, err := exec.LookPath("node"); err != nil {
 		return nil, fmt.Errorf("the cluster peer needs Node.js (v20 or newer) on PATH: %v; then %s", err, clusterHint)
 	}
-	c := &Cluster{}
+	c := &Cluster{dir: dir}
 	env := append([]string(nil), opts.Env...)
 	if !opts.NoAdapter {
 		redisBin, err := findProgram("redis-server")
@@ -177,7 +188,7 @@ func LaunchCluster(ctx context.Context, opts ClusterOptions, dir string) (*Clust
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := Launch(ctx, "cluster-node", append([]string{"NODE_NAME=" + name}, env...)...)
+			p, err := Launch(ctx, "cluster-node", append([]string{"NODE_NAME=" + name, "COUNTS_FILE=" + c.countsFile(name)}, env...)...)
 			res[i] = started{p, err}
 		}()
 	}
@@ -212,6 +223,15 @@ func (c *Cluster) StopRedis() {
 	if c.redis != nil {
 		c.redis.stop()
 	}
+}
+
+// RedisPid is the adapter's redis-server process id (0 without adapter), for tests whose
+// faults stall or kill it from a scenario's exec fault.
+func (c *Cluster) RedisPid() int {
+	if c.redis == nil || c.redis.cmd.Process == nil {
+		return 0
+	}
+	return c.redis.cmd.Process.Pid
 }
 
 // Output returns every node's and redis-server's output, each under a header line.

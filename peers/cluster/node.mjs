@@ -18,6 +18,10 @@
 //   REDIS_URL       e.g. redis://127.0.0.1:6379; absent = no adapter (each node broadcasts only
 //                   to its own clients: the "no adapter" variant)
 //   PING_INTERVAL, PING_TIMEOUT (ms; default 25000 / 20000), COOKIE=1 (engine.io "io" cookie)
+//   COUNTS_FILE     a file that holds the node's wire counters (the "stats" answer) as JSON,
+//                   rewritten synchronously on every change: a node killed with SIGKILL leaves
+//                   its last counts behind for the failover tests to compare with sioload's
+import { openSync, writeSync } from "node:fs";
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createClient } from "redis";
@@ -79,7 +83,13 @@ io.engine.on("headers", (headers) => {
   headers[NODE_HEADER] = nodeName;
 });
 
-const wire = countWire([io]);
+let persist;
+if (process.env.COUNTS_FILE) {
+  const fd = openSync(process.env.COUNTS_FILE, "w");
+  // One pwrite at offset 0 per change, padded so that a shorter text leaves no tail behind.
+  persist = (w) => writeSync(fd, JSON.stringify(w).padEnd(256), 0);
+}
+const wire = countWire([io], persist);
 io.on("connection", (socket) => {
   mainHandlers(socket, wire);
   socket.emit("node", nodeName);

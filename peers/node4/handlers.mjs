@@ -33,24 +33,31 @@ export function basicHandlers(socket) {
 // Socket.IO packets each engine.io server wrote and read, by kind, counted on the engine.io
 // socket so that room broadcasts count once per receiver. Binary attachments (non-string
 // packets) are not counted; "stats" requests and their acks are left out.
-export function countWire(servers) {
+// onChange, if given, is called after every count that changes (the cluster peer persists the
+// counters with it, so that a node killed by a failover test leaves them behind).
+export function countWire(servers, onChange = () => {}) {
   const wire = { connections: 0, eventsIn: 0, acksIn: 0, eventsOut: 0, acksOut: 0, statsCalls: 0 };
   const isStatsEvent = (d) => /^2\d*\["stats"/.test(d);
   for (const srv of servers) {
     srv.engine.on("connection", (conn) => {
       wire.connections++;
+      onChange(wire);
       conn.on("packet", (p) => {
         if (p.type !== "message" || typeof p.data !== "string") return;
         const k = p.data[0];
         if (k === "2" || k === "5") {
           if (!isStatsEvent(p.data)) wire.eventsIn++;
         } else if (k === "3" || k === "6") wire.acksIn++;
+        else return;
+        onChange(wire);
       });
       conn.on("packetCreate", (p) => {
         if (p.type !== "message" || typeof p.data !== "string") return;
         const k = p.data[0];
         if (k === "2" || k === "5") wire.eventsOut++;
         else if (k === "3" || k === "6") wire.acksOut++;
+        else return;
+        onChange(wire);
       });
     });
   }
