@@ -41,6 +41,7 @@ var allowed = map[string][]string{
 		"protocol/server", "reports", "scenarios"},
 	"cmd/sioconform": {"internal/cli", "internal/redact", "internal/conform", "reports"},
 	"examples/echo":  {"protocol/client", "protocol/engineio", "internal/testpeer"},
+	"bench/cluster":  {"internal/testpeer"},
 }
 
 type pkg struct {
