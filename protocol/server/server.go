@@ -108,7 +108,10 @@ func (s *Server) session(id []byte) *Session {
 // NewHTTPServer returns a fasthttp server with the settings Serve uses for
 // handler h: a body limit above any MaxHTTPBufferSize up to maxBody (so that
 // oversized POSTs reach the handler and get Node's 413, not a dropped
-// connection) and no timeouts that would cut long-polling GETs.
+// connection) and no timeouts that would cut long-polling GETs. A WebSocket's
+// connection belongs to its session (KeepHijackedConns): otherwise closing it
+// (an upgrade timeout, a ping timeout, invalid UTF-8) would be a no-op until
+// the peer itself closed, and a peer that never does would hold it forever.
 func NewHTTPServer(h fasthttp.RequestHandler, maxBody int) *fasthttp.Server {
 	return &fasthttp.Server{
 		Handler:                       h,
@@ -120,6 +123,7 @@ func NewHTTPServer(h fasthttp.RequestHandler, maxBody int) *fasthttp.Server {
 		ReadBufferSize:                8192,
 		IdleTimeout:                   2 * time.Minute,
 		CloseOnShutdown:               true,
+		KeepHijackedConns:             true,
 	}
 }
 

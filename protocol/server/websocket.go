@@ -15,6 +15,7 @@ import (
 // frame.
 func (srv *Server) serveWebSocketOnly(ctx *fasthttp.RequestCtx) {
 	err := srv.upgrader.Upgrade(ctx, func(c *websocket.Conn) {
+		defer c.Close() // the connection is ours (KeepHijackedConns, NewHTTPServer)
 		s := srv.newSession(c)
 		open := s.openPacket(nil)
 		s.enqueue([]item{{data: open}}, true)
@@ -31,6 +32,7 @@ func (srv *Server) serveWebSocketOnly(ctx *fasthttp.RequestCtx) {
 // the WebSocket and closes it at once, and so do we.
 func (srv *Server) serveUpgrade(ctx *fasthttp.RequestCtx, s *Session) {
 	err := srv.upgrader.Upgrade(ctx, func(c *websocket.Conn) {
+		defer c.Close() // the connection is ours (KeepHijackedConns, NewHTTPServer)
 		s.mu.Lock()
 		ok := s.state == stateOpen && s.ws == nil && s.upgrading == nil
 		if ok {
