@@ -9,9 +9,9 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"math/big"
 	"fmt"
 	"maps"
+	"math/big"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -74,16 +75,22 @@ func decodeK8s(data []byte) (*k8sManifests, error) {
 		default:
 			return nil, fmt.Errorf("document %d: unexpected %q %q", i, tm.APIVersion, tm.Kind)
 		}
-		js, err := yaml.YAMLToJSONStrict([]byte(doc))
-		if err != nil {
-			return nil, fmt.Errorf("document %d (%s): %v", i, tm.Kind, err)
-		}
-		strict, err := kjson.UnmarshalStrict(js, obj)
-		if err = errors.Join(append(strict, err)...); err != nil {
+		if err := strictDecode(doc, obj); err != nil {
 			return nil, fmt.Errorf("document %d (%s): %v", i, tm.Kind, err)
 		}
 	}
 	return &m, nil
+}
+
+// strictDecode decodes one YAML document into obj as the API server
+// does: unknown and repeated fields refused, names case sensitive.
+func strictDecode(doc string, obj any) error {
+	js, err := yaml.YAMLToJSONStrict([]byte(doc))
+	if err != nil {
+		return err
+	}
+	strict, err := kjson.UnmarshalStrict(js, obj)
+	return errors.Join(append(strict, err)...)
 }
 
 // checkK8s asserts what makes the manifests a run in n parts: an Indexed
@@ -202,7 +209,7 @@ func TestK8sManifestsDecodeStrictly(t *testing.T) {
 		shipped = append(shipped, b...)
 	}
 	files, _ := filepath.Glob("../../deploy/kubernetes/*.yaml")
-	if len(files) != 4 {
+	if len(files) != 5 {
 		t.Errorf("deploy/kubernetes has %v: a manifest this test does not decode?", files)
 	}
 	m, err := decodeK8s(shipped)
@@ -210,6 +217,7 @@ func TestK8sManifestsDecodeStrictly(t *testing.T) {
 		t.Fatalf("deploy/kubernetes: %v", err)
 	}
 	checkK8s(t, "deploy/kubernetes", m, 3)
+	checkK8sTarget(t, m)
 
 	for _, n := range []int{1, 3, 7} {
 		stdout, stderr, code := exec("k8s", "../../scenarios/chat.yaml", "--parallelism", fmt.Sprint(n), "--target", "http://chat.loadtest:3000", "--namespace", "loadtest")
@@ -235,6 +243,66 @@ func TestK8sManifestsDecodeStrictly(t *testing.T) {
 		if _, err := decodeK8s(bad); err == nil || !strings.Contains(err.Error(), strings.Split(typo, ":")[0]) {
 			t.Errorf("%q: error %v, want it refused by name", typo, err)
 		}
+	}
+}
+
+// checkK8sTarget decodes deploy/kubernetes/target.yaml, the example's
+// target: a Deployment of sioload serve and the Service the shipped parts
+// load, which must select the Deployment's pods on the port they listen.
+func checkK8sTarget(t *testing.T, m *k8sManifests) {
+	t.Helper()
+	b, err := os.ReadFile("../../deploy/kubernetes/target.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := strings.Split("\n"+string(b), "\n---\n")
+	var d appsv1.Deployment
+	var svc corev1.Service
+	if len(docs) != 2 {
+		t.Fatalf("target.yaml: %d documents, want a Deployment and a Service", len(docs))
+	}
+	if err := strictDecode(docs[0], &d); err != nil || d.Kind != "Deployment" || d.APIVersion != "apps/v1" {
+		t.Fatalf("target.yaml Deployment: %v (%s %s)", err, d.APIVersion, d.Kind)
+	}
+	if err := strictDecode(docs[1], &svc); err != nil || svc.Kind != "Service" || svc.APIVersion != "v1" {
+		t.Fatalf("target.yaml Service: %v (%s %s)", err, svc.APIVersion, svc.Kind)
+	}
+	pod := d.Spec.Template
+	for k, v := range d.Spec.Selector.MatchLabels {
+		if pod.Labels[k] != v {
+			t.Errorf("the Deployment's selector %s=%s does not select its pods %v", k, v, pod.Labels)
+		}
+	}
+	for k, v := range svc.Spec.Selector {
+		if pod.Labels[k] != v {
+			t.Errorf("the Service's selector %s=%s does not select the target's pods %v", k, v, pod.Labels)
+		}
+	}
+	selects := func(labels map[string]string) bool {
+		for k, v := range svc.Spec.Selector {
+			if labels[k] != v {
+				return false
+			}
+		}
+		return true
+	}
+	if selects(m.parts.Spec.Template.Labels) || selects(m.merge.Spec.Template.Labels) {
+		t.Errorf("the Service's selector %v selects the parts' or the merge's pods too", svc.Spec.Selector)
+	}
+	c := pod.Spec.Containers[0]
+	if sc := pod.Spec.SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+		t.Errorf("target pod securityContext %+v: want runAsNonRoot", sc)
+	}
+	if c.Command[0] != k8s.Binary || !slices.Equal(c.Args, []string{"serve", "--addr", "0.0.0.0:3000"}) {
+		t.Errorf("target command %q %q: want %s serve --addr 0.0.0.0:3000", c.Command, c.Args, k8s.Binary)
+	}
+	args := m.parts.Spec.Template.Spec.Containers[0].Args
+	want := fmt.Sprintf("http://%s:%d", svc.Name, svc.Spec.Ports[0].Port)
+	if i := slices.Index(args, "--target"); i < 0 || args[i+1] != want {
+		t.Errorf("the parts load %q, want the Service %s", args, want)
+	}
+	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 3000 || svc.Spec.Ports[0].TargetPort.StrVal != c.Ports[0].Name {
+		t.Errorf("Service targetPort %v, container ports %+v: want the serve port by name", svc.Spec.Ports[0].TargetPort, c.Ports)
 	}
 }
 
