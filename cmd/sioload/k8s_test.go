@@ -615,3 +615,16 @@ func TestK8sPodsAsLocalProcesses(t *testing.T) {
 		}
 	}
 }
+
+// TestK8sHelp: -h prints the usage once, exit 0, no manifest.
+func TestK8sHelp(t *testing.T) {
+	for _, args := range [][]string{{"k8s", "-h"}, {"help", "k8s"}} {
+		stdout, stderr, code := exec(args...)
+		if code != 0 || stdout != "" || strings.Count(stderr, "Usage: sioload k8s") != 1 || !strings.Contains(stderr, "-parallelism") {
+			t.Errorf("%q: exit %d, stdout %q, stderr:\n%s", args, code, stdout, stderr)
+		}
+	}
+	if _, stderr, _ := exec("--help"); !strings.Contains(stderr, "k8s SCENARIO.yaml") {
+		t.Errorf("sioload --help does not list k8s:\n%s", stderr)
+	}
+}
