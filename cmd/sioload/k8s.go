@@ -125,6 +125,9 @@ func k8sCmd(st *cli.State, args []string) error {
 	if loopback(s.Target) {
 		fmt.Fprintf(st.Stderr, "sioload: warning: target %s is a loopback address: from a pod, that is the pod itself\n", s.Target)
 	}
+	if len(s.SourceAddrs) > 0 {
+		fmt.Fprintf(st.Stderr, "sioload: warning: the scenario's source_addrs are bound in every pod, which has addresses of its own\n")
+	}
 	fmt.Fprintf(st.Stderr, "sioload: %d parts start at %s (in %s): apply now, e.g. | kubectl apply -f -; then kubectl logs -f job/%s-merge -c summary\n",
 		*parallelism, at.Format(time.RFC3339), time.Until(at).Round(time.Second), *name)
 	_, err = st.Stdout.Write(out)
