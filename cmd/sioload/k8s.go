@@ -24,7 +24,8 @@ parts' results into one run's JSON, summary and HTML report on a
 ReadWriteMany volume. Apply them at once, before the start time:
 
   sioload k8s scenarios/echo.yaml --parallelism 3 --target http://my-server:3000 | kubectl apply -f -
-  kubectl logs -f job/sioload-echo-merge -c summary
+  kubectl wait --for=condition=complete --timeout=15m job/sioload-echo-merge
+  kubectl logs job/sioload-echo-merge -c summary
 
 The scenario is checked first (exit 2 naming file:line), and so is what
 a part cannot do (restart_target and exec faults, fewer clients than
@@ -128,8 +129,8 @@ func k8sCmd(st *cli.State, args []string) error {
 	if len(s.SourceAddrs) > 0 {
 		fmt.Fprintf(st.Stderr, "sioload: warning: the scenario's source_addrs are bound in every pod, which has addresses of its own\n")
 	}
-	fmt.Fprintf(st.Stderr, "sioload: %d parts start at %s (in %s): apply now, e.g. | kubectl apply -f -; then kubectl logs -f job/%s-merge -c summary\n",
-		*parallelism, at.Format(time.RFC3339), time.Until(at).Round(time.Second), *name)
+	fmt.Fprintf(st.Stderr, "sioload: %d parts start at %s (in %s): apply now (| kubectl apply -f -); then kubectl wait --for=condition=complete --timeout=%s job/%s-merge; kubectl logs job/%[5]s-merge -c summary\n",
+		*parallelism, at.Format(time.RFC3339), time.Until(at).Round(time.Second), (wait + 5*time.Minute).Round(time.Minute), *name)
 	_, err = st.Stdout.Write(out)
 	return err
 }
