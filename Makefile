@@ -35,3 +35,13 @@ bench: peers
 # every verdict that is not a pass.
 matrix: peers
 	bench/conform-matrix.sh
+
+# sioload builds the static binary that the image holds, as the Dockerfile
+# does (internal/k8s's test checks that both build the same package);
+# image builds the image that deploy/kubernetes/ and "sioload k8s" run.
+.PHONY: sioload-static image
+sioload-static:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/sioload ./cmd/sioload
+
+image:
+	docker build -t siokit/sioload .

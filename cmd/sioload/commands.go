@@ -21,6 +21,7 @@ Commands:
   compare SCENARIO.yaml   run a scenario once per transport, side by side
   report FILE.json...     merge saved results and render them again
   serve                   run the built-in target
+  k8s SCENARIO.yaml       print Kubernetes manifests that run a scenario in N parts
   version                 print the version (also --version)
 
 Run "sioload COMMAND -h" (or "sioload help COMMAND") for a command's options.
@@ -33,6 +34,7 @@ var commands = map[string]command{
 	"compare": compareCmd,
 	"report":  reportCmd,
 	"serve":   serveCmd,
+	"k8s":     k8sCmd,
 }
 
 // errHelp is what a command returns after printing its usage for -h:

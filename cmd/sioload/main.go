@@ -9,6 +9,7 @@
 //	sioload compare SCENARIO.yaml --transports polling,websocket,upgrade [--target URL] [--out FILE]
 //	sioload report FILE.json... [--format table|json|html] [--out FILE]
 //	sioload serve [--addr 127.0.0.1:3000]
+//	sioload k8s SCENARIO.yaml --parallelism N [--image IMG] [--start-delay 30s] [--namespace NS] [--name NAME] [--target URL]
 //
 // Exit codes: 0 ok, 1 run failed (no client connected, target
 // unreachable, errors above max_error_rate), run error or interrupted,

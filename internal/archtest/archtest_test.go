@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"internal/testpeer":   {},
 	"internal/hostile":    {"internal/metrics"},
 	"internal/archtest":   {},
+	"internal/k8s":        {},
 	"internal/faultproxy": {"protocol/engineio", "protocol/socketio"},
 	"internal/target":     {"protocol/engineio", "protocol/socketio", "protocol/server"},
 	"internal/conform":    {"protocol/engineio", "protocol/socketio", "protocol/transport", "protocol/client", "internal/yamldoc", "internal/redact"},
@@ -38,7 +39,7 @@ var allowed = map[string][]string{
 	"reports": {"internal/metrics", "internal/conform", "scenarios"},
 
 	"cmd/sioload": {"internal/cli", "internal/redact", "internal/load", "internal/metrics", "internal/target",
-		"protocol/server", "reports", "scenarios"},
+		"protocol/server", "reports", "scenarios", "internal/k8s"},
 	"cmd/sioconform": {"internal/cli", "internal/redact", "internal/conform", "reports"},
 	"examples/echo":  {"protocol/client", "protocol/engineio", "internal/testpeer"},
 	"bench/cluster":  {"internal/testpeer"},
