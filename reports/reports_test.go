@@ -409,7 +409,7 @@ func listFixture() []*conform.Case {
 		{
 			ID: "sio5.custom.ws.<mine>", Description: "a user case & its description, which is long enough to wrap in the table at least once or twice",
 			Spec: `socket.io-protocol v5, "EVENT"`, Server: "socketio", EIO: 4, Path: "/socket.io/", Serial: true,
-			Timeout: 2 * time.Second, OnFail: "info", File: "my-cases/x.yaml", Line: 12,
+			Timeout: 2 * time.Second, Strength: conform.Open, Rule: "r", File: "my-cases/x.yaml", Line: 12,
 		},
 	}
 }
