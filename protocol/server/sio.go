@@ -72,6 +72,14 @@ func (c *sioConn) onMessage(data []byte, binary bool) {
 	st := &c.sess.srv.stats
 	switch p.Type {
 	case socketio.Event, socketio.BinaryEvent:
+		if len(p.Data) == 0 {
+			// socket.io-protocol v5, "Sending and receiving data": the
+			// payload "is mandatory and MUST be a non-empty array. If
+			// that's not the case, then the receiver MUST close the
+			// connection" (Node accepts "42"; sioconform grades it must).
+			c.sess.end(reasonParseError, true)
+			return
+		}
 		st.eventsIn.Add(1)
 		sock.dispatch(&c.msg, &p)
 	case socketio.Ack, socketio.BinaryAck:
