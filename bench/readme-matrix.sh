@@ -12,7 +12,7 @@ part=$(awk '
 	on { if ($0 ~ /^#/) $0 = "#" $0; print }
 ' "$doc")
 awk -v part="$part" '
-	/<!-- matrix:begin -->/ {print; print "<!-- Copied from docs/conformance-matrix.md by `make matrix`; do not edit. -->"; print ""; print part; print "Why each server does not pass a case, one line per reason: [docs/conformance-matrix.md](docs/conformance-matrix.md#why-a-server-does-not-pass-a-case)."; print ""; skip = 1; next}
+	/<!-- matrix:begin -->/ {print; print "<!-- Copied from docs/conformance-matrix.md by `make matrix`; do not edit. -->"; print ""; print part; print ""; print "Why each server does not pass a case, one line per reason: [docs/conformance-matrix.md](docs/conformance-matrix.md#why-a-server-does-not-pass-a-case)."; print ""; skip = 1; next}
 	/<!-- matrix:end -->/ {skip = 0}
 	!skip {print}
 ' README.md > README.md.new
