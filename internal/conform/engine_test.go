@@ -70,7 +70,7 @@ func dumpFailure(res Result) string {
 // reference; every other selected case must pass.
 var wantVerdicts = map[int]map[string]Verdict{
 	4: {
-		// Spec rules Node does not follow (protocol.md §8), graded by
+		// Spec rules Node does not follow, graded by
 		// their strength: open rules info, SHOULDs warn, MUSTs fail.
 		"eio4.polling.invalid-payload.post-status":   Info, // D19
 		"eio4.upgrade.without-probe":                 Info, // D7
@@ -84,7 +84,7 @@ var wantVerdicts = map[int]map[string]Verdict{
 		"eio4.cookie.attributes":     NA,
 	},
 	3: {
-		// Node with allowEIO3 treats a missing or invalid EIO as 3 (protocol.md D5).
+		// Node with allowEIO3 treats a missing or invalid EIO as 3.
 		"eio3.handshake.ws.invalid-eio": Info,
 		// D6: Node answers a client ping with a bare 3 (a SHOULD).
 		"eio3.heartbeat.ping-data": Warn,

@@ -46,7 +46,7 @@ func (c *sioConn) remove(sock *Socket) {
 }
 
 // onMessage handles one Engine.IO message with the state checks of Node's
-// Client.ondecoded (protocol.md §3.4): a packet for a namespace not joined,
+// Client.ondecoded (socket.io lib/client.ts): a packet for a namespace not joined,
 // a second CONNECT, a CONNECT_ERROR from the client or a decoding error
 // closes the whole connection.
 func (c *sioConn) onMessage(data []byte, binary bool) {
