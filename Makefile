@@ -1,7 +1,7 @@
 # siokit: `make test` is what CI runs (.ci/run); `make example` is the demo.
 GO ?= go
 
-.PHONY: test peers vet example fuzz bench matrix
+.PHONY: test peers vet example fuzz bench matrix cases-doc
 
 # test installs the real Node peers the tests run against, then vets and
 # runs every test with the race detector, then the memory-ceiling tests
@@ -45,3 +45,8 @@ sioload-static:
 
 image:
 	docker build -t siokit/sioload .
+
+# cases-doc regenerates the list of every built-in case (strength, rule,
+# source) in docs/conformance-cases.md; TestCasesDoc fails when it is stale.
+cases-doc:
+	$(GO) test -count=1 -run '^TestCasesDoc$$' ./internal/conform/ -args -conform.casesdoc

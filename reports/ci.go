@@ -144,7 +144,7 @@ func ConformMarkdown(w io.Writer, r *conform.Report) error {
 	counts := r.Counts()
 	fmt.Fprintf(bw, "### sioconform: %s (Engine.IO v%d)\n\n", mdCell(r.Target), r.EIO)
 	var parts []string
-	for _, v := range []conform.Verdict{conform.Pass, conform.Fail, conform.Error, conform.Info, conform.NA} {
+	for _, v := range []conform.Verdict{conform.Pass, conform.Fail, conform.Error, conform.Warn, conform.Info, conform.NA} {
 		if counts[v] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
 		}
@@ -163,14 +163,14 @@ func ConformMarkdown(w io.Writer, r *conform.Report) error {
 			other = append(other, res)
 		}
 	}
-	order := map[conform.Verdict]int{conform.Fail: 0, conform.Error: 1, conform.Info: 2, conform.NA: 3}
+	order := map[conform.Verdict]int{conform.Fail: 0, conform.Error: 1, conform.Warn: 2, conform.Info: 3, conform.NA: 4}
 	sort.SliceStable(other, func(i, j int) bool { return order[other[i].Verdict] < order[other[j].Verdict] })
 	if len(other) > 0 {
 		fmt.Fprintln(bw, "| case | verdict | message |")
 		fmt.Fprintln(bw, "|---|---|---|")
 		for _, res := range other {
 			v := string(res.Verdict)
-			if res.Verdict == conform.Fail || res.Verdict == conform.Error {
+			if r.Fails(res.Verdict) {
 				v = "**" + v + "**"
 			}
 			fmt.Fprintf(bw, "| `%s` | %s | %s |\n", res.ID, v, mdCell(res.Message))

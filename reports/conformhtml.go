@@ -30,9 +30,9 @@ func verdictClass(v conform.Verdict) string {
 }
 
 type conformCase struct {
-	ID, Description, Spec, Official, Verdict, Class, Duration, Message, Diff string
-	Open                                                                     bool
-	Trace                                                                    []conformTrace
+	ID, Description, Spec, Strength, Rule, Official, Verdict, Class, Duration, Message, Diff string
+	Open                                                                                     bool
+	Trace                                                                                    []conformTrace
 }
 
 type conformTrace struct {
@@ -81,7 +81,7 @@ func renderConform(w io.Writer, p *conformPage) error {
 	return nil
 }
 
-var verdictOrder = []conform.Verdict{conform.Pass, conform.Fail, conform.Error, conform.Info, conform.NA}
+var verdictOrder = []conform.Verdict{conform.Pass, conform.Fail, conform.Error, conform.Warn, conform.Info, conform.NA}
 
 // ConformHTML writes one self-contained page for a conformance report
 // (Autobahn|Testsuite's index is the model): the summary, every case with
@@ -103,7 +103,7 @@ func ConformHTML(w io.Writer, generator string, r *conform.Report) error {
 		}
 	}
 	for _, res := range r.Results {
-		c := conformCase{ID: res.ID, Description: res.Description, Spec: res.Spec, Official: res.Official, Verdict: string(res.Verdict),
+		c := conformCase{ID: res.ID, Description: res.Description, Spec: res.Spec, Strength: string(res.Strength), Rule: res.Rule, Official: res.Official, Verdict: string(res.Verdict),
 			Class: verdictClass(res.Verdict), Duration: res.Duration.Round(time.Microsecond).String(), Message: clean(res.Message),
 			Diff: clean(res.Diff), Open: res.Verdict != conform.Pass}
 		if res.Verdict != conform.Pass {

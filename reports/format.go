@@ -35,6 +35,7 @@ var verdictSGR = map[conform.Verdict]string{
 	conform.Fail:  "\x1b[1;31m", // bold red
 	conform.Error: "\x1b[1;35m", // bold magenta: not the server's fault, maybe
 	conform.NA:    "\x1b[2m",    // dim: nothing to see
+	conform.Warn:  "\x1b[33m",   // yellow: a broken SHOULD
 	conform.Info:  "\x1b[36m",   // cyan
 }
 

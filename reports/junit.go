@@ -81,6 +81,8 @@ const junitTimestamp = "2006-01-02T15:04:05"
 //   - error: <error type="error" ...> likewise: the case could not be run,
 //     which is what JUnit's error (as opposed to failure) means;
 //   - n/a: <skipped message="not applicable">, the probe's message as text;
+//   - warn (a broken SHOULD): like info, unless the run is strict
+//     (Report.Strict), then a <failure type="warn">;
 //   - info: a passing testcase whose <system-out> holds the details, so the
 //     difference is on record without failing the build.
 //
@@ -116,8 +118,12 @@ func ConformJUnit(w io.Writer, r *conform.Report) error {
 		c := junitCase{Classname: name, Name: oneLine(res.ID), Time: seconds(res.Duration)}
 		switch res.Verdict {
 		case conform.Pass:
-		case conform.Fail:
-			c.Failure = &junitOutcome{Message: oneLine(res.Message), Type: "fail", Text: details(res)}
+		case conform.Fail, conform.Warn:
+			if res.Verdict == conform.Warn && !r.Strict {
+				c.SystemOut = &junitText{Text: "warn: " + details(res)}
+				break
+			}
+			c.Failure = &junitOutcome{Message: oneLine(res.Message), Type: string(res.Verdict), Text: details(res)}
 			s.Failures++
 		case conform.NA:
 			c.Skipped = &junitOutcome{Message: "not applicable", Text: oneLine(res.Message)}

@@ -21,16 +21,17 @@ const (
 )
 
 // ConformList writes the catalogue of cases as a terminal table (ID,
-// description, spec, official test name) in the order given, followed by a
-// count. It is what `sioconform list` prints.
+// strength, description, spec, official test name) in the order given,
+// followed by a count. The rule sentences are long; ConformListJSON and
+// docs/conformance-cases.md carry them. It is what `sioconform list` prints.
 func ConformList(w io.Writer, cases []*conform.Case) error {
 	// tablewriter drops write errors, so render into memory and write
 	// once, where an error can be seen.
 	var buf bytes.Buffer
 	t := tablewriter.NewTable(&buf)
-	t.Header("ID", "Description", "Spec", "Official")
+	t.Header("ID", "Strength", "Description", "Spec", "Official")
 	for _, c := range cases {
-		err := t.Append(oneLine(c.ID), wrap(oneLine(c.Description), listDescriptionWidth),
+		err := t.Append(oneLine(c.ID), oneLine(string(c.Strength)), wrap(oneLine(c.Description), listDescriptionWidth),
 			wrap(oneLine(c.Spec), listSpecWidth), wrap(oneLine(c.Official), listOfficialWidth))
 		if err != nil {
 			return fmt.Errorf("reports: list row %s: %w", c.ID, err)
@@ -57,28 +58,29 @@ type listEntry struct {
 	ID          string `json:"id"`
 	Description string `json:"description"`
 	Spec        string `json:"spec"`
+	Strength    string `json:"strength"`
+	Rule        string `json:"rule"`
 	Official    string `json:"official,omitempty"`
 	Server      string `json:"server"`
 	EIO         int    `json:"eio"`
 	Path        string `json:"path"`
 	Serial      bool   `json:"serial,omitempty"`
 	TimeoutNS   int64  `json:"timeout_ns"`
-	OnFail      string `json:"on_fail,omitempty"`
 	File        string `json:"file"`
 	Line        int    `json:"line"`
 }
 
 // ConformListJSON writes the catalogue of cases as an indented JSON array
-// (never null) of objects with id, description, spec, official, server,
-// eio, path, serial, timeout_ns, on_fail, file and line, for tools that
+// (never null) of objects with id, description, spec, strength, rule,
+// official, server, eio, path, serial, timeout_ns, file and line, for tools that
 // want to pick cases or link them to their source.
 func ConformListJSON(w io.Writer, cases []*conform.Case) error {
 	out := make([]listEntry, 0, len(cases))
 	for _, c := range cases {
 		out = append(out, listEntry{
-			ID: c.ID, Description: c.Description, Spec: c.Spec, Official: c.Official,
+			ID: c.ID, Description: c.Description, Spec: c.Spec, Strength: string(c.Strength), Rule: c.Rule, Official: c.Official,
 			Server: c.Server, EIO: c.EIO, Path: c.Path, Serial: c.Serial,
-			TimeoutNS: int64(c.Timeout), OnFail: c.OnFail, File: c.File, Line: c.Line,
+			TimeoutNS: int64(c.Timeout), File: c.File, Line: c.Line,
 		})
 	}
 	enc := json.NewEncoder(w)

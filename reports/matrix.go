@@ -19,6 +19,7 @@ import (
 var matrixCell = map[conform.Verdict]string{
 	conform.Pass:  "pass",
 	conform.Fail:  "FAIL",
+	conform.Warn:  "warn",
 	conform.NA:    "n-a",
 	conform.Info:  "info",
 	conform.Error: "error",
@@ -30,7 +31,7 @@ const matrixMissing = "-"
 
 // ConformMatrix writes several targets' reports side by side: one row per
 // case id (the union of all reports, sorted), one column per target (named
-// by names, in order), cells pass, FAIL, n-a, info or error, and "-" where
+// by names, in order), cells pass, FAIL, warn, n-a, info or error, and "-" where
 // a target did not run the case. A last row gives each target's "passed
 // x/y": passing cases out of the cases it ran. With markdown it writes a
 // GitHub-flavoured markdown table (for a README or a pull request), else a

@@ -357,11 +357,11 @@ func TestWrap(t *testing.T) {
 
 func TestSummaryUnknownVerdictAndSingular(t *testing.T) {
 	r := &conform.Report{Duration: 1500 * time.Millisecond, Results: []conform.Result{{ID: "x.y", Verdict: "weird"}}}
-	if got, want := summary(r, false), "1 case: 0 pass, 0 fail, 0 n/a, 0 info, 0 error, 1 weird in 1.5s"; got != want {
+	if got, want := summary(r, false), "1 case: 0 pass, 0 fail, 0 warn, 0 n/a, 0 info, 0 error, 1 weird in 1.5s"; got != want {
 		t.Errorf("summary = %q, want %q", got, want)
 	}
 	r.Duration = 2345 * time.Microsecond
-	if got, want := summary(r, false), "1 case: 0 pass, 0 fail, 0 n/a, 0 info, 0 error, 1 weird in 2.3ms"; got != want {
+	if got, want := summary(r, false), "1 case: 0 pass, 0 fail, 0 warn, 0 n/a, 0 info, 0 error, 1 weird in 2.3ms"; got != want {
 		t.Errorf("summary = %q, want %q", got, want)
 	}
 }
@@ -403,13 +403,13 @@ func listFixture() []*conform.Case {
 	return []*conform.Case{
 		{
 			ID: "eio4.handshake.polling.ok", Description: "a GET handshake over polling opens a session with the contract's settings",
-			Spec: `engine.io-protocol v4, "Handshake"`, Official: "Engine.IO v4 › handshake › HTTP long-polling › successfully opens a session",
+			Spec: `engine.io-protocol v4, "Handshake"`, Strength: conform.Must, Rule: "the server MUST respond with an open packet", Official: "Engine.IO v4 › handshake › HTTP long-polling › successfully opens a session",
 			Server: "engineio", EIO: 4, Path: "/engine.io/", Timeout: 5 * time.Second, File: "cases/eio4/handshake.yaml", Line: 3,
 		},
 		{
 			ID: "sio5.custom.ws.<mine>", Description: "a user case & its description, which is long enough to wrap in the table at least once or twice",
 			Spec: `socket.io-protocol v5, "EVENT"`, Server: "socketio", EIO: 4, Path: "/socket.io/", Serial: true,
-			Timeout: 2 * time.Second, OnFail: "info", File: "my-cases/x.yaml", Line: 12,
+			Timeout: 2 * time.Second, Strength: conform.Open, Rule: "r", File: "my-cases/x.yaml", Line: 12,
 		},
 	}
 }

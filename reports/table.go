@@ -18,8 +18,9 @@ import (
 type TableOptions struct {
 	// Verbose shows the details block (description, spec, message, diff,
 	// trace) of every case, passing ones included. Without it only fail
-	// and error cases get one: those are what a reader has to act on,
-	// while n/a and info are explained well enough by their message.
+	// and error cases get one (and warn ones in a strict run): those are
+	// what a reader has to act on, while warn, n/a and info are explained
+	// well enough by their message.
 	Verbose bool
 	// Color adds ANSI colours to verdicts. Callers set it only when the
 	// writer is a terminal that wants them (and NO_COLOR is unset).
@@ -41,7 +42,7 @@ const messageWidth = 72
 //
 // and a closing summary such as
 //
-//	81 cases: 79 pass, 1 fail, 1 n/a, 0 info, 0 error in 4.2s
+//	81 cases: 78 pass, 1 fail, 1 warn, 1 n/a, 0 info, 0 error in 4.2s
 //
 // It returns the first write error.
 func ConformTable(w io.Writer, r *conform.Report, o TableOptions) error {
@@ -65,7 +66,7 @@ func ConformTable(w io.Writer, r *conform.Report, o TableOptions) error {
 	}
 
 	for _, res := range r.Results {
-		if o.Verbose || res.Verdict == conform.Fail || res.Verdict == conform.Error {
+		if o.Verbose || r.Fails(res.Verdict) {
 			bw.WriteString("\n")
 			writeDetails(bw, res, o.Color)
 		}
@@ -93,6 +94,9 @@ func details(res conform.Result) string {
 	var b strings.Builder
 	if res.Description != "" {
 		fmt.Fprintf(&b, "%s\n", oneLine(res.Description))
+	}
+	if res.Rule != "" {
+		fmt.Fprintf(&b, "rule:     %s (%s)\n", oneLine(res.Rule), oneLine(string(res.Strength)))
 	}
 	if res.Spec != "" {
 		fmt.Fprintf(&b, "spec:     %s\n", oneLine(res.Spec))
@@ -136,11 +140,11 @@ func traceLines(trace []conform.TraceEntry) string {
 }
 
 // knownVerdicts is the order the summary lists verdicts in: always all
-// five, zeros included, so that scripts and eyes find them in one place.
-var knownVerdicts = []conform.Verdict{conform.Pass, conform.Fail, conform.NA, conform.Info, conform.Error}
+// six, zeros included, so that scripts and eyes find them in one place.
+var knownVerdicts = []conform.Verdict{conform.Pass, conform.Fail, conform.Warn, conform.NA, conform.Info, conform.Error}
 
 // summary is the closing line of ConformTable, e.g.
-// "81 cases: 79 pass, 1 fail, 1 n/a, 0 info, 0 error in 4.2s".
+// "81 cases: 78 pass, 1 fail, 1 warn, 1 n/a, 0 info, 0 error in 4.2s".
 func summary(r *conform.Report, color bool) string {
 	counts := r.Counts()
 	parts := make([]string, 0, len(knownVerdicts)+len(counts))

@@ -11,8 +11,10 @@ import (
 
 const listUsage = `Usage: sioconform list [options]
 
-Lists the conformance cases: id, description, the spec section each one
-checks, and the official test-suite test it is the equivalent of.
+Lists the conformance cases: id, the strength of the rule each one checks
+(must: a broken rule fails; should: it warns; open: it is info), description,
+the rule's public source, and the official test-suite test it is the
+equivalent of. --format json adds the rule's sentence.
 
 Options:
   --eio 4|3          only the cases of that Engine.IO version: 4 lists

@@ -213,6 +213,6 @@ func matrixCmd(ctx context.Context, st *cli.State, eng engine, args []string) er
 // counts is a one-line tally of a report, for progress on stderr.
 func counts(rep *conform.Report) string {
 	c := rep.Counts()
-	return fmt.Sprintf("%d pass, %d fail, %d n/a, %d info, %d error in %.1fs",
-		c[conform.Pass], c[conform.Fail], c[conform.NA], c[conform.Info], c[conform.Error], rep.Duration.Seconds())
+	return fmt.Sprintf("%d pass, %d fail, %d warn, %d n/a, %d info, %d error in %.1fs",
+		c[conform.Pass], c[conform.Fail], c[conform.Warn], c[conform.NA], c[conform.Info], c[conform.Error], rep.Duration.Seconds())
 }

@@ -40,6 +40,7 @@ Options:
                      always run alone
   -v                 table format: show every case's trace, not only those
                      of failed and errored cases
+  --strict           a warn (a broken SHOULD of the spec) fails the run too
   --deployment       run the deployment checks instead of the cases: URL is
                      a proxy or load balancer in front of one or more nodes
                      (stickiness, WebSocket, idle survival, cross-node
@@ -75,8 +76,10 @@ cases that finished; a second Ctrl-C stops waiting for the cases still
 running and writes that report at once; a third kills it.
 
 Exit status:
-  0  every selected case passed (n/a and info allowed)
-  1  a case failed or errored, or the run was interrupted
+  0  no selected case failed or errored (warn, n/a and info allowed;
+     warn not with --strict)
+  1  a case failed or errored (or warned, with --strict), or the run was
+     interrupted
   2  usage error, unreachable target or broken case file
 
 Examples:
@@ -110,6 +113,7 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	out := fs.String("out", "", "")
 	parallel := fs.Int("parallel", conform.DefaultParallel, "")
 	verbose := fs.Bool("v", false, "")
+	strict := fs.Bool("strict", false, "")
 	deployment := fs.Bool("deployment", false, "")
 	nodeHeader := fs.String("node-header", conform.DefaultNodeHeader, "")
 	showSecrets := fs.Bool("show-secrets", false, "")
@@ -180,6 +184,7 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	}
 
 	if rep != nil {
+		rep.Strict = *strict
 		opts := reports.TableOptions{Verbose: *verbose, Color: *format == "table" && dst.color()}
 		if err := dst.write(func(w io.Writer) error { return render(w, rep, opts) }); err != nil {
 			return err
@@ -204,6 +209,9 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 // have gone to a file.
 func failedErr(rep *conform.Report) error {
 	c := rep.Counts()
+	if rep.Strict && c[conform.Warn] > 0 {
+		return fmt.Errorf("%s: %d failed, %d warned (--strict), %d errored (of %d cases)", rep.Target, c[conform.Fail], c[conform.Warn], c[conform.Error], len(rep.Results))
+	}
 	return fmt.Errorf("%s: %d failed, %d errored (of %d cases)", rep.Target, c[conform.Fail], c[conform.Error], len(rep.Results))
 }
 

@@ -20,23 +20,31 @@ func TestRunExitCodes(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		verdicts map[string]conform.Verdict
+		strict   bool
 		want     int
 		stderr   string
 	}{
-		{"all pass", nil, cli.ExitOK, ""},
+		{"all pass", nil, false, cli.ExitOK, ""},
 		{"n/a and info allowed", map[string]conform.Verdict{
-			"eio4.handshake.ws.ok": conform.NA, "sio5.connect.ws.root": conform.Info}, cli.ExitOK, ""},
-		{"a fail", map[string]conform.Verdict{"eio4.handshake.ws.ok": conform.Fail}, cli.ExitFailed,
+			"eio4.handshake.ws.ok": conform.NA, "sio5.connect.ws.root": conform.Info}, false, cli.ExitOK, ""},
+		{"a fail", map[string]conform.Verdict{"eio4.handshake.ws.ok": conform.Fail}, false, cli.ExitFailed,
 			"sioconform: http://127.0.0.1:3000: 1 failed, 0 errored (of 4 cases)\n"},
-		{"an error", map[string]conform.Verdict{"eio4.handshake.ws.ok": conform.Error}, cli.ExitFailed,
+		{"an error", map[string]conform.Verdict{"eio4.handshake.ws.ok": conform.Error}, false, cli.ExitFailed,
 			"sioconform: http://127.0.0.1:3000: 0 failed, 1 errored (of 4 cases)\n"},
+		{"a warn", map[string]conform.Verdict{"eio4.handshake.ws.ok": conform.Warn}, false, cli.ExitOK, ""},
+		{"a warn, strict", map[string]conform.Verdict{"eio4.handshake.ws.ok": conform.Warn}, true, cli.ExitFailed,
+			"sioconform: http://127.0.0.1:3000: 0 failed, 1 warned (--strict), 0 errored (of 4 cases)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake()
 			for id, v := range tc.verdicts {
 				f.verdicts[id] = v
 			}
-			r := runCLI(t, f, "run", "--url", target1)
+			args := []string{"run", "--url", target1}
+			if tc.strict {
+				args = append(args, "--strict")
+			}
+			r := runCLI(t, f, args...)
 			if r.code != tc.want {
 				t.Errorf("exit %d, want %d\nstderr: %s", r.code, tc.want, r.stderr)
 			}

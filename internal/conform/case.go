@@ -14,6 +14,13 @@ type Case struct {
 	ID          string
 	Description string
 	Spec        string
+	// Strength is the strength of the rule the case checks: must, should
+	// or open. A broken rule yields fail, warn or info.
+	Strength Strength
+	// Rule is the sentence (quoted or paraphrased) of the spec or of the
+	// reference's documented behaviour that the case checks; Spec names
+	// where it comes from.
+	Rule string
 	// Official names the official test-suite test this case is the
 	// equivalent of, if any.
 	Official string
@@ -27,11 +34,8 @@ type Case struct {
 	Serial bool
 	// Timeout bounds the whole case.
 	Timeout time.Duration
-	// OnFail is "info" when a mismatch is allowed by the spec (verdict info
-	// instead of fail), else "".
-	OnFail string
-	File   string
-	Line   int
+	File    string
+	Line    int
 
 	steps []*step
 }

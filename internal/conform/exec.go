@@ -49,7 +49,7 @@ type asyncReq struct {
 // the verdict: a mismatch or transport error fails (or n/a, info per
 // on_fail), a brokenCase is an error.
 func runCase(ctx context.Context, c *Case, base *url.URL, cfg *Config) Result {
-	res := Result{ID: c.ID, Description: c.Description, Spec: c.Spec, Official: c.Official, Step: -1, Verdict: Pass}
+	res := Result{ID: c.ID, Description: c.Description, Spec: c.Spec, Strength: c.Strength, Rule: c.Rule, Official: c.Official, Step: -1, Verdict: Pass}
 	set := ContractSettings
 	if cfg.Settings != nil {
 		set = *cfg.Settings
@@ -107,10 +107,10 @@ func (r *runner) judge(s *step, err error, ctx context.Context) (Verdict, string
 	switch {
 	case s.onFail == "na" || hasOnFail(s, "na"):
 		return NA, "optional feature absent: " + msg, diff
-	case s.onFail == "info" || r.c.OnFail == "info":
+	case s.onFail == "info":
 		return Info, msg, diff
 	}
-	return Fail, msg, diff
+	return r.c.Strength.Broken(), msg, diff
 }
 
 // hasOnFail reports whether a parallel step holds a sub-step with that

@@ -32,6 +32,11 @@ func TestFaultsFailMatchingCases(t *testing.T) {
 			}
 			var failed []string
 			for _, r := range rep.Results {
+				if _, broken := wantVerdicts[4][r.ID]; broken {
+					// Node itself breaks that rule (or lacks the
+					// feature): the case says nothing about the fault.
+					continue
+				}
 				if r.Verdict == Fail || r.Verdict == Error {
 					failed = append(failed, r.ID)
 					// With the heartbeat broken, every session dies after
@@ -110,6 +115,10 @@ var faultExpectations = []struct {
 		[]string{"eio4.message.polling.duplicate-get", "eio4.polling.concurrent-get.post-after",
 			"eio4.polling.concurrent-get.with-queued-data"},
 		regexp.MustCompile(`duplicate|concurrent|second|overlap`), false},
+	{faultproxy.ReorderEvents, []string{"sio5.event.ordering"},
+		regexp.MustCompile(`order|event|message|csr|broadcast`), false},
+	{faultproxy.JoinFrames, []string{"eio4.websocket.one-packet-per-frame"},
+		regexp.MustCompile(`frame|order|message\.ws|websocket|upgrade`), false},
 }
 
 // sessionLife is the contract's pingInterval+pingTimeout: a session that

@@ -211,6 +211,8 @@ func (cd *caseDoc) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field stri
 		ID          string     `yaml:"id"`
 		Description string     `yaml:"description"`
 		Spec        string     `yaml:"spec"`
+		Strength    string     `yaml:"strength"`
+		Rule        string     `yaml:"rule"`
 		Official    string     `yaml:"official"`
 		Header      caseHeader `yaml:",inline"`
 		Serial      bool       `yaml:"serial"`
@@ -230,6 +232,7 @@ func (cd *caseDoc) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field stri
 	c := cd.def
 	c.File, c.Line = d.File, n.Line
 	c.ID, c.Description, c.Spec, c.Official, c.Serial = b.ID, b.Description, b.Spec, b.Official, b.Serial
+	c.Rule = b.Rule
 	path := field
 	if idRE.MatchString(c.ID) {
 		field = c.ID
@@ -237,11 +240,23 @@ func (cd *caseDoc) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field stri
 		d.Fieldf(yamldoc.Join(path, "id"), "%q is not <suite>.<area>…: lower case, dots, suite eio4, eio3, sio5 or sio4", c.ID)
 	}
 	b.Header.apply(d, path, field, &c)
+	switch st := Strength(b.Strength); st {
+	case Must, Should, Open:
+		c.Strength = st
+	case "":
+		// A case file written before strengths grades as it did then: a
+		// broken rule fails. The built-in cases all say theirs
+		// (TestBuiltinCasesSayTheirRule).
+		c.Strength = Must
+	default:
+		d.ErrorAt(d.Lines[yamldoc.Join(path, "strength")], yamldoc.Join(field, "strength"),
+			"want must, should or open, got %q", b.Strength)
+	}
 	if b.OnFail != nil {
-		if c.OnFail = *b.OnFail; c.OnFail != "info" {
-			d.ErrorAt(d.Lines[yamldoc.Join(path, "on_fail")], yamldoc.Join(field, "on_fail"),
-				"a case's on_fail must be info, got %q", c.OnFail)
-		}
+		// One way to grade: the strength of the rule. A case-level
+		// on_fail: info was what strength: open now says.
+		d.ErrorAt(d.Lines[yamldoc.Join(path, "on_fail")], yamldoc.Join(field, "on_fail"),
+			"a case has no on_fail; say how strong its rule is with strength: must, should or open (open: a difference is info)")
 	}
 	if b.Steps != nil {
 		if b.Steps.Kind != yaml.SequenceNode || len(b.Steps.Content) == 0 {

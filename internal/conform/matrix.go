@@ -74,7 +74,7 @@ func ErrorReport(target string, eio int, cases []*Case, err error) *Report {
 	rep := &Report{Target: RedactURL(target), EIO: eio}
 	for _, c := range cases {
 		rep.Results = append(rep.Results, Result{
-			ID: c.ID, Description: c.Description, Spec: c.Spec, Official: c.Official,
+			ID: c.ID, Description: c.Description, Spec: c.Spec, Strength: c.Strength, Rule: c.Rule, Official: c.Official,
 			Verdict: Error, Step: -1, Message: RedactURL(err.Error()),
 		})
 	}

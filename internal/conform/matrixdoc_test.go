@@ -21,7 +21,7 @@ const matrixCommand = "make matrix"
 
 // cellName spells a verdict as the matrix does.
 var cellName = map[conform.Verdict]string{
-	conform.Fail: "FAIL", conform.NA: "n-a", conform.Info: "info", conform.Error: "error",
+	conform.Fail: "FAIL", conform.Warn: "warn", conform.NA: "n-a", conform.Info: "info", conform.Error: "error",
 }
 
 // writeMatrixDoc writes the conformance matrix of runs: a summary per
@@ -58,8 +58,8 @@ func writeMatrixDoc(t *testing.T, path string, cases []*conform.Case, impls []*i
 	p("\n```\n\n")
 
 	p("## Summary\n\n")
-	p("| server | implementation | cases | pass | FAIL | n-a | info | error |\n")
-	p("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	p("| server | implementation | cases | pass | FAIL | warn | n-a | info | error |\n")
+	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	names := make([]string, len(impls))
 	reps := make([]*conform.Report, len(impls))
 	for i, im := range impls {
@@ -69,14 +69,15 @@ func writeMatrixDoc(t *testing.T, path string, cases []*conform.Case, impls []*i
 		if im.EIO == 3 {
 			suite = "EIO3 + SIO4"
 		}
-		p("| %s | %s | %d (%s) | %d | %d | %d | %d | %d |\n", im.Name, mdEscape(im.About), len(reps[i].Results), suite,
-			c[conform.Pass], c[conform.Fail], c[conform.NA], c[conform.Info], c[conform.Error])
+		p("| %s | %s | %d (%s) | %d | %d | %d | %d | %d | %d |\n", im.Name, mdEscape(im.About), len(reps[i].Results), suite,
+			c[conform.Pass], c[conform.Fail], c[conform.Warn], c[conform.NA], c[conform.Info], c[conform.Error])
 	}
 
 	p("\n## Matrix\n\n")
-	p("pass, FAIL (a check of the case did not hold: see the reasons below), n-a (an optional feature it does not offer), info " +
-		"(allowed by the spec, differs from the reference), error (the case could not run), - (not in that server's " +
-		"Engine.IO version).\n\n")
+	p("pass, FAIL (a MUST of the spec or a documented Socket.IO guarantee did not hold: see the reasons below), warn " +
+		"(a SHOULD did not hold; fails a run only with `--strict`), n-a (an optional feature it does not offer), info " +
+		"(the spec leaves it open; differs from the reference), error (the case could not run), - (not in that server's " +
+		"Engine.IO version). Each case's rule, strength and source are in [conformance-cases.md](conformance-cases.md).\n\n")
 	if err := reports.ConformMatrix(&b, names, reps, true); err != nil {
 		t.Fatal(err)
 	}

@@ -9,12 +9,17 @@ type Verdict string
 const (
 	// Pass: every step held.
 	Pass Verdict = "pass"
-	// Fail: the server did something the protocol forbids.
+	// Fail: the server broke a rule of strength must: a MUST of the spec
+	// or a documented Socket.IO guarantee.
 	Fail Verdict = "fail"
+	// Warn: the server broke a rule of strength should (a SHOULD of the
+	// spec). It is shown and counted but fails a run only with --strict,
+	// like Autobahn's NON-STRICT.
+	Warn Verdict = "warn"
 	// NA: the case needs an optional feature the server does not offer.
 	NA Verdict = "n/a"
-	// Info: the behaviour is allowed by the spec but differs from the
-	// reference server.
+	// Info: the server differs from the reference where the spec leaves
+	// the behaviour open (a rule of strength open).
 	Info Verdict = "info"
 	// Error: the case could not be run (target unreachable, broken case).
 	Error Verdict = "error"
@@ -22,12 +27,18 @@ const (
 
 // Result is what one case found.
 type Result struct {
-	ID          string        `json:"id"`
-	Description string        `json:"description"`
-	Spec        string        `json:"spec"`
-	Official    string        `json:"official,omitempty"`
-	Verdict     Verdict       `json:"verdict"`
-	Duration    time.Duration `json:"duration_ns"`
+	ID          string `json:"id"`
+	Description string `json:"description"`
+	Spec        string `json:"spec"`
+	// Strength is the strength of the rule the case checks (must, should
+	// or open): what a broken rule yields (fail, warn or info).
+	Strength Strength `json:"strength,omitempty"`
+	// Rule is the sentence of the spec (or the documented behaviour) the
+	// case checks.
+	Rule     string        `json:"rule,omitempty"`
+	Official string        `json:"official,omitempty"`
+	Verdict  Verdict       `json:"verdict"`
+	Duration time.Duration `json:"duration_ns"`
 	// Step is the index of the step that decided a non-pass verdict, -1
 	// when none did.
 	Step int `json:"step"`
@@ -55,7 +66,9 @@ type Report struct {
 	EIO      int           `json:"eio"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
-	Results  []Result      `json:"results"`
+	// Strict makes a warn count as a failure (sioconform run --strict).
+	Strict  bool     `json:"strict,omitempty"`
+	Results []Result `json:"results"`
 }
 
 // Counts returns how many results have each verdict.
@@ -67,12 +80,46 @@ func (r *Report) Counts() map[Verdict]int {
 	return m
 }
 
-// Failed reports whether any case failed or could not run.
+// Failed reports whether any case failed or could not run, or, in a
+// strict run, broke a rule of strength should.
 func (r *Report) Failed() bool {
 	for _, res := range r.Results {
-		if res.Verdict == Fail || res.Verdict == Error {
+		if r.Fails(res.Verdict) {
 			return true
 		}
 	}
 	return false
+}
+
+// Fails reports whether a result with verdict v fails the run: fail and
+// error always, warn only when the run is strict.
+func (r *Report) Fails(v Verdict) bool {
+	return v == Fail || v == Error || (v == Warn && r.Strict)
+}
+
+// Strength is how strong the rule a case checks is; it decides the verdict
+// when the server breaks it.
+type Strength string
+
+// The strengths a case can declare (docs/conformance.md §2).
+const (
+	// Must: a MUST of the spec or a documented Socket.IO guarantee;
+	// broken, the case fails.
+	Must Strength = "must"
+	// Should: a SHOULD of the spec; broken, the case warns.
+	Should Strength = "should"
+	// Open: the spec leaves the behaviour open and the case checks the
+	// reference's choice; a difference is info.
+	Open Strength = "open"
+)
+
+// Broken is the verdict of a case of strength s whose rule did not hold.
+func (s Strength) Broken() Verdict {
+	switch s {
+	case Should:
+		return Warn
+	case Open:
+		return Info
+	}
+	return Fail
 }

@@ -44,7 +44,24 @@ const (
 	// AcceptSecondPoll lets a second concurrent GET wait instead of
 	// failing it and closing the session.
 	AcceptSecondPoll Fault = "accept-second-poll"
+	// ReorderEvents swaps two Socket.IO EVENTs the server sends on one
+	// WebSocket within holdFor of each other (Socket.IO guarantees the
+	// order of one connection's messages).
+	ReorderEvents Fault = "reorder-events"
+	// JoinFrames sends two Engine.IO message packets the server sends on
+	// one WebSocket within holdFor of each other in one frame, joined with
+	// the record separator as over polling (the v4 spec sends each packet
+	// in its own frame). Only messages that are not Socket.IO packets
+	// (their text does not start with a digit) are joined, so that the
+	// fault shows in the Engine.IO cases that check the framing, not in
+	// every Socket.IO case at its CONNECT reply.
+	JoinFrames Fault = "join-frames"
 )
+
+// holdFor is how long ReorderEvents and JoinFrames hold a server frame
+// for a second one to swap or join it with. The echo of back-to-back
+// client frames comes well within it on loopback.
+const holdFor = 50 * time.Millisecond
 
 // Proxy is a running fault proxy.
 type Proxy struct {
@@ -301,8 +318,116 @@ func (p *Proxy) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	go pipe(up, down, false, sid)
+	if p.fault == ReorderEvents || p.fault == JoinFrames {
+		go p.pipeHeld(up, down, v, closeBoth)
+	} else {
+		go pipe(up, down, false, sid)
+	}
 	pipe(down, up, true, sid)
+}
+
+// wsFrame is one WebSocket message read by pipeHeld.
+type wsFrame struct {
+	mt   int
+	data []byte
+	err  error
+}
+
+// pipeHeld copies the server's frames to the client for ReorderEvents and
+// JoinFrames: a frame the fault applies to is held up to holdFor; if a
+// second such frame comes in that time, the two go out swapped (reorder)
+// or as one frame (join); else the held one goes out as it was.
+func (p *Proxy) pipeHeld(from, to *websocket.Conn, v engineio.Version, closeBoth func(int)) {
+	frames := make(chan wsFrame)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			mt, data, err := from.ReadMessage()
+			select {
+			case frames <- wsFrame{mt, data, err}:
+			case <-done: // the writer gave up; closeBoth ends the reads
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	applies := func(f wsFrame) bool {
+		if f.mt != websocket.TextMessage {
+			return false
+		}
+		pk, err := engineio.ParseFrame(v, f.data, false)
+		if err != nil || pk.Type != engineio.Message || pk.Binary || len(pk.Data) == 0 {
+			return false
+		}
+		if p.fault == ReorderEvents {
+			return pk.Data[0] == '2' // a Socket.IO EVENT
+		}
+		return pk.Data[0] < '0' || pk.Data[0] > '9'
+	}
+	write := func(data []byte) bool {
+		if err := to.WriteMessage(websocket.TextMessage, data); err != nil {
+			closeBoth(websocket.CloseAbnormalClosure)
+			return false
+		}
+		return true
+	}
+	var held []byte
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-timer.C:
+			if held != nil && !write(held) {
+				return
+			}
+			held = nil
+		case f := <-frames:
+			if f.err != nil {
+				if held != nil {
+					write(held)
+				}
+				code := websocket.CloseAbnormalClosure
+				var ce *websocket.CloseError
+				if errors.As(f.err, &ce) {
+					code = ce.Code
+				}
+				closeBoth(code)
+				return
+			}
+			switch {
+			case held != nil && applies(f):
+				timer.Stop()
+				var ok bool
+				if p.fault == ReorderEvents {
+					ok = write(f.data) && write(held)
+				} else {
+					ok = write(append(append(held, 0x1e), f.data...))
+				}
+				if !ok {
+					return
+				}
+				held = nil
+			case applies(f):
+				held = f.data
+				timer.Reset(holdFor)
+			default:
+				if held != nil {
+					timer.Stop()
+					if !write(held) {
+						return
+					}
+					held = nil
+				}
+				if err := to.WriteMessage(f.mt, f.data); err != nil {
+					closeBoth(websocket.CloseAbnormalClosure)
+					return
+				}
+			}
+		}
+	}
 }
 
 // Addr returns the proxy's host:port.

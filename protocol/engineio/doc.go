@@ -8,7 +8,7 @@
 // # Framing
 //
 // A packet is a type digit '0'..'6' followed by optional data
-// (protocol.md §1.2). Over WebSocket every frame carries exactly one packet
+// (engine.io-protocol v4, "Protocol"). Over WebSocket every frame carries exactly one packet
 // (AppendFrame, ParseFrame). Over long-polling a body carries a payload of
 // one or more packets (AppendPayload, AppendBinaryPayload, ParsePayload):
 //
@@ -17,8 +17,8 @@
 //	v3 binary: 00 06 FF 34 68 65 6C 6C 6F …  XHR2 form, application/octet-stream
 //
 // Binary data in a v4 WebSocket frame has no type byte; in v3 it starts with
-// the type as a byte value (0x04 for a message). See protocol.md §1.4, §2.4,
-// §2.5 and the summary table in §2.9.
+// the type as a byte value (0x04 for a message). See engine.io-protocol v4,
+// "Packet encoding", and v3, "Encoding" and "Payload".
 //
 // # Ownership
 //

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Handshake is the JSON data of the open packet (protocol.md §1.3, §2.2).
+// Handshake is the JSON data of the open packet (engine.io-protocol v4 and v3, "Handshake").
 type Handshake struct {
 	SID          string   `json:"sid"`                  // session id, sent back as the sid query value
 	Upgrades     []string `json:"upgrades"`             // transports the current one may upgrade to

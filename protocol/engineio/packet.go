@@ -29,7 +29,7 @@ func (v Version) valid() bool { return v == V3 || v == V4 }
 // digit '0'+type in text, or the byte value itself in v3 binary forms.
 type PacketType uint8
 
-// The packet types of protocol.md §1.2; v3 and v4 share them.
+// The packet types of engine.io-protocol v4 ("Protocol"); v3 and v4 share them.
 const (
 	Open    PacketType = iota // server→client handshake; Data is the JSON of a Handshake
 	Close                     // either side ends the session

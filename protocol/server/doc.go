@@ -9,8 +9,9 @@
 // CONNECT with middleware, dispatch, acks, rooms, broadcast). The bytes are
 // left to protocol/engineio and protocol/socketio; HTTP and WebSocket to
 // fasthttp and fasthttp/websocket. The rules followed are those of
-// protocol.md §1 (Engine.IO v4), §3 (Socket.IO v5) and §6, with Node's
-// status codes and JSON error bodies (§1.9).
+// engine.io-protocol v4 and socket.io-protocol v5 and, where they are
+// silent, the reference's (docs/conformance-cases.md), with Node's status
+// codes and JSON error bodies (engine.io lib/server.ts).
 //
 // # Concurrency
 //

@@ -8,7 +8,7 @@ import (
 )
 
 // Engine.IO HTTP error codes, as Node sends them in {"code":N,"message":…}
-// bodies (protocol.md §1.9).
+// bodies (engine.io lib/server.ts).
 const (
 	codeTransportUnknown   = 0
 	codeUnknownSID         = 1

@@ -19,7 +19,7 @@ func (s *Server) Handles(ctx *fasthttp.RequestCtx) bool {
 	return bytes.HasPrefix(ctx.Path(), []byte(s.cfg.Path))
 }
 
-// handle checks a request in Node's order (protocol.md §1.9): transport,
+// handle checks a request in Node's order (engine.io lib/server.ts verify): transport,
 // then sid (known, same transport unless upgrading), then for handshakes the
 // method, the Upgrade header and the protocol version.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {

@@ -10,7 +10,7 @@ import (
 
 // poll answers a polling GET: it holds the request until something is
 // queued (a message, a ping, a noop during an upgrade, the close), then
-// sends the whole queue as one payload (protocol.md §1.5).
+// sends the whole queue as one payload (engine.io-protocol v4, "HTTP long-polling").
 func (s *Session) poll(ctx *fasthttp.RequestCtx) {
 	s.mu.Lock()
 	if s.state == stateClosed {

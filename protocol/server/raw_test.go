@@ -60,7 +60,7 @@ func handshake(t *testing.T, base string) string {
 }
 
 // TestHTTPSurface checks status codes and Node's JSON error bodies
-// (protocol.md §1.5, §1.9).
+// (engine.io lib/transports/polling.ts, lib/server.ts).
 func TestHTTPSurface(t *testing.T) {
 	// A long ping interval: no ping may release a parked GET here.
 	url := start(t, newTestServer(&server.Options{CORSOrigin: "*", PingInterval: 20 * time.Second, PingTimeout: 20 * time.Second}))

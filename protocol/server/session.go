@@ -234,7 +234,7 @@ func b2i(b bool) int64 {
 // connect timeout, Session.Close, a Socket.IO protocol violation) or the
 // server shutting down. A close the client caused at the Engine.IO level
 // (its close packet, a ping timeout, a transport error, an undecodable
-// payload) drops a polling session at once, as Node does (protocol.md §1.8).
+// payload) drops a polling session at once, as Node does (engine.io lib/socket.ts).
 func (s *Session) close(reason string) {
 	s.end(reason, reason == reasonForcedClose || reason == reasonServerClose)
 }
@@ -429,7 +429,7 @@ func (s *Session) handlePacket(p engineio.Packet) error {
 		s.mu.Unlock()
 	case engineio.Ping:
 		// v4 heartbeats go server→client; a client ping (or a 2probe on
-		// the active transport) is an error (protocol.md §1.6 step 5).
+		// the active transport) is an error (engine.io lib/socket.ts onPacket).
 		s.close(reasonTransportError)
 		return errStop
 	case engineio.Close:

@@ -343,7 +343,7 @@ func encodeEvent(nsp, event string, id int64, args []byte, attachments int) (*fr
 	return f, nil
 }
 
-// reserved reports the event names Node's parser refuses (protocol.md §3.2).
+// reserved reports the event names Node's parser refuses (socket.io-parser lib/index.ts).
 func reserved(name string) bool {
 	switch name {
 	case "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener":

@@ -27,7 +27,7 @@ func (srv *Server) serveWebSocketOnly(ctx *fasthttp.RequestCtx) {
 }
 
 // serveUpgrade upgrades a WebSocket carrying the sid of a polling session
-// and runs the probe on it (protocol.md §1.7). refuse is set when the
+// and runs the probe on it (engine.io-protocol v4, "Upgrade"). refuse is set when the
 // session cannot be upgraded (already upgrading or upgraded): Node accepts
 // the WebSocket and closes it at once, and so do we.
 func (srv *Server) serveUpgrade(ctx *fasthttp.RequestCtx, s *Session) {

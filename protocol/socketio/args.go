@@ -241,7 +241,7 @@ func jsNumber(text []byte) string {
 }
 
 // LastStringArg returns the last argument of the EVENT payload data when it
-// is a string. With connection state recovery on (protocol.md §3.7) a server
+// is a string. With connection state recovery on (socket.io lib/socket.ts) a server
 // appends its offset that way to every EVENT without ack id, and a client
 // remembers it to resume from; only the caller knows whether recovery is on.
 // The event name is not an argument, so data needs at least two elements.

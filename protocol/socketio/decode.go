@@ -8,7 +8,7 @@ import (
 
 // ParsePacket decodes one packet from s, the text of one Engine.IO message,
 // and checks its payload. It accepts what Node's socket.io-parser 4.2.7 (v5)
-// or 3.4.x (v4, see protocol.md §4) accepts, except where the package
+// or 3.4.x (v4, socket.io-protocol v4) accepts, except where the package
 // documentation lists a stricter rule, and refuses attachment counts above
 // DefaultMaxAttachments. Placeholders are checked by the Decoder once the
 // attachments have arrived; Buffers is left nil.

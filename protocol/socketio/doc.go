@@ -6,14 +6,14 @@
 // payload shape rules, reassembly of attachments, and helpers between Go
 // values and JSON payloads. It knows nothing of Engine.IO: a packet is the
 // data of one Engine.IO message, each attachment the data of one binary
-// message after it, and the caller moves those messages (protocol.md §3.3).
+// message after it, and the caller moves those messages (socket.io-protocol v5, "Sending and receiving data").
 // It does no I/O and keeps no session state beyond the Decoder's partial
 // packet.
 //
 // # Wire format
 //
 // A packet is <type>[<attachments>-][<namespace>,][<ack id>][<JSON data>]
-// (protocol.md §3.2):
+// (socket.io-parser lib/index.ts, decodeString):
 //
 //	0                                     CONNECT to /
 //	0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"} CONNECT reply on /admin

@@ -21,7 +21,7 @@ func (v Version) valid() bool { return v == V4 || v == V5 }
 // '0'+type at the start of the packet.
 type PacketType uint8
 
-// The packet types of protocol.md §3.1. Type 4 is called ERROR in v4.
+// The packet types of socket.io-protocol v5 ("Exchange protocol"). Type 4 is called ERROR in v4.
 const (
 	Connect PacketType = iota
 	Disconnect

@@ -41,7 +41,7 @@ var canonicalTests = []struct {
 	in   string
 	want Packet
 }{
-	// protocol.md §3.2 examples.
+	// socket.io-protocol v5, "Packet encoding" examples.
 	{V5, `0`, pkt(Connect, "/", NoID, "")},
 	{V5, `0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"}`, pkt(Connect, "/admin", NoID, `{"sid":"oSO0OpakMV_3jnilAAAA"}`)},
 	{V5, `4{"message":"Not authorized"}`, pkt(ConnectError, "/", NoID, `{"message":"Not authorized"}`)},

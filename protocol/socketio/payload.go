@@ -10,7 +10,7 @@ var reservedEvents = [...]string{
 }
 
 // payloadChecks holds, per packet type, the shape rule for a payload that is
-// present and valid JSON (protocol.md §3.2 step 6, §4). Offsets are relative
+// present and valid JSON (socket.io-parser lib/index.ts isPayloadValid; socket.io-protocol v4). Offsets are relative
 // to data.
 var payloadChecks = [...]func(v Version, data []byte) *Error{
 	Connect:      checkConnect,
