@@ -74,12 +74,13 @@ func casesDoc(cases []*conform.Case) string {
 		}
 		byFile[f] = append(byFile[f], c)
 	}
-	p("%d cases: %d must, %d should, %d open. A broken **must** (a MUST of the spec, a documented Socket.IO "+
+	p("%d cases: %d must, %d must-ref, %d should, %d open. A broken **must** (a MUST of the spec, a documented Socket.IO "+
 		"guarantee, or what the official test suite asserts) is `fail`; a broken **should** (a SHOULD of the spec) "+
-		"is `warn`, which fails a run only with `sioconform run --strict`; a difference on an **open** rule (the spec "+
+		"is `warn`, which fails a run only with `sioconform run --strict`, and so is a broken **must-ref** (a MUST "+
+		"that the reference server, socket.io 4.8.4, breaks itself); a difference on an **open** rule (the spec "+
 		"leaves it open; the rule is the reference's behaviour) is `info`. A step marked `on_fail: na` makes the "+
 		"case n/a when the optional feature it probes for is absent, whatever its strength.\n\n",
-		len(cases), n[conform.Must], n[conform.Should], n[conform.Open])
+		len(cases), n[conform.Must], n[conform.MustRef], n[conform.Should], n[conform.Open])
 	p("Sources: the spec sections are those of the public specs linked in §0; `reference:` names the file of the " +
 		"reference implementation (github.com/socketio/socket.io, `packages/<package>/lib/…`) and the behaviour the " +
 		"case relies on.\n")

@@ -241,7 +241,7 @@ func (cd *caseDoc) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field stri
 	}
 	b.Header.apply(d, path, field, &c)
 	switch st := Strength(b.Strength); st {
-	case Must, Should, Open:
+	case Must, Should, Open, MustRef:
 		c.Strength = st
 	case "":
 		// A case file written before strengths grades as it did then: a
@@ -250,7 +250,7 @@ func (cd *caseDoc) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field stri
 		c.Strength = Must
 	default:
 		d.ErrorAt(d.Lines[yamldoc.Join(path, "strength")], yamldoc.Join(field, "strength"),
-			"want must, should or open, got %q", b.Strength)
+			"want must, should, open or must-ref, got %q", b.Strength)
 	}
 	if b.OnFail != nil {
 		// One way to grade: the strength of the rule. A case-level

@@ -34,7 +34,7 @@ func TestBuiltinCasesSayTheirRule(t *testing.T) {
 		for _, c := range lookup(root.Content[0], "cases").Content {
 			id := lookup(c, "id").Value
 			if s := lookup(c, "strength"); s == nil {
-				t.Errorf("%s: %s: no strength (must, should or open)", p, id)
+				t.Errorf("%s: %s: no strength (must, should, open or must-ref)", p, id)
 			}
 			if r := lookup(c, "rule"); r == nil || strings.TrimSpace(r.Value) == "" {
 				t.Errorf("%s: %s: no rule sentence", p, id)
@@ -53,8 +53,8 @@ func TestBuiltinCasesSayTheirRule(t *testing.T) {
 	for _, c := range cases {
 		n[c.Strength]++
 	}
-	if n[Must] == 0 || n[Should] == 0 || n[Open] == 0 || n[Must]+n[Should]+n[Open] != len(cases) {
-		t.Errorf("strengths %v over %d cases: want every case must, should or open, and each strength used", n, len(cases))
+	if n[Must] == 0 || n[Should] == 0 || n[Open] == 0 || n[MustRef] == 0 || n[Must]+n[Should]+n[Open]+n[MustRef] != len(cases) {
+		t.Errorf("strengths %v over %d cases: want every case must, should, open or must-ref, and each strength used", n, len(cases))
 	}
 }
 
@@ -68,7 +68,7 @@ func TestStrengthGrades(t *testing.T) {
 	}
 	const head = "cases:\n  - id: eio4.a.b\n    description: d\n    spec: s\n"
 	for _, tc := range []struct{ extra, want string }{
-		{"    strength: maybe\n", "f.yaml:5: eio4.a.b.strength: want must, should or open, got \"maybe\""},
+		{"    strength: maybe\n", "f.yaml:5: eio4.a.b.strength: want must, should, open or must-ref, got \"maybe\""},
 		{"    on_fail: info\n", "f.yaml:5: eio4.a.b.on_fail: a case has no on_fail; say how strong its rule is with strength: must, should or open (open: a difference is info)"},
 	} {
 		_, err := parseFile("f.yaml", []byte(head+tc.extra+"    steps:\n      - sleep: 1ms\n"))
