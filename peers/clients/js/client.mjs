@@ -124,6 +124,10 @@ function open(nsp) {
   function onEvent(event, args, ack) {
     const cmd = commands[event];
     if (cmd) {
+      if (ack && event === "sioconform:disconnect") {
+        ack(); // acked first: afterwards the namespace is gone
+        ack = null;
+      }
       const c = args[0] !== null && typeof args[0] === "object" ? args[0] : {};
       try {
         cmd(c);
