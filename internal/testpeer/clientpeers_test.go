@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -79,10 +80,12 @@ func (s sioSocket) emitAck(event string, reply chan<- ackReply, args ...any) {
 	}, 0, args...)
 }
 
-// startSiokitServer serves namespaces "/" and "/second" with protocol/server (EIO4).
+// startSiokitServer serves namespaces "/" and "/second" with protocol/server (EIO4). The ping
+// interval is short because go-zishang-v3-client's polling sends nothing while its GET is
+// pending (one request queue for both): every packet it sends waits for the next ping.
 func startSiokitServer(t *testing.T) *hub {
 	h := newHub()
-	srv := server.New(&server.Options{})
+	srv := server.New(&server.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 5 * time.Second})
 	for _, name := range []string{"/", "/second"} {
 		ns := srv.Of(name)
 		ns.OnConnect(func(s *server.Socket) { h.connects <- connect{name, sioSocket{s}} })
@@ -168,11 +171,12 @@ func (r *run) waitConnect(nsp string) nspConn {
 	}
 }
 
-func (r *run) waitDisconnect(want string) {
+// waitDisconnect waits for a namespace disconnect, "nsp reason", one of want.
+func (r *run) waitDisconnect(want ...string) {
 	r.t.Helper()
 	select {
 	case got := <-r.h.disconnects:
-		if got != want {
+		if !slices.Contains(want, got) {
 			r.t.Fatalf("disconnect %q, want %q", got, want)
 		}
 	case <-time.After(waitFor):
@@ -288,7 +292,17 @@ func (r *run) script(transport string, exitByCommand bool) {
 	second.emit("sioconform:disconnect", map[string]any{})
 	r.waitDisconnect("/second client namespace disconnect")
 	root.emit("after", "still here")
-	r.expectReport("/", `{"event":"after","args":["still here"],"ack":false}`)
+	if r.leaveDeafens {
+		// The known bug, asserted so that a fixed library shows up here: nothing is reported.
+		select {
+		case m := <-r.h.msgs:
+			t.Fatalf("leaveDeafens: %s got %s %q %s after /second left: the library is fixed, update clientPeers and peers/README.md", transport, m.nsp, m.event, m.args)
+		case <-time.After(time.Second):
+		}
+		exitByCommand = false // "/" no longer hears commands
+	} else {
+		r.expectReport("/", `{"event":"after","args":["still here"],"ack":false}`)
+	}
 	// By now (many round trips after the handshake) an upgrade must have happened.
 	want := map[string]string{"polling": "polling", "websocket": "websocket", "upgrade": "websocket"}[transport]
 	if got := root.transport(); got != want {
@@ -322,14 +336,28 @@ type clientCase struct {
 	// wsCloseFirst: over WebSocket the library's disconnect() closes the socket before its
 	// DISCONNECT packet is written, so the server sees "transport close" (python-socketio 5.7.2).
 	wsCloseFirst bool
+	// leaveDeafens: after one namespace disconnects, another one gets no more events
+	// (zishang520 v3.0.6: Socket.Disconnect removes the Manager's "packet" listener by
+	// reflect.ValueOf(fn).Pointer(), the code pointer that every socket's closure shares, so
+	// the first-registered socket's listener goes).
+	leaveDeafens bool
+	// transports limits the runs to these transports (nil: polling, websocket, upgrade) where
+	// the library is not deterministic on the others (peers/README.md says how).
+	transports []string
+	// exitRace: the DISCONNECT of disconnect {exit: true} is written after the transport
+	// close has begun, so the server sees either reason.
+	exitRace bool
 }
 
 var clientPeers = map[string]clientCase{
-	"node4-client":         {eio: 4},
-	"deno-client":          {eio: 4},
-	"bun-client":           {eio: 4},
-	"python-client":        {eio: 4, acksAll: true, wsCloseFirst: true},
-	"go-zishang-v3-client": {eio: 4},
+	"node4-client":  {eio: 4},
+	"deno-client":   {eio: 4},
+	"bun-client":    {eio: 4},
+	"python-client": {eio: 4, acksAll: true, wsCloseFirst: true},
+	// zishang520 v3.0.6 over polling sometimes has two GETs in flight (the server then closes
+	// the session, as Node does), and its default transport list is a Set, so "upgrade"
+	// starts on polling or on WebSocket at random.
+	"go-zishang-v3-client": {eio: 4, leaveDeafens: true, transports: []string{"websocket"}, exitRace: true},
 	"siokit-client":        {eio: 4},
 }
 
@@ -348,14 +376,34 @@ func TestClientPeers(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c := testpeer.ClientCommand(t, name)
-			for i, tr := range []string{"polling", "websocket", "upgrade"} {
+			trs := cc.transports
+			if trs == nil {
+				trs = []string{"polling", "websocket", "upgrade"}
+			}
+			for _, tr := range trs {
 				t.Run(tr, func(t *testing.T) {
 					h := startSiokitServer(t)
 					p := testpeer.StartClient(t, name, "SIOCONFORM_URL="+h.url, "SIOCONFORM_TRANSPORT="+tr, "SIOCONFORM_EIO="+strconv.Itoa(cc.eio))
 					r := &run{t: t, h: h, p: p, clientCase: cc, nsp: map[string]nspConn{}}
-					r.script(tr, i != 2)
+					r.script(tr, tr != "upgrade")
 				})
 			}
+			// disconnect {exit: true} on a fresh session: DISCONNECT, then exit 0.
+			t.Run("exit", func(t *testing.T) {
+				h := startSiokitServer(t)
+				p := testpeer.StartClient(t, name, "SIOCONFORM_URL="+h.url, "SIOCONFORM_EIO="+strconv.Itoa(cc.eio), "SIOCONFORM_TRANSPORT="+trs[len(trs)-1])
+				r := &run{t: t, h: h, p: p, clientCase: cc, nsp: map[string]nspConn{}}
+				root := r.waitConnect("/")
+				root.emit("sioconform:disconnect", map[string]any{"exit": true})
+				if cc.wsCloseFirst && trs[len(trs)-1] != "polling" {
+					r.waitDisconnect("/ transport close")
+				} else if cc.exitRace {
+					r.waitDisconnect("/ client namespace disconnect", "/ transport close")
+				} else {
+					r.waitDisconnect("/ client namespace disconnect")
+				}
+				r.waitExit(0)
+			})
 			// What the environment asks and the library cannot do is exit 2, at once.
 			for _, env := range [][]string{{"SIOCONFORM_TRANSPORT=carrier-pigeon"}, {"SIOCONFORM_EIO=" + strconv.Itoa(otherEIO(c))}} {
 				if env[0] == "SIOCONFORM_EIO=0" {
