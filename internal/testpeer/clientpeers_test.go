@@ -424,6 +424,22 @@ func checkRefusals(t *testing.T, name string) {
 			(&run{t: t, p: p}).waitExit(2)
 		})
 	}
+	// No server at all: the program does not give up on its own (whatever the library does
+	// next is for sioconform to see); a closed stdin ends it with 0.
+	t.Run("no server", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		url := "http://" + ln.Addr().String()
+		_ = ln.Close() // a port nobody listens on
+		p := testpeer.StartClient(t, name, "SIOCONFORM_URL="+url, "SIOCONFORM_TRANSPORT=websocket", "SIOCONFORM_EIO="+strconv.Itoa(c.EIO[0]))
+		if code, err := p.Wait(time.Second); err == nil {
+			t.Fatalf("exited %d with no server to talk to; the contract says wait for stdin", code)
+		}
+		p.CloseStdin()
+		(&run{t: t, p: p}).waitExit(0)
+	})
 }
 
 // otherEIO is an Engine.IO revision the peer does not speak, or 0.

@@ -95,8 +95,10 @@ func main() {
 	}()
 	// Everything else is protocol/client's defaults (reconnection on, reference backoff).
 	if err := conn.Open(context.Background()); err != nil {
+		// protocol/client does not retry a failed first open; the contract says stay alive, so
+		// sioconform sees that nothing more comes.
 		logf("open: %v", err)
-		os.Exit(1)
+		select {}
 	}
 	p.join(nsp)
 	select {}
@@ -113,6 +115,9 @@ func (p *peer) join(nsp string) {
 		s.OnAny(func(m *client.Message) { p.onEvent(s, m) })
 	}
 	p.mu.Unlock()
+	if s.Connected() {
+		return
+	}
 	if err := s.Connect(context.Background(), p.auth); err != nil {
 		logf("%s: connect: %v", nsp, err)
 		return
