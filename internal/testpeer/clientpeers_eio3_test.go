@@ -125,12 +125,12 @@ func serveEIO3(h *hub, c *v3Conn, sid string) {
 	c.frame(engineio.Packet{Type: engineio.Open, Data: []byte(`{"sid":"` + sid + `","upgrades":[],"pingInterval":25000,"pingTimeout":20000}`)})
 	c.mu.Unlock()
 	joined := map[string]bool{}
-	join := func(nsp string) {
+	join := func(nsp, query string) {
 		c.send(socketio.Packet{Type: socketio.Connect, Namespace: nsp, ID: socketio.NoID}, nil)
 		joined[nsp] = true
-		h.connects <- connect{nsp, v3Socket{c, nsp}}
+		h.connects <- connect{nsp, v3Socket{c, nsp}, query}
 	}
-	join("/") // Socket.IO v4 servers connect "/" without being asked
+	join("/", "") // Socket.IO v4 servers connect "/" without being asked
 	dec := socketio.Decoder{Version: socketio.V4}
 	reason := "transport close"
 	for {
@@ -168,7 +168,7 @@ func serveEIO3(h *hub, c *v3Conn, sid string) {
 		}
 		switch p.Type {
 		case socketio.Connect:
-			join(p.Namespace)
+			join(p.Namespace, p.Query)
 		case socketio.Disconnect:
 			if joined[p.Namespace] {
 				delete(joined, p.Namespace)
@@ -220,8 +220,10 @@ func TestClientPeersEIO3(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			h := startEIO3Server(t)
-			p := testpeer.StartClient(t, name, "SIOCONFORM_URL="+h.url, "SIOCONFORM_TRANSPORT=websocket", "SIOCONFORM_EIO=3")
-			r := &run{t: t, h: h, p: p, clientCase: cc, nsp: map[string]nspConn{}}
+			p := testpeer.StartClient(t, name, "SIOCONFORM_URL="+h.url, "SIOCONFORM_TRANSPORT=websocket", "SIOCONFORM_EIO=3", `SIOCONFORM_AUTH={"token":"t1"}`)
+			// Socket.IO 4 has no CONNECT payload: auth is the namespace query, and "/" (joined by
+			// the server) carries none.
+			r := &run{t: t, h: h, p: p, clientCase: cc, nsp: map[string]nspConn{}, auth: map[string]string{"/": "", "/second": "token=t1"}}
 			r.script("websocket", true)
 			if name == "node2-client" { // siokit-client's refusals are checked with EIO4
 				checkRefusals(t, name)

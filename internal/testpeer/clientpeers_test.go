@@ -56,6 +56,7 @@ type hub struct {
 type connect struct {
 	nsp  string
 	conn nspConn
+	auth string // the CONNECT payload (Socket.IO 5) or namespace query (Socket.IO 4)
 }
 
 func newHub() *hub {
@@ -88,7 +89,7 @@ func startSiokitServer(t *testing.T) *hub {
 	srv := server.New(&server.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 5 * time.Second})
 	for _, name := range []string{"/", "/second"} {
 		ns := srv.Of(name)
-		ns.OnConnect(func(s *server.Socket) { h.connects <- connect{name, sioSocket{s}} })
+		ns.OnConnect(func(s *server.Socket) { h.connects <- connect{name, sioSocket{s}, string(s.Auth())} })
 		ns.OnDisconnect(func(_ *server.Socket, reason string) { h.disconnects <- name + " " + reason })
 		ns.OnAny(func(s *server.Socket, m *server.Message) {
 			c := m.Clone()
@@ -126,6 +127,8 @@ type run struct {
 	h   *hub
 	p   *testpeer.ClientProcess
 	nsp map[string]nspConn
+	// auth is the auth each namespace must connect with, when set.
+	auth map[string]string
 	clientCase
 }
 
@@ -162,6 +165,9 @@ func (r *run) waitConnect(nsp string) nspConn {
 	case c := <-r.h.connects:
 		if c.nsp != nsp {
 			r.t.Fatalf("client connected %s, want %s", c.nsp, nsp)
+		}
+		if want, ok := r.auth[nsp]; ok && c.auth != want && (want == "" || want[0] != '{' || canon(r.t, c.auth) != canon(r.t, want)) {
+			r.t.Fatalf("client connected %s with auth %q, want %q (SIOCONFORM_AUTH)", nsp, c.auth, want)
 		}
 		r.nsp[nsp] = c.conn
 		return c.conn
@@ -384,8 +390,9 @@ func TestClientPeers(t *testing.T) {
 			for _, tr := range trs {
 				t.Run(tr, func(t *testing.T) {
 					h := startSiokitServer(t)
-					p := testpeer.StartClient(t, name, "SIOCONFORM_URL="+h.url, "SIOCONFORM_TRANSPORT="+tr, "SIOCONFORM_EIO="+strconv.Itoa(cc.eio))
-					r := &run{t: t, h: h, p: p, clientCase: cc, nsp: map[string]nspConn{}}
+					p := testpeer.StartClient(t, name, "SIOCONFORM_URL="+h.url, "SIOCONFORM_TRANSPORT="+tr, "SIOCONFORM_EIO="+strconv.Itoa(cc.eio), `SIOCONFORM_AUTH={"token":"t1"}`)
+					auth := `{"token":"t1"}`
+					r := &run{t: t, h: h, p: p, clientCase: cc, nsp: map[string]nspConn{}, auth: map[string]string{"/": auth, "/second": auth}}
 					r.script(tr, tr != "upgrade")
 				})
 			}

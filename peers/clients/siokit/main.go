@@ -93,6 +93,9 @@ func main() {
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		p.exit()
 	}()
+	// Handlers first: over Socket.IO 4 the server joins "/" by itself and may send events at
+	// once, before Open returns.
+	p.socket(nsp)
 	// Everything else is protocol/client's defaults (reconnection on, reference backoff).
 	if err := conn.Open(context.Background()); err != nil {
 		// protocol/client does not retry a failed first open; the contract says stay alive, so
@@ -107,14 +110,7 @@ func main() {
 // join connects namespace nsp on the session and wires the commands to it. It blocks until the
 // server answers, so handlers call it on a goroutine of their own (they run on the reader).
 func (p *peer) join(nsp string) {
-	p.mu.Lock()
-	s, ok := p.sockets[nsp]
-	if !ok {
-		s = p.conn.Socket(nsp)
-		p.sockets[nsp] = s
-		s.OnAny(func(m *client.Message) { p.onEvent(s, m) })
-	}
-	p.mu.Unlock()
+	s := p.socket(nsp)
 	if s.Connected() {
 		return
 	}
@@ -123,6 +119,19 @@ func (p *peer) join(nsp string) {
 		return
 	}
 	logf("%s: connect %s", nsp, s.ID())
+}
+
+// socket returns the socket of nsp, created with the commands wired on first use.
+func (p *peer) socket(nsp string) *client.Socket {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, ok := p.sockets[nsp]
+	if !ok {
+		s = p.conn.Socket(nsp)
+		p.sockets[nsp] = s
+		s.OnAny(func(m *client.Message) { p.onEvent(s, m) })
+	}
+	return s
 }
 
 // onEvent runs every incoming event: a command, or an event to report (and answer).
