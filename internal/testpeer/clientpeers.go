@@ -37,11 +37,11 @@ type ClientSpec struct {
 // clientSpec is a ClientSpec relative to the module root.
 type clientSpec struct {
 	dir   string   // under peers/clients/
-	desc  string   //
+	desc  string   // ClientSpec.Desc
 	argv  []string // argv[0] "x/y" is relative to dir
-	eio   []int    //
+	eio   []int    // ClientSpec.EIO
 	needs []string // relative to dir, or absolute
-	hint  string
+	hint  string   // ClientSpec.Hint
 }
 
 const clientsHint = "run `make peers` (peers/install.sh clients)"
