@@ -12,6 +12,11 @@
 #     reports in a real browser (internal/testpeer.OpenPage); skipped when installed.
 #   * cluster: Debian's nginx, haproxy and redis-server the same way (the proxies and the adapter's
 #     Redis in front of / behind the cluster nodes), then `npm ci` like the other npm peers.
+#   * clients: the client peers of peers/clients/ (sioconform's client contract): `npm ci` in
+#     clients/js (socket.io-client 4.8.4 and 2.5.0, Deno, Bun), `go build` of the nested module
+#     clients/go-zishang-v3, `go build` of clients/siokit from this module (always: it follows
+#     the tree's protocol/client, and the build cache makes it cheap), and the Debian packages
+#     of the python client (the same as the python server peer's).
 # FORCE=1 reinstalls the npm peers and rebuilds the Go peers.
 # Usage: peers/install.sh [name...]      (default: all peers)
 set -euo pipefail
@@ -29,7 +34,7 @@ else
     [ -e "$lock" ] || continue
     names+=("$(basename "$(dirname "$lock")")")
   done
-  names+=(python chromium)
+  names+=(python chromium clients)
 fi
 
 install_npm() {
@@ -47,9 +52,10 @@ install_npm() {
   (cd "$dir" && npm ci --no-audit --no-fund)
 }
 
+# install_go NAME [BINARY]: builds the nested module peers/NAME into bin/BINARY (default: NAME).
 install_go() {
   local name=$1 dir="$here/$1"
-  local bin="$dir/bin/$name"
+  local bin="$dir/bin/${2:-$1}"
   if ! command -v go >/dev/null 2>&1; then
     echo "peers/install.sh: go is required to build peers/$name" >&2
     exit 1
@@ -65,7 +71,19 @@ install_go() {
     fi
   fi
   echo "peers/$name: go build"
-  (cd "$dir" && GOWORK=off GOFLAGS=-mod=readonly go build -o "bin/$name" .)
+  (cd "$dir" && GOWORK=off GOFLAGS=-mod=readonly go build -o "$bin" .)
+}
+
+install_clients() {
+  install_npm clients/js
+  install_go clients/go-zishang-v3 go-zishang-v3-client
+  if ! command -v go >/dev/null 2>&1; then
+    echo "peers/install.sh: go is required to build peers/clients/siokit" >&2
+    exit 1
+  fi
+  echo "peers/clients/siokit: go build"
+  (cd "$here/.." && go build -o peers/clients/siokit/bin/siokit-client ./peers/clients/siokit)
+  install_debs clients "${PY_PACKAGES[@]}"
 }
 
 # install_debs PEER PACKAGE...: apt-get install -y the Debian packages dpkg lacks.
@@ -137,6 +155,8 @@ for name in "${names[@]}"; do
     install_python
   elif [ "$name" = chromium ]; then
     install_chromium
+  elif [ "$name" = clients ]; then
+    install_clients
   elif [ "$name" = cluster ]; then
     install_debs cluster "${CLUSTER_PACKAGES[@]}"
     install_npm cluster
