@@ -12,7 +12,8 @@ import (
 const listUsage = `Usage: sioconform list [options]
 
 Lists the conformance cases: id, the strength of the rule each one checks
-(must: a broken rule fails; should: it warns; open: it is info), description,
+(must: a broken rule fails; should, and must-ref, a MUST the reference
+server breaks itself: it warns; open: it is info), description,
 the rule's public source, and the official test-suite test it is the
 equivalent of. --format json adds the rule's sentence.
 
@@ -27,6 +28,9 @@ Options:
   --cases DIR        also load every *.yaml case file below DIR; repeatable
   --format FORMAT    table (default) or json (adds server, path, timeout,
                      file and line)
+  --deployment       list the deployment checks of 'sioconform run
+                     --deployment' instead (--only and --skip select among
+                     them)
 
 Exit status:
   0  listed
@@ -36,6 +40,7 @@ Examples:
   sioconform list
   sioconform list --eio 3 --only 'eio3.heartbeat'
   sioconform list --cases ./my-cases --format json
+  sioconform list --deployment
 `
 
 // listFormats renders the catalogue in each --format of list.
@@ -50,6 +55,7 @@ func listCmd(_ context.Context, st *cli.State, eng engine, args []string) error 
 	var sel selection
 	sel.register(fs, 0)
 	format := fs.String("format", "table", "")
+	deployment := fs.Bool("deployment", false, "")
 	if err := parseFlags(st, fs, listUsage, args); err != nil {
 		return err
 	}
@@ -60,11 +66,15 @@ func listCmd(_ context.Context, st *cli.State, eng engine, args []string) error 
 	if err := sel.check(fs, true); err != nil {
 		return err
 	}
-	all, err := sel.load(eng)
-	if err != nil {
-		return err
+	all, eio := conform.DeployCases(), 0
+	if !*deployment {
+		var err error
+		if all, err = sel.load(eng); err != nil {
+			return err
+		}
+		eio = sel.eio
 	}
-	cases, err := sel.pick(eng, all, sel.eio)
+	cases, err := sel.pick(eng, all, eio)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/siokit/siokit/internal/cli"
+	"github.com/siokit/siokit/internal/conform"
 )
 
 func TestList(t *testing.T) {
@@ -36,5 +37,32 @@ func TestList(t *testing.T) {
 		if r := runCLI(t, newFake(), args...); r.code != cli.ExitUsage {
 			t.Errorf("%q: exit %d, want 2", args, r.code)
 		}
+	}
+}
+
+// TestListDeployment: list --deployment lists the checks run --deployment runs, each once, and
+// --only selects among them.
+func TestListDeployment(t *testing.T) {
+	r := runCLI(t, newFake(), "list", "--deployment", "--format", "json")
+	var got []struct{ ID, Strength string }
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 {
+		t.Fatalf("list --deployment: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	want := map[string]bool{}
+	for _, c := range conform.DeployChecks() {
+		want[c[0]] = true
+	}
+	for _, c := range got {
+		if !want[c.ID] || c.Strength != "must" {
+			t.Errorf("listed %+v: not a deployment check, or not a must", c)
+		}
+		delete(want, c.ID)
+	}
+	if len(want) != 0 || len(got) != len(conform.DeployChecks()) {
+		t.Errorf("list --deployment: %+v; missing %v", got, want)
+	}
+	r = runCLI(t, newFake(), "list", "--deployment", "--only", "deploy.idle")
+	if r.code != 0 || !strings.Contains(r.stdout, "deploy.idle") || !strings.Contains(r.stdout, "1 case\n") {
+		t.Errorf("list --deployment --only deploy.idle: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -65,6 +65,18 @@ func DeployChecks() [][2]string {
 	return out
 }
 
+// DeployCases describes the deployment checks as cases, for `sioconform list --deployment`:
+// they are written in Go, not in case files, and have no steps to run through Run. Each is a
+// must: the deployment either carries Socket.IO's guarantee (a session on one node, a
+// broadcast to every node's clients) or it does not.
+func DeployCases() []*Case {
+	out := make([]*Case, len(deployChecks))
+	for i, c := range deployChecks {
+		out[i] = &Case{ID: c.id, Description: c.desc, Spec: c.spec, Strength: Must, Rule: c.desc, Server: "socketio", EIO: 4}
+	}
+	return out
+}
+
 type deployCheck struct {
 	id, desc, spec string
 	run            func(ctx context.Context, r *deployRun) Result
