@@ -264,12 +264,10 @@ func checkNames(d *yamldoc.Decoder, steps []*step, field string) {
 			if s.async {
 				async[s.name] = true
 			}
-			for _, ref := range []string{s.wait, s.pending} {
-				if ref != "" && !async[ref] {
-					d.ErrorAt(s.line, yamldoc.Join(field, s.kind), "no earlier async step named %q", ref)
-				}
+			if w, ok := s.act.(awaiter); ok && w.awaits() != "" && !async[w.awaits()] {
+				d.ErrorAt(s.line, yamldoc.Join(field, s.kind), "no earlier async step named %q", w.awaits())
 			}
-			walk(s.parallel)
+			walk(subSteps(s))
 		}
 	}
 	walk(steps)
