@@ -25,6 +25,9 @@ type Case struct {
 	Path string
 	// Serial cases never run alongside other cases.
 	Serial bool
+	// Slow cases take tens of seconds (a server's upgrade timeout): Select
+	// leaves them out, SelectSlow keeps them (sioconform --slow).
+	Slow bool
 	// Timeout bounds the whole case.
 	Timeout time.Duration
 	// OnFail is "info" when a mismatch is allowed by the spec (verdict info

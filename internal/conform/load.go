@@ -214,6 +214,7 @@ func (cd *caseDoc) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field stri
 		Official    string     `yaml:"official"`
 		Header      caseHeader `yaml:",inline"`
 		Serial      bool       `yaml:"serial"`
+		Slow        bool       `yaml:"slow"`
 		OnFail      *string    `yaml:"on_fail"`
 		Steps       *yaml.Node `yaml:"steps"`
 	}
@@ -230,6 +231,7 @@ func (cd *caseDoc) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field stri
 	c := cd.def
 	c.File, c.Line = d.File, n.Line
 	c.ID, c.Description, c.Spec, c.Official, c.Serial = b.ID, b.Description, b.Spec, b.Official, b.Serial
+	c.Slow = b.Slow
 	path := field
 	if idRE.MatchString(c.ID) {
 		field = c.ID

@@ -59,6 +59,7 @@ type stepKind struct {
 func init() {
 	stepKinds = []stepKind{
 		{"http", func() action { return &httpStep{} }},
+		{"http_slow", func() action { return &httpSlow{} }},
 		{"ws_open", func() action { return &wsOpen{} }},
 		{"ws_send", func() action { return &wsSend{} }},
 		{"ws_expect", func() action { return &wsExpect{} }},
@@ -69,6 +70,7 @@ func init() {
 		{"pending", func() action { return &pendingStep{} }},
 		{"parallel", func() action { return &parallelStep{} }},
 		{"poll_until", func() action { return &pollUntil{} }},
+		{"poll_heartbeat", func() action { return &pollHeartbeat{} }},
 		{"eio_open_polling", func() action { return &openPolling{} }},
 		{"eio_open_ws", func() action { return &openWS{} }},
 		{"sio_connect_ws", func() action { return &sioConnect{} }},

@@ -64,6 +64,16 @@ func (r *runner) startAsync(name string, do func() (*transport.Response, error),
 	return nil
 }
 
+// runRequest runs a request step (http, http_slow): do sends it and
+// check judges what came back, at once or, for an async step, when a wait
+// step asks.
+func (r *runner) runRequest(s *step, do func() (*transport.Response, error), check func(*transport.Response, error) error) error {
+	if s.async {
+		return r.startAsync(s.name, do, check)
+	}
+	return check(do())
+}
+
 // async returns the running request of the async step name; asker (wait,
 // pending) is named in the message.
 func (r *runner) async(asker, name string) (*asyncReq, error) {

@@ -65,20 +65,29 @@ func (h *httpStep) canAsync()               {}
 
 func (h *httpStep) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	var b struct {
-		Method     *string   `yaml:"method"`
-		Query      kvList    `yaml:"query"`
-		Path       string    `yaml:"path"`
-		Headers    kvList    `yaml:"headers"`
-		Body       *string   `yaml:"body"`
-		BodyHex    *hexBytes `yaml:"body_hex"`
-		AbortAfter duration  `yaml:"abort_after"`
-		Padded     padded    `yaml:",inline"`
+		Req        httpFields `yaml:",inline"`
+		AbortAfter duration   `yaml:"abort_after"`
 	}
 	d.Decode(n, field, &b)
-	r := httpReq{method: "GET", query: b.Query, path: b.Path, headers: b.Headers, abortAfter: time.Duration(b.AbortAfter)}
-	if b.Method != nil {
-		r.method = *b.Method
-	}
+	h.req = b.Req.request(d, n, field, "GET")
+	h.req.abortAfter = time.Duration(b.AbortAfter)
+}
+
+// httpFields are the keys of a request (http, http_slow).
+type httpFields struct {
+	Method  *string   `yaml:"method"`
+	Query   kvList    `yaml:"query"`
+	Path    string    `yaml:"path"`
+	Headers kvList    `yaml:"headers"`
+	Body    *string   `yaml:"body"`
+	BodyHex *hexBytes `yaml:"body_hex"`
+	Padded  padded    `yaml:",inline"`
+}
+
+// request checks the keys decoded from n and makes the request; method is
+// the default method.
+func (b *httpFields) request(d *yamldoc.Decoder, n *yaml.Node, field, method string) httpReq {
+	r := httpReq{method: or(b.Method, method), query: b.Query, path: b.Path, headers: b.Headers}
 	if b.Body != nil {
 		r.body, r.hasBody = *b.Body, true
 	}
@@ -92,17 +101,14 @@ func (h *httpStep) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	if r.pad.to > 0 {
 		r.hasBody = true
 	}
-	h.req = r
+	return r
 }
 
 func (h *httpStep) run(ctx context.Context, r *runner, s *step) error {
-	abortable := h.req.abortAfter > 0
-	if s.async {
-		return r.startAsync(s.name, func() (*transport.Response, error) { return r.doHTTP(ctx, &h.req) },
-			func(resp *transport.Response, err error) error { return r.checkHTTP(h.expect, resp, err, abortable) })
-	}
-	resp, err := r.doHTTP(ctx, &h.req)
-	return r.checkHTTP(h.expect, resp, err, abortable)
+	return r.runRequest(s, func() (*transport.Response, error) { return r.doHTTP(ctx, &h.req) },
+		func(resp *transport.Response, err error) error {
+			return r.checkHTTP(h.expect, resp, err, h.req.abortAfter > 0)
+		})
 }
 
 // UnmarshalYAMLDoc decodes the expect of an http or ws_open step.
@@ -170,6 +176,15 @@ var errAborted = errors.New("request aborted by the tester as the case asked")
 
 // doHTTP sends one request and traces it.
 func (r *runner) doHTTP(ctx context.Context, q *httpReq) (*transport.Response, error) {
+	return r.sendHTTP(ctx, q, "", func(ctx context.Context, u string, h http.Header, body []byte) (*transport.Response, error) {
+		return transport.RawRequest(ctx, q.method, u, h, body, nil)
+	})
+}
+
+// sendHTTP makes the request of q (URL, headers, body), traces it with
+// note after its line, sends it with send and traces the answer.
+func (r *runner) sendHTTP(ctx context.Context, q *httpReq, note string,
+	send func(ctx context.Context, u string, h http.Header, body []byte) (*transport.Response, error)) (*transport.Response, error) {
 	u, err := r.buildURL(r.base.Scheme, q.path, q.query)
 	if err != nil {
 		return nil, err
@@ -223,14 +238,14 @@ func (r *runner) doHTTP(ctx context.Context, q *httpReq) (*transport.Response, e
 	if len(body) > 0 {
 		line += " body " + bodyText(body, h.Get("Content-Type"))
 	}
-	r.addTrace(time.Now(), "send", "http", "http", line)
+	r.addTrace(time.Now(), "send", "http", "http", line+note)
 	rctx := ctx
 	if q.abortAfter > 0 {
 		var cancel context.CancelFunc
 		rctx, cancel = context.WithTimeout(ctx, q.abortAfter)
 		defer cancel()
 	}
-	resp, err := transport.RawRequest(rctx, q.method, u, h, body, nil)
+	resp, err := send(rctx, u, h, body)
 	if err != nil {
 		if q.abortAfter > 0 && ctx.Err() == nil {
 			r.addTrace(time.Now(), "send", "http", "http", "aborted after "+q.abortAfter.String())
