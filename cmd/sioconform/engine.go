@@ -12,7 +12,8 @@ import (
 type engine interface {
 	LoadBuiltin() ([]*conform.Case, error)
 	LoadDir(dir string) ([]*conform.Case, error)
-	Select(cases []*conform.Case, eio int, only, skip []string) []*conform.Case
+	// Select is conform.Select, or conform.SelectSlow when slow is set.
+	Select(cases []*conform.Case, eio int, only, skip []string, slow bool) []*conform.Case
 	Run(ctx context.Context, cases []*conform.Case, cfg conform.Config) (*conform.Report, error)
 }
 
@@ -23,7 +24,10 @@ func (conformEngine) LoadBuiltin() ([]*conform.Case, error) { return conform.Loa
 
 func (conformEngine) LoadDir(dir string) ([]*conform.Case, error) { return conform.LoadDir(dir) }
 
-func (conformEngine) Select(cases []*conform.Case, eio int, only, skip []string) []*conform.Case {
+func (conformEngine) Select(cases []*conform.Case, eio int, only, skip []string, slow bool) []*conform.Case {
+	if slow {
+		return conform.SelectSlow(cases, eio, only, skip)
+	}
 	return conform.Select(cases, eio, only, skip)
 }
 

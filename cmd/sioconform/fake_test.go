@@ -50,8 +50,8 @@ func (f *fakeEngine) LoadDir(dir string) ([]*conform.Case, error) {
 }
 
 // Select mimics conform.Select closely enough for the commands: version
-// prefixes, globs and plain prefixes.
-func (f *fakeEngine) Select(cases []*conform.Case, eio int, only, skip []string) []*conform.Case {
+// prefixes, globs, plain prefixes and slow cases.
+func (f *fakeEngine) Select(cases []*conform.Case, eio int, only, skip []string, slow bool) []*conform.Case {
 	f.mu.Lock()
 	f.selects = append(f.selects, append(append([]string{}, only...), append([]string{"|"}, skip...)...))
 	f.mu.Unlock()
@@ -69,7 +69,7 @@ func (f *fakeEngine) Select(cases []*conform.Case, eio int, only, skip []string)
 		if v != nil && !strings.HasPrefix(c.ID, v[0]) && !strings.HasPrefix(c.ID, v[1]) {
 			continue
 		}
-		if len(only) > 0 && !match(only, c.ID) || match(skip, c.ID) {
+		if len(only) > 0 && !match(only, c.ID) || match(skip, c.ID) || c.Slow && !slow {
 			continue
 		}
 		out = append(out, c)

@@ -18,6 +18,7 @@ type selection struct {
 	eio        int
 	only, skip cli.List
 	dirs       cli.List
+	slow       bool
 }
 
 // register adds the selection flags to fs with --eio defaulting to eio;
@@ -29,6 +30,7 @@ func (s *selection) register(fs *flag.FlagSet, eio int) {
 	fs.Var(&s.only, "only", "")
 	fs.Var(&s.skip, "skip", "")
 	fs.Var(&s.dirs, "cases", "")
+	fs.BoolVar(&s.slow, "slow", false, "")
 }
 
 // check validates the selection flags: a malformed glob would otherwise
@@ -87,7 +89,7 @@ func (s *selection) load(eng engine) ([]*conform.Case, error) {
 // pick selects the cases for one Engine.IO version. Selecting nothing is a
 // usage error: a run of zero cases would pass and hide a typo in --only.
 func (s *selection) pick(eng engine, all []*conform.Case, eio int) ([]*conform.Case, error) {
-	cases := eng.Select(all, eio, s.only, s.skip)
+	cases := eng.Select(all, eio, s.only, s.skip, s.slow)
 	if len(cases) == 0 {
 		version := "any version"
 		if eio != 0 {

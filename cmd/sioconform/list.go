@@ -25,6 +25,8 @@ Options:
                      comma-separated; '*' spans dots, and a plain prefix
                      such as eio4.handshake selects everything below it
   --skip GLOB        leave out the cases whose id matches; repeatable
+  --slow             also the slow cases (slow: true; each takes tens of
+                     seconds, e.g. waiting out the upgrade timeout)
   --cases DIR        also load every *.yaml case file below DIR; repeatable
   --format FORMAT    table (default) or json (adds server, path, timeout,
                      file and line)

@@ -30,6 +30,8 @@ Options:
                      comma-separated; '*' spans dots, and a plain prefix
                      such as eio4.handshake selects everything below it
   --skip GLOB        leave out the cases whose id matches; repeatable
+  --slow             also the slow cases (slow: true; each takes tens of
+                     seconds, e.g. waiting out the upgrade timeout)
   --cases DIR        also load every *.yaml case file below DIR; repeatable
   --parallel N       cases run at once per server (default %d)
   --markdown         print a GitHub markdown table instead of a terminal one

@@ -29,6 +29,8 @@ Options:
                      comma-separated; '*' spans dots, and a plain prefix
                      such as eio4.handshake selects everything below it
   --skip GLOB        leave out the cases whose id matches; repeatable
+  --slow             also the slow cases (slow: true; each takes tens of
+                     seconds, e.g. waiting out the upgrade timeout)
   --cases DIR        also load every *.yaml case file below DIR; repeatable
   --format FORMAT    table (default), json, junit, markdown (a CI step summary)
                      or html (one self-contained page, filterable, with traces)

@@ -32,6 +32,9 @@ type Case struct {
 	Path string
 	// Serial cases never run alongside other cases.
 	Serial bool
+	// Slow cases take tens of seconds (a server's upgrade timeout): Select
+	// leaves them out, SelectSlow keeps them (sioconform --slow).
+	Slow bool
 	// Timeout bounds the whole case.
 	Timeout time.Duration
 	File    string
@@ -42,144 +45,6 @@ type Case struct {
 
 // kv is one ordered query parameter or header.
 type kv struct{ K, V string }
-
-// step is one action of a case (docs/conformance.md §3).
-type step struct {
-	kind   string // the action key
-	line   int
-	name   string
-	async  bool
-	onFail string // "", "na" or "info"
-
-	http       *httpReq
-	expect     *httpExpect // for http and ws_open
-	wsOpen     *wsOpen
-	wsSend     *wsSend
-	wsExpect   *wsExpect
-	wsSilent   *wsSilent
-	wsClose    *wsClose
-	sleep      time.Duration
-	wait       string
-	pending    string
-	parallel   []*step
-	pollUntil  *pollUntil
-	openPoll   *openPolling
-	openWS     *openWS
-	sioConnect *sioConnect
-}
-
-type httpReq struct {
-	method     string
-	query      []kv
-	path       string
-	headers    []kv
-	body       string // before variable substitution
-	bodyBytes  []byte // from body_hex, sent as is
-	hasBody    bool
-	abortAfter time.Duration
-	pad        padding
-}
-
-// padding grows a body or frame to an exact size, so that a case can
-// send megabyte payloads (limit checks) without writing them out.
-type padding struct {
-	to   int    // target size in bytes; 0 = no padding
-	unit []byte // repeated after the content
-}
-
-type headerMatch struct {
-	name string
-	m    *strMatcher
-}
-
-type httpExpect struct {
-	status    []int
-	headers   []headerMatch
-	body      *strMatcher
-	bodyHex   []byte
-	hasHex    bool
-	packets   []*pktMatcher
-	hasPkts   bool
-	unordered bool
-	json      *jsonMatcher
-	exactKeys bool
-	within    time.Duration
-	notBefore time.Duration
-}
-
-type wsOpen struct {
-	name    string
-	query   []kv
-	path    string
-	headers []kv
-}
-
-type wsSend struct {
-	ws     string
-	text   string
-	binary []byte
-	isBin  bool
-	pad    padding
-
-	// rawText (text_hex) is sent as a text frame as is, without substitution.
-	rawText []byte
-}
-
-type frameMatch struct {
-	text     *strMatcher
-	binHex   []byte
-	hasBin   bool
-	packet   *pktMatcher
-	sio      *sioMatcher
-	close    bool
-	code     int
-	hasClose bool
-}
-
-type wsExpect struct {
-	ws        string
-	match     frameMatch
-	within    time.Duration
-	notBefore time.Duration
-	skip      []string
-}
-
-type wsSilent struct {
-	ws   string
-	dur  time.Duration
-	skip []string
-}
-
-type wsClose struct {
-	ws    string
-	abort bool
-}
-
-type pollUntil struct {
-	query []kv
-	path  string
-	body  *strMatcher
-	max   int
-}
-
-type openPolling struct {
-	capture string
-	query   []kv
-}
-
-type openWS struct {
-	name    string
-	capture string
-	query   []kv
-}
-
-type sioConnect struct {
-	name    string
-	nsp     string
-	auth    string // JSON text, "" for none
-	hasAuth bool
-	query   []kv
-}
 
 // strMatcher is a string matcher (docs/conformance.md §4.1).
 type strMatcher struct {

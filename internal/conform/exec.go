@@ -37,14 +37,6 @@ type wsConn struct {
 	ended   bool // the close has been consumed by a step
 }
 
-// asyncReq is an http step running in the background.
-type asyncReq struct {
-	st   *step
-	done chan struct{}
-	resp *transport.Response
-	err  error
-}
-
 // runCase runs one case's steps in order; the first failing step decides
 // the verdict: a mismatch or transport error fails (or n/a, info per
 // on_fail), a brokenCase is an error.
@@ -116,7 +108,7 @@ func (r *runner) judge(s *step, err error, ctx context.Context) (Verdict, string
 // hasOnFail reports whether a parallel step holds a sub-step with that
 // on_fail (a probe inside a parallel group).
 func hasOnFail(s *step, v string) bool {
-	for _, sub := range s.parallel {
+	for _, sub := range subSteps(s) {
 		if sub.onFail == v || hasOnFail(sub, v) {
 			return true
 		}

@@ -20,7 +20,11 @@ func TestFaultsFailMatchingCases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel := Select(cases, 4, nil, nil)
+	// The proxy reads a whole request body before it forwards it, so a
+	// POST held open mid-body (http_slow) reaches the server complete,
+	// after the second POST: the concurrent-POST cases cannot be judged
+	// behind it.
+	sel := Select(cases, 4, nil, []string{"*.concurrent-post.*"})
 	peer := testpeer.Start(t, "node4-contract")
 	for _, tc := range faultExpectations {
 		t.Run(string(tc.fault), func(t *testing.T) {

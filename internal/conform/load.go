@@ -216,6 +216,7 @@ func (cd *caseDoc) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field stri
 		Official    string     `yaml:"official"`
 		Header      caseHeader `yaml:",inline"`
 		Serial      bool       `yaml:"serial"`
+		Slow        bool       `yaml:"slow"`
 		OnFail      *string    `yaml:"on_fail"`
 		Steps       *yaml.Node `yaml:"steps"`
 	}
@@ -232,7 +233,7 @@ func (cd *caseDoc) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field stri
 	c := cd.def
 	c.File, c.Line = d.File, n.Line
 	c.ID, c.Description, c.Spec, c.Official, c.Serial = b.ID, b.Description, b.Spec, b.Official, b.Serial
-	c.Rule = b.Rule
+	c.Rule, c.Slow = b.Rule, b.Slow
 	path := field
 	if idRE.MatchString(c.ID) {
 		field = c.ID
@@ -279,12 +280,10 @@ func checkNames(d *yamldoc.Decoder, steps []*step, field string) {
 			if s.async {
 				async[s.name] = true
 			}
-			for _, ref := range []string{s.wait, s.pending} {
-				if ref != "" && !async[ref] {
-					d.ErrorAt(s.line, yamldoc.Join(field, s.kind), "no earlier async step named %q", ref)
-				}
+			if w, ok := s.act.(awaiter); ok && w.awaits() != "" && !async[w.awaits()] {
+				d.ErrorAt(s.line, yamldoc.Join(field, s.kind), "no earlier async step named %q", w.awaits())
 			}
-			walk(s.parallel)
+			walk(subSteps(s))
 		}
 	}
 	walk(steps)

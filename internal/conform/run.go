@@ -58,8 +58,18 @@ type Config struct {
 // when only is empty) and none of the skip patterns. Patterns are globs
 // whose '*' also matches dots; a pattern without glob characters also
 // selects everything below it ("eio4.handshake" selects
-// "eio4.handshake.polling.ok"). The result is sorted by ID.
+// "eio4.handshake.polling.ok"). Slow cases are left out (SelectSlow keeps
+// them). The result is sorted by ID.
 func Select(cases []*Case, eio int, only, skip []string) []*Case {
+	return selectCases(cases, eio, only, skip, false)
+}
+
+// SelectSlow is Select with the slow cases kept (sioconform --slow).
+func SelectSlow(cases []*Case, eio int, only, skip []string) []*Case {
+	return selectCases(cases, eio, only, skip, true)
+}
+
+func selectCases(cases []*Case, eio int, only, skip []string, slow bool) []*Case {
 	var prefixes []string
 	switch eio {
 	case 4:
@@ -75,7 +85,7 @@ func Select(cases []*Case, eio int, only, skip []string) []*Case {
 		if len(only) > 0 && !matchAny(only, c.ID) {
 			continue
 		}
-		if matchAny(skip, c.ID) {
+		if matchAny(skip, c.ID) || c.Slow && !slow {
 			continue
 		}
 		out = append(out, c)

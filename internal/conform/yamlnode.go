@@ -17,7 +17,7 @@ type LoadError = yamldoc.Error
 
 // The value types below decode the shapes of case files that yamldoc's
 // plain types do not: each is a field type of the decoding structs in
-// load.go, load_steps.go and match_load.go.
+// load.go, step*.go, padding.go and match_load.go.
 
 // duration is a Go duration ("500ms"); case files have always said "want a
 // duration like 500ms" where scenarios say "bad duration".

@@ -29,8 +29,10 @@ import (
 // ModulePath is the module path Root looks for in go.mod.
 const ModulePath = "github.com/siokit/siokit"
 
-// StartTimeout bounds how long a peer may take to print its "LISTENING <port>" line.
-const StartTimeout = 10 * time.Second
+// StartTimeout bounds how long a peer may take to print its "LISTENING <port>" line. Node
+// takes under a second on an idle machine, but ten parallel starts on 2 cores shared with other
+// runs (load average 30 and more) have taken over 10 s.
+const StartTimeout = 30 * time.Second
 
 // stopGrace is how long Stop waits after SIGTERM before killing the peer.
 const stopGrace = 3 * time.Second

@@ -2,11 +2,17 @@ package conform
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/siokit/siokit/internal/yamldoc"
 )
 
-// The session shortcuts of docs/conformance.md §3.5 run as the plain steps
-// they stand for, so their traces and messages look the same.
+// The session shortcuts of docs/conformance.md §3.5 (eio_open_polling,
+// eio_open_ws, sio_connect_ws) run as the plain steps they stand for, so
+// their traces and messages look the same.
 
 // openPacket wants an open packet whose JSON has a string sid, captured
 // under capture when set.
@@ -15,7 +21,22 @@ func openPacket(capture string) *pktMatcher {
 		fields: []*jsonMatcher{{kind: "type", typ: "string", capture: capture}}}}
 }
 
-func (r *runner) openPolling(ctx context.Context, o *openPolling) error {
+// openPolling is the eio_open_polling step.
+type openPolling struct {
+	capture string
+	query   []kv
+}
+
+func (o *openPolling) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Capture *string `yaml:"capture"`
+		Query   kvList  `yaml:"query"`
+	}
+	d.Decode(n, field, &b)
+	*o = openPolling{capture: or(b.Capture, "sid"), query: b.Query}
+}
+
+func (o *openPolling) run(ctx context.Context, r *runner, _ *step) error {
 	q := append([]kv{{"transport", "polling"}}, o.query...)
 	resp, err := r.doHTTP(ctx, &httpReq{method: "GET", query: q})
 	// The handshake body may carry more packets after the open one (a
@@ -36,20 +57,68 @@ func (r *runner) openPolling(ctx context.Context, o *openPolling) error {
 	return nil
 }
 
-func (r *runner) openWS(ctx context.Context, o *openWS) error {
+// openWS is the eio_open_ws step.
+type openWS struct {
+	name    string
+	capture string
+	query   []kv
+}
+
+func (o *openWS) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Name    *string `yaml:"name"`
+		Capture string  `yaml:"capture"`
+		Query   kvList  `yaml:"query"`
+	}
+	d.Decode(n, field, &b)
+	*o = openWS{name: or(b.Name, "ws"), capture: b.Capture, query: b.Query}
+}
+
+func (o *openWS) run(ctx context.Context, r *runner, _ *step) error {
 	q := append([]kv{{"transport", "websocket"}}, o.query...)
-	if err := r.wsOpen(ctx, &wsOpen{name: o.name, query: q}, nil); err != nil {
+	if err := r.wsOpen(ctx, &wsOpen{name: o.name, query: q}); err != nil {
 		return err
 	}
 	return r.wsExpect(ctx, &wsExpect{ws: o.name, match: frameMatch{packet: openPacket(o.capture)}})
 }
 
-// sioConnect opens a WebSocket session and joins a namespace. Socket.IO v5
+// sioConnect is the sio_connect_ws step.
+type sioConnect struct {
+	name    string
+	nsp     string
+	auth    string // JSON text, "" for none
+	hasAuth bool
+	query   []kv
+}
+
+func (s *sioConnect) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Name  *string    `yaml:"name"`
+		NSP   *string    `yaml:"nsp"`
+		Auth  *yaml.Node `yaml:"auth"`
+		Query kvList     `yaml:"query"`
+	}
+	d.Decode(n, field, &b)
+	*s = sioConnect{name: or(b.Name, "ws"), nsp: or(b.NSP, "/"), query: b.Query}
+	if b.Auth != nil {
+		f := yamldoc.Join(field, "auth")
+		var val any
+		d.Decode(b.Auth, f, &val)
+		if _, isObj := val.(map[string]any); !isObj {
+			d.Errorf(b.Auth, f, "want a mapping")
+			return
+		}
+		j, _ := json.Marshal(val)
+		s.auth, s.hasAuth = string(j), true
+	}
+}
+
+// run opens a WebSocket session and joins a namespace. Socket.IO v5
 // (EIO 4) sends CONNECT with the auth payload and captures the reply's sid
 // as ${sio_sid}; Socket.IO v4 (EIO 3) is joined to "/" by the server
 // without asking, and a custom namespace is joined with "40/nsp,".
-func (r *runner) sioConnect(ctx context.Context, s *sioConnect) error {
-	if err := r.openWS(ctx, &openWS{name: s.name, query: s.query}); err != nil {
+func (s *sioConnect) run(ctx context.Context, r *runner, _ *step) error {
+	if err := (&openWS{name: s.name, query: s.query}).run(ctx, r, nil); err != nil {
 		return err
 	}
 	ping := []string{"2"}

@@ -9,31 +9,166 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/siokit/siokit/internal/yamldoc"
 	"github.com/siokit/siokit/protocol/engineio"
 	"github.com/siokit/siokit/protocol/transport"
 )
 
-// exec runs one step.
-func (r *runner) exec(ctx context.Context, s *step) error {
-	if a, ok := stepActions[s.kind]; ok {
-		return a.run(r, ctx, s)
-	}
-	return &brokenCase{"unknown step kind " + s.kind}
+// httpStep is the http step (docs/conformance.md §3.1): one request and
+// what its response must be. Named and async, it runs in the background
+// until a wait step.
+type httpStep struct {
+	req    httpReq
+	expect *httpExpect
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+type httpReq struct {
+	method     string
+	query      []kv
+	path       string
+	headers    []kv
+	body       string // before variable substitution
+	bodyBytes  []byte // from body_hex, sent as is
+	hasBody    bool
+	abortAfter time.Duration
+	pad        padding
+}
+
+type headerMatch struct {
+	name string
+	m    *strMatcher
+}
+
+// httpExpect is the expect of an http or ws_open step.
+type httpExpect struct {
+	status    []int
+	headers   []headerMatch
+	body      *strMatcher
+	bodyHex   []byte
+	hasHex    bool
+	packets   []*pktMatcher
+	hasPkts   bool
+	unordered bool
+	json      *jsonMatcher
+	exactKeys bool
+	within    time.Duration
+	notBefore time.Duration
+}
+
+func (h *httpStep) setExpect(x *httpExpect) { h.expect = x }
+func (h *httpStep) canAsync()               {}
+
+func (h *httpStep) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Req        httpFields `yaml:",inline"`
+		AbortAfter duration   `yaml:"abort_after"`
 	}
+	d.Decode(n, field, &b)
+	h.req = b.Req.request(d, n, field, "GET")
+	h.req.abortAfter = time.Duration(b.AbortAfter)
+}
+
+// httpFields are the keys of a request (http, http_slow).
+type httpFields struct {
+	Method  *string   `yaml:"method"`
+	Query   kvList    `yaml:"query"`
+	Path    string    `yaml:"path"`
+	Headers kvList    `yaml:"headers"`
+	Body    *string   `yaml:"body"`
+	BodyHex *hexBytes `yaml:"body_hex"`
+	Padded  padded    `yaml:",inline"`
+}
+
+// request checks the keys decoded from n and makes the request; method is
+// the default method.
+func (b *httpFields) request(d *yamldoc.Decoder, n *yaml.Node, field, method string) httpReq {
+	r := httpReq{method: or(b.Method, method), query: b.Query, path: b.Path, headers: b.Headers}
+	if b.Body != nil {
+		r.body, r.hasBody = *b.Body, true
+	}
+	if b.BodyHex != nil {
+		r.bodyBytes, r.hasBody = *b.BodyHex, true
+	}
+	if r.bodyBytes != nil && r.body != "" {
+		d.Errorf(n, field, "body and body_hex are exclusive")
+	}
+	r.pad = b.Padded.padding(d, n, field, r.bodyBytes != nil)
+	if r.pad.to > 0 {
+		r.hasBody = true
+	}
+	return r
+}
+
+func (h *httpStep) run(ctx context.Context, r *runner, s *step) error {
+	return r.runRequest(s, func() (*transport.Response, error) { return r.doHTTP(ctx, &h.req) },
+		func(resp *transport.Response, err error) error {
+			return r.checkHTTP(h.expect, resp, err, h.req.abortAfter > 0)
+		})
+}
+
+// UnmarshalYAMLDoc decodes the expect of an http or ws_open step.
+func (x *httpExpect) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Status    statusCodes   `yaml:"status"`
+		Headers   headerMatches `yaml:"headers"`
+		Body      *strMatcher   `yaml:"body"`
+		BodyHex   *hexBytes     `yaml:"body_hex"`
+		Packets   *yaml.Node    `yaml:"packets"`
+		Unordered bool          `yaml:"unordered"`
+		JSON      *jsonMatcher  `yaml:"json"`
+		ExactKeys bool          `yaml:"exact_keys"`
+		Within    duration      `yaml:"within"`
+		NotBefore duration      `yaml:"not_before"`
+	}
+	d.Decode(n, field, &b)
+	*x = httpExpect{status: b.Status, headers: b.Headers, body: b.Body, unordered: b.Unordered, json: b.JSON,
+		exactKeys: b.ExactKeys, within: time.Duration(b.Within), notBefore: time.Duration(b.NotBefore)}
+	if b.BodyHex != nil {
+		x.bodyHex, x.hasHex = *b.BodyHex, true
+	}
+	if b.Packets != nil {
+		x.hasPkts = true
+		f := yamldoc.Join(field, "packets")
+		if b.Packets.Kind != yaml.SequenceNode {
+			d.Errorf(b.Packets, f, "want a list of packet matchers")
+			return
+		}
+		for i, pn := range b.Packets.Content {
+			m := &pktMatcher{}
+			d.Decode(pn, yamldoc.Index(f, i), m)
+			x.packets = append(x.packets, m)
+		}
+	}
+}
+
+// statusCodes is one status code or a list of the codes allowed.
+type statusCodes []int
+
+// UnmarshalYAMLDoc decodes 200 or [200, 400].
+func (l *statusCodes) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	if n.Kind == yaml.SequenceNode {
+		d.Decode(n, field, (*[]int)(l))
+		return
+	}
+	var st int
+	d.Decode(n, field, &st)
+	*l = statusCodes{st}
+}
+
+// headerMatches are the header matchers of an expect, in file order.
+type headerMatches []headerMatch
+
+// UnmarshalYAMLDoc decodes a mapping of header names to string matchers.
+func (h *headerMatches) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	d.Fields(n, field, func(key string, _, v *yaml.Node) bool {
+		*h = append(*h, headerMatch{key, parseStrMatcher(d, v, yamldoc.Join(field, key), true)})
+		return true
+	})
 }
 
 // errAborted marks a request we aborted on purpose (abort_after).
@@ -41,6 +176,15 @@ var errAborted = errors.New("request aborted by the tester as the case asked")
 
 // doHTTP sends one request and traces it.
 func (r *runner) doHTTP(ctx context.Context, q *httpReq) (*transport.Response, error) {
+	return r.sendHTTP(ctx, q, "", func(ctx context.Context, u string, h http.Header, body []byte) (*transport.Response, error) {
+		return transport.RawRequest(ctx, q.method, u, h, body, nil)
+	})
+}
+
+// sendHTTP makes the request of q (URL, headers, body), traces it with
+// note after its line, sends it with send and traces the answer.
+func (r *runner) sendHTTP(ctx context.Context, q *httpReq, note string,
+	send func(ctx context.Context, u string, h http.Header, body []byte) (*transport.Response, error)) (*transport.Response, error) {
 	u, err := r.buildURL(r.base.Scheme, q.path, q.query)
 	if err != nil {
 		return nil, err
@@ -94,14 +238,14 @@ func (r *runner) doHTTP(ctx context.Context, q *httpReq) (*transport.Response, e
 	if len(body) > 0 {
 		line += " body " + bodyText(body, h.Get("Content-Type"))
 	}
-	r.addTrace(time.Now(), "send", "http", "http", line)
+	r.addTrace(time.Now(), "send", "http", "http", line+note)
 	rctx := ctx
 	if q.abortAfter > 0 {
 		var cancel context.CancelFunc
 		rctx, cancel = context.WithTimeout(ctx, q.abortAfter)
 		defer cancel()
 	}
-	resp, err := transport.RawRequest(rctx, q.method, u, h, body, nil)
+	resp, err := send(rctx, u, h, body)
 	if err != nil {
 		if q.abortAfter > 0 && ctx.Err() == nil {
 			r.addTrace(time.Now(), "send", "http", "http", "aborted after "+q.abortAfter.String())
@@ -220,82 +364,35 @@ func statusList(s []int) string {
 	return strings.Join(parts, " or ")
 }
 
-// startAsync launches a named http step in the background.
-func (r *runner) startAsync(ctx context.Context, s *step) error {
-	a := &asyncReq{st: s, done: make(chan struct{})}
-	r.mu.Lock()
-	if _, dup := r.asyncs[s.name]; dup {
-		r.mu.Unlock()
-		return &brokenCase{fmt.Sprintf("async step %q started twice", s.name)}
-	}
-	r.asyncs[s.name] = a
-	r.mu.Unlock()
-	go func() {
-		defer close(a.done)
-		a.resp, a.err = r.doHTTP(ctx, s.http)
-	}()
-	return nil
+// pollUntil is the poll_until step: GET until the body matches.
+type pollUntil struct {
+	query []kv
+	path  string
+	body  *strMatcher
+	max   int
 }
 
-// wait finishes an async step and applies its expect.
-func (r *runner) wait(ctx context.Context, name string) error {
-	r.mu.Lock()
-	a := r.asyncs[name]
-	r.mu.Unlock()
-	if a == nil {
-		return &brokenCase{fmt.Sprintf("wait: no async step %q has started", name)}
+func (u *pollUntil) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Query kvList      `yaml:"query"`
+		Path  string      `yaml:"path"`
+		Body  *strMatcher `yaml:"body"`
+		Max   *int        `yaml:"max,signed"`
 	}
-	select {
-	case <-a.done:
-	case <-ctx.Done():
-		return fmt.Errorf("wait %s: no response before the case timeout", name)
+	d.Decode(n, field, &b)
+	*u = pollUntil{query: b.Query, path: b.Path, body: b.Body, max: 5}
+	if b.Body == nil {
+		d.Errorf(n, yamldoc.Join(field, "body"), "missing")
 	}
-	return r.checkHTTP(a.st.expect, a.resp, a.err, a.st.http.abortAfter > 0)
-}
-
-// checkPending asserts that an async request is still unanswered: this is
-// how a case proves a GET is really held before it sends the next request.
-func (r *runner) checkPending(name string) error {
-	r.mu.Lock()
-	a := r.asyncs[name]
-	r.mu.Unlock()
-	if a == nil {
-		return &brokenCase{fmt.Sprintf("pending: no async step %q has started", name)}
-	}
-	select {
-	case <-a.done:
-		got := "transport error"
-		if a.resp != nil {
-			got = fmt.Sprintf("%d %s", a.resp.Status, shorten(string(a.resp.Body)))
-		}
-		return mis("request "+name+" still pending", got, "want request %s still pending, it was already answered: %s", name, got)
-	default:
-		return nil
-	}
-}
-
-// parallel runs steps concurrently; the first failure in step order wins.
-func (r *runner) parallel(ctx context.Context, steps []*step) error {
-	errs := make([]error, len(steps))
-	var wg sync.WaitGroup
-	for i, s := range steps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = r.exec(ctx, s)
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return prefixErr(err, fmt.Sprintf("parallel[%d]: ", i))
+	if b.Max != nil {
+		if u.max = *b.Max; u.max < 1 {
+			d.Fieldf(yamldoc.Join(field, "max"), "must be at least 1")
 		}
 	}
-	return nil
 }
 
-// pollUntil GETs until the body matches, at most max times.
-func (r *runner) pollUntil(ctx context.Context, u *pollUntil) error {
+// run GETs until the body matches, at most max times.
+func (u *pollUntil) run(ctx context.Context, r *runner, _ *step) error {
 	q := &httpReq{method: "GET", query: u.query, path: u.path}
 	var last string
 	for i := 0; i < u.max; i++ {
@@ -319,16 +416,4 @@ func (r *runner) pollUntil(ctx context.Context, u *pollUntil) error {
 		}
 	}
 	return mis(u.body.describe(), strconv.Quote(last), "no body matched %s in %d GETs; last %s", shorten(u.body.describe()), u.max, quoteShort(last))
-}
-
-// apply grows b to exactly pd.to bytes with whole copies of the unit.
-func (pd padding) apply(b []byte) ([]byte, error) {
-	if pd.to == 0 {
-		return b, nil
-	}
-	gap := pd.to - len(b)
-	if gap < 0 || gap%len(pd.unit) != 0 {
-		return nil, fmt.Errorf("cannot pad %d bytes to %d with %d-byte units", len(b), pd.to, len(pd.unit))
-	}
-	return append(b[:len(b):len(b)], bytes.Repeat(pd.unit, gap/len(pd.unit))...), nil
 }

@@ -8,8 +8,38 @@ import (
 	"slices"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/siokit/siokit/internal/yamldoc"
 	"github.com/siokit/siokit/protocol/transport"
 )
+
+// The WebSocket steps (docs/conformance.md §3.2): each names its
+// connection ("ws" unless said); ws_open opens it.
+
+// wsOpen is the ws_open step; expect defaults to status 101.
+type wsOpen struct {
+	name    string
+	query   []kv
+	path    string
+	headers []kv
+	expect  *httpExpect
+}
+
+func (o *wsOpen) setExpect(x *httpExpect) { o.expect = x }
+
+func (o *wsOpen) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Name    *string `yaml:"name"`
+		Query   kvList  `yaml:"query"`
+		Path    string  `yaml:"path"`
+		Headers kvList  `yaml:"headers"`
+	}
+	d.Decode(n, field, &b)
+	*o = wsOpen{name: or(b.Name, "ws"), query: b.Query, path: b.Path, headers: b.Headers, expect: o.expect}
+}
+
+func (o *wsOpen) run(ctx context.Context, r *runner, _ *step) error { return r.wsOpen(ctx, o) }
 
 func (r *runner) wsScheme() string {
 	if r.base.Scheme == "https" {
@@ -21,7 +51,8 @@ func (r *runner) wsScheme() string {
 // wsOpen opens a named WebSocket. A refused open whose status the case
 // accepts leaves a connection that reads as closed, so "refused or closed
 // right after the 101" can be one ws_expect close step.
-func (r *runner) wsOpen(ctx context.Context, o *wsOpen, x *httpExpect) error {
+func (r *runner) wsOpen(ctx context.Context, o *wsOpen) error {
+	x := o.expect
 	u, err := r.buildURL(r.wsScheme(), o.path, o.query)
 	if err != nil {
 		return err
@@ -78,6 +109,51 @@ func (r *runner) conn(name string) (*wsConn, error) {
 	}
 	return wc, nil
 }
+
+// wsSend is the ws_send step: one text or binary frame.
+type wsSend struct {
+	ws     string
+	text   string
+	binary []byte
+	isBin  bool
+	pad    padding
+
+	// rawText (text_hex) is sent as a text frame as is, without substitution.
+	rawText []byte
+}
+
+func (w *wsSend) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		WS        *string   `yaml:"ws"`
+		Text      *string   `yaml:"text"`
+		TextHex   *hexBytes `yaml:"text_hex"`
+		BinaryHex *hexBytes `yaml:"binary_hex"`
+		Padded    padded    `yaml:",inline"`
+	}
+	d.Decode(n, field, &b)
+	*w = wsSend{ws: or(b.WS, "ws")}
+	if b.TextHex != nil {
+		// A text frame of exactly these bytes, valid UTF-8 or not (the
+		// invalid-UTF-8 cases); YAML escapes can only write code points.
+		if b.Text != nil {
+			d.Errorf(n, field, "want exactly one of text, text_hex and binary_hex")
+			return
+		}
+		w.rawText = *b.TextHex
+	}
+	w.pad = b.Padded.padding(d, n, field, b.BinaryHex != nil)
+	hasText := b.Text != nil || b.TextHex != nil
+	switch {
+	case hasText == (b.BinaryHex != nil):
+		d.Errorf(n, field, "want exactly one of text and binary_hex")
+	case b.Text != nil:
+		w.text = *b.Text
+	case b.BinaryHex != nil:
+		w.isBin, w.binary = true, *b.BinaryHex
+	}
+}
+
+func (w *wsSend) run(_ context.Context, r *runner, _ *step) error { return r.wsSend(w) }
 
 func (r *runner) wsSend(s *wsSend) error {
 	wc, err := r.conn(s.ws)
@@ -146,6 +222,63 @@ func (r *runner) next(ctx context.Context, name string, wc *wsConn, skip []strin
 	}
 }
 
+type frameMatch struct {
+	text     *strMatcher
+	binHex   []byte
+	hasBin   bool
+	packet   *pktMatcher
+	sio      *sioMatcher
+	close    bool
+	code     int
+	hasClose bool
+}
+
+// wsExpect is the ws_expect step: the next frame must match.
+type wsExpect struct {
+	ws        string
+	match     frameMatch
+	within    time.Duration
+	notBefore time.Duration
+	skip      []string
+}
+
+func (x *wsExpect) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		WS        *string     `yaml:"ws"`
+		Text      *strMatcher `yaml:"text"`
+		BinaryHex *hexBytes   `yaml:"binary_hex"`
+		Packet    *pktMatcher `yaml:"packet"`
+		SIO       *sioMatcher `yaml:"sio"`
+		Close     *bool       `yaml:"close"`
+		Code      int         `yaml:"code,signed"`
+		Within    duration    `yaml:"within"`
+		NotBefore duration    `yaml:"not_before"`
+		Skip      []string    `yaml:"skip"`
+	}
+	d.Decode(n, field, &b)
+	*x = wsExpect{ws: or(b.WS, "ws"), within: time.Duration(b.Within), notBefore: time.Duration(b.NotBefore), skip: b.Skip}
+	x.match = frameMatch{text: b.Text, packet: b.Packet, sio: b.SIO, code: b.Code}
+	kinds := 0
+	for _, k := range []string{"text", "binary_hex", "packet", "sio", "close"} {
+		if lookup(n, k) != nil { // present, even if refused: one message is enough
+			kinds++
+		}
+	}
+	if b.BinaryHex != nil {
+		x.match.binHex, x.match.hasBin = *b.BinaryHex, true
+	}
+	if b.Close != nil {
+		x.match.close, x.match.hasClose = *b.Close, true
+	}
+	if kinds != 1 {
+		d.Errorf(n, field, "want exactly one of text, binary_hex, packet, sio, close")
+	} else if x.match.code != 0 && !x.match.close {
+		d.Errorf(n, yamldoc.Join(field, "code"), "code needs close: true")
+	}
+}
+
+func (x *wsExpect) run(ctx context.Context, r *runner, _ *step) error { return r.wsExpect(ctx, x) }
+
 func (r *runner) wsExpect(ctx context.Context, x *wsExpect) error {
 	wc, err := r.conn(x.ws)
 	if err != nil {
@@ -184,6 +317,30 @@ func (r *runner) wsExpect(ctx context.Context, x *wsExpect) error {
 	return nil
 }
 
+// wsSilent is the ws_silent step: no frame for a while.
+type wsSilent struct {
+	ws   string
+	dur  time.Duration
+	skip []string
+}
+
+func (w *wsSilent) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		WS   *string   `yaml:"ws"`
+		For  *duration `yaml:"for"`
+		Skip []string  `yaml:"skip"`
+	}
+	d.Decode(n, field, &b)
+	*w = wsSilent{ws: or(b.WS, "ws"), skip: b.Skip}
+	if b.For == nil {
+		d.Errorf(n, yamldoc.Join(field, "for"), "missing")
+		return
+	}
+	w.dur = time.Duration(*b.For)
+}
+
+func (w *wsSilent) run(ctx context.Context, r *runner, _ *step) error { return r.wsSilent(ctx, w) }
+
 func (r *runner) wsSilent(ctx context.Context, s *wsSilent) error {
 	wc, err := r.conn(s.ws)
 	if err != nil {
@@ -205,6 +362,23 @@ func (r *runner) wsSilent(ctx context.Context, s *wsSilent) error {
 	return mis("nothing for "+s.dur.String(), frameText(f), "want no frame on %s for %v, got %s after %v",
 		s.ws, s.dur, shorten(frameText(f)), f.Time.Sub(start).Round(time.Millisecond))
 }
+
+// wsClose is the ws_close step: we close the connection or drop it.
+type wsClose struct {
+	ws    string
+	abort bool
+}
+
+func (c *wsClose) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		WS    *string `yaml:"ws"`
+		Abort bool    `yaml:"abort"`
+	}
+	d.Decode(n, field, &b)
+	*c = wsClose{ws: or(b.WS, "ws"), abort: b.Abort}
+}
+
+func (c *wsClose) run(_ context.Context, r *runner, _ *step) error { return r.wsClose(c) }
 
 func (r *runner) wsClose(c *wsClose) error {
 	wc, err := r.conn(c.ws)
