@@ -40,7 +40,6 @@ type Options struct {
 // WorkerHeader names the process that answered (Options.Worker).
 const WorkerHeader = "Sioload-Worker"
 
-
 // Target is the contract server. Create it with New; serve it with Serve
 // or mount Handler.
 type Target struct {
