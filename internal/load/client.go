@@ -117,15 +117,7 @@ func newClient(r *run, id int) *vclient {
 		}
 	}
 	if n := len(s.SourceAddrs); n > 0 {
-		// By the client's number within its part: a part of N holds the
-		// numbers i, i+N, i+2N..., which id%n would put all on one address
-		// whenever N and n share a factor (sioload run --workers gives each
-		// part addresses of its own).
-		k := id
-		if r.opts.Segment.split() {
-			k = id / r.opts.Segment.Count
-		}
-		opts.LocalAddr = &net.TCPAddr{IP: net.ParseIP(s.SourceAddrs[k%n])}
+		opts.LocalAddr = &net.TCPAddr{IP: net.ParseIP(s.SourceAddrs[id%n])}
 	}
 	if r.proxy != nil {
 		// The drop proxy tells clients apart by source address.

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -121,11 +122,27 @@ func SourcePlan(s *scenarios.Scenario, target string, n, localPorts int) (plan [
 	for i := range n {
 		k := (share(clients(s), i, n)*cpc + usable - 1) / usable
 		k = max(min(k, 254), 1)
-		for j := range k {
-			plan[i] = append(plan[i], fmt.Sprintf("127.200.%d.%d", i, j+1))
+		// A part's client n takes source_addrs[n % len] (as one process
+		// would), and a part of n holds only numbers ≡ i (mod n): k
+		// addresses as they are would leave some unused whenever k and n
+		// share a factor. Each address is listed n times in a row, so that
+		// the part's clients take the k addresses in turn.
+		for p := range k * n {
+			plan[i] = append(plan[i], fmt.Sprintf("127.200.%d.%d", i, p/n%k+1))
 		}
 	}
 	return plan, ""
+}
+
+// Addresses returns the distinct addresses of a worker's plan, in order.
+func Addresses(plan []string) []string {
+	var out []string
+	for _, a := range plan {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // loopback reports whether every target URL's host is a loopback

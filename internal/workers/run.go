@@ -116,7 +116,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts RunOptions) (*metrics.
 		fmt.Fprintf(logw, "sioload: note: %s\n", note)
 	}
 	if plan != nil {
-		fmt.Fprintf(logw, "sioload: %d workers, each with source addresses of its own: %s ... %s\n", n, strings.Join(plan[0], ","), strings.Join(plan[n-1], ","))
+		fmt.Fprintf(logw, "sioload: %d workers, each with source addresses of its own: %s ... %s\n", n, strings.Join(Addresses(plan[0]), ","), strings.Join(Addresses(plan[n-1]), ","))
 	}
 	at := opts.StartAt
 	if at.IsZero() {
