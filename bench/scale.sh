@@ -139,13 +139,18 @@ import datetime, json, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
 r = json.load(open(sys.argv[2])); n, ramp, hold = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 t0 = datetime.datetime.fromisoformat(r["start"].replace("Z", "+00:00")).timestamp()
-# While every client is connected: from 5 s into the hold to 5 s before its end.
-win = [x for x in rows if t0 + ramp + 5 <= x[0] <= t0 + ramp + hold - 5 and x[5] > 0]
+# While every client is connected and nothing else happens: from 5 s
+# after the last one connected (or the ramp's end) to 5 s before the hold's end.
+full = next((iv for iv in (r.get("timeline") or {}).get("intervals") or [] if iv["clients_connected"] >= n), None)
+since = max(ramp, full["t"] + full["seconds"] if full else 0) + 5
+win = [x for x in rows if t0 + since <= x[0] <= t0 + ramp + hold - 5 and x[5] > 0]
 if len(win) >= 2:
     a, b = win[0], win[-1]; dt = b[0] - a[0]
     crss, srss = max(x[2] for x in win), max(x[4] for x in win)
     print(f"memory per client {crss / n / 1024:8.1f} KiB generator, {srss / n / 1024:.1f} KiB target  (RSS of all workers during the hold: {crss / 2**20:.0f} MiB, {srss / 2**20:.0f} MiB)")
     print(f"cpu during hold   {(b[1] - a[1]) / dt:8.2f} cores generator, {(b[3] - a[3]) / dt:.2f} cores target  ({dt:.0f} s of heartbeats only)")
+else:
+    print("memory, cpu       no sample while all clients were connected (the ramp took the whole hold)")
 last = [x for x in rows if x[6] > 0]
 gen = [x for x in rows if x[5] > 0]
 if last and gen:
