@@ -75,6 +75,9 @@ func runWorkers(st *cli.State, m *redact.Masker, fs *flag.FlagSet, s *scenarios.
 		fmt.Fprintf(st.Stderr, "sioload: %d worker processes, one part each\n", n)
 		p := newProgress(st.Stderr, st.Terminal(st.Stderr))
 		opts.Progress = p.update
+		// A note (a worker died) starts on a line of its own, not after
+		// a rewritten progress line.
+		opts.Log = writerFunc(func(b []byte) (int, error) { p.done(); return st.Stderr.Write(b) })
 		defer p.done()
 	}
 	res, err := workers.Run(ctx, s, opts)
@@ -86,3 +89,8 @@ func runWorkers(st *cli.State, m *redact.Masker, fs *flag.FlagSet, s *scenarios.
 	}
 	return finish(st, m, res, s.Name, outs)
 }
+
+// writerFunc is a function as an io.Writer.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

@@ -56,7 +56,7 @@ type RunOptions struct {
 // load together, per worker on top of a base: a busy machine takes a
 // while to start processes, and a worker started after --start-at
 // would refuse it.
-func startLead(n int) time.Duration { return time.Second + time.Duration(n)*250*time.Millisecond }
+func startLead(n int) time.Duration { return 2*time.Second + time.Duration(n)*250*time.Millisecond }
 
 // Lost says which worker's results are missing and why, for the merged
 // result's stop reason.
