@@ -9,7 +9,7 @@
 #
 # Prints the connect rate, memory per client and CPU of both sides, and
 # fails (exit 1) unless every client connected, none disconnected before
-# the end (every disconnect is the clients' own, when the load ends), no
+# the end (every disconnect counted is the clients' own, when the load ends), no
 # error was counted and every client answered at least the pings due
 # during the hold.
 #
@@ -122,7 +122,9 @@ pings = c.get("packets_received", 0) - n  # less one CONNECT answer each
 due = n * int(hold // 25)
 check(rc == 0, "sioload run exit status 0")
 check(c.get("clients_started") == n and r.get("peak_clients") == n, f"{r.get('peak_clients')} of {n} clients connected ({c.get('clients_started')} started)")
-check(disc == {"io client disconnect": n}, f"no disconnect before the end: {disc}")
+# The clients' own disconnects come when the load ends (those still closing
+# after the engine's 5 s close bound are not counted at all).
+check(set(disc) <= {"io client disconnect"}, f"no disconnect but the clients' own at the end: {disc}")
 check(errs == 0, f"errors {errs} {r.get('errors') or {}}")
 check(pings >= due, f"{pings} pings answered, {pings / n:.1f} per client; at least {due} due during the {hold:.0f} s hold")
 print()
