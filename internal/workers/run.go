@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -143,6 +144,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts RunOptions) (*metrics.
 		w.cmd.Stdout = nil // the summary: the merged one is what counts
 		w.cmd.Stderr = &w.tail
 		w.cmd.ExtraFiles = []*os.File{pw}
+		w.cmd.Env = childEnv(n)
 		// A process group of its own: a Ctrl-C at the terminal reaches the
 		// parent only, which forwards it once per press; and the worker
 		// dies with the parent rather than load on, unwatched.
@@ -321,18 +323,35 @@ func readPart(path string) (*metrics.Result, error) {
 
 // ProgressWriter returns a load.Options.Progress that writes each report
 // to w as one JSON line: what a worker sends its parent (sioload run
-// --progress-fd). Write errors are dropped: a parent gone does not stop
-// the run, its results still go to --out.
+// --progress-fd). The writing is done apart, and a report the writer has
+// not taken yet is replaced by the next one: a parent slow to read must
+// not hold up the run's progress loop, which also closes the timeline's
+// intervals. Write errors are dropped: a parent gone does not stop the
+// run, its results still go to --out.
 func ProgressWriter(w io.Writer) func(load.Progress) {
-	var mu sync.Mutex
+	lines := make(chan []byte, 1)
+	go func() {
+		for b := range lines {
+			_, _ = w.Write(b)
+		}
+	}()
 	return func(p load.Progress) {
 		b, err := json.Marshal(p)
 		if err != nil {
 			return
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		_, _ = w.Write(append(b, '\n'))
+		b = append(b, '\n')
+		for {
+			select {
+			case lines <- b:
+				return
+			default:
+			}
+			select {
+			case <-lines: // stale: the newer report replaces it
+			default:
+			}
+		}
 	}
 }
 
@@ -360,4 +379,18 @@ func (t *tail) lastLine() string {
 	defer t.mu.Unlock()
 	lines := strings.Split(strings.TrimSpace(string(t.b)), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// childEnv is the environment of one of n workers: this process's, with
+// GOMAXPROCS set to its share of the cores (at least 1) unless already
+// set. Each Go process otherwise runs as many threads as there are cores:
+// N workers on C cores would be N×C runnable threads, and on a saturated
+// machine the handoffs of threads in syscalls make more still, until
+// heartbeats miss their deadlines (seen at 100,000 clients on 2 cores).
+func childEnv(n int) []string {
+	env := os.Environ()
+	if os.Getenv("GOMAXPROCS") == "" {
+		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", max(1, runtime.NumCPU()/n)))
+	}
+	return env
 }

@@ -84,7 +84,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	addr := o.Addr
 	for i := range n {
 		// Worker 0 first: with port 0 it picks the port the others share.
-		w, err := startServeWorker(o.Exe, append(append([]string(nil), o.Args...), "--addr", addr, "--worker", fmt.Sprintf("%d/%d", i, n)))
+		w, err := startServeWorker(o.Exe, append(append([]string(nil), o.Args...), "--addr", addr, "--worker", fmt.Sprintf("%d/%d", i, n)), n)
 		if err != nil {
 			stop(syscall.SIGKILL)
 			return fmt.Errorf("serve worker %d of %d: %w", i, n, err)
@@ -134,11 +134,12 @@ func Serve(ctx context.Context, o ServeOptions) error {
 }
 
 // startServeWorker starts a worker and waits for its ready line.
-func startServeWorker(exe string, args []string) (*serveWorker, error) {
+func startServeWorker(exe string, args []string, n int) (*serveWorker, error) {
 	w := &serveWorker{exited: make(chan struct{})}
 	w.cmd = exec.Command(exe, args...)
 	w.cmd.Stderr = &w.tail
 	w.cmd.SysProcAttr = childAttr()
+	w.cmd.Env = childEnv(n)
 	out, err := w.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
