@@ -78,6 +78,7 @@ type worker struct {
 	tail tail
 	err  error // from Wait
 	last *load.Progress
+	lost bool // died: its progress no longer counts
 }
 
 // Run runs s as opts.Workers processes of the sioload binary, worker i
@@ -165,7 +166,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts RunOptions) (*metrics.
 				var p load.Progress
 				if json.Unmarshal(sc.Bytes(), &p) == nil && p.Snapshot != nil {
 					mu.Lock()
-					w.last = &p
+					if !w.lost {
+						w.last = &p
+					}
 					mu.Unlock()
 				}
 			}
@@ -195,7 +198,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts RunOptions) (*metrics.
 				// Its counts are gone from the result: not from the
 				// progress either.
 				mu.Lock()
-				w.last = nil
+				w.last, w.lost = nil, true
 				mu.Unlock()
 			}
 		case <-tick.C:
