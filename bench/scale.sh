@@ -72,6 +72,18 @@ while True:
 PY
 }
 
+# Loopback packets the kernel dropped so far (its per-CPU backlog full:
+# net.core.netdev_max_backlog), summed over the CPUs.
+drops() {
+	local n=0 d
+	while read -r _ d _; do n=$((n + 16#$d)); done </proc/net/softnet_stat
+	echo "$n"
+}
+backlog=$(cat /proc/sys/net/core/netdev_max_backlog 2>/dev/null || echo 0)
+if [ "$clients" -gt 40000 ] && [ "$backlog" -lt 10000 ]; then
+	echo "note: net.core.netdev_max_backlog is $backlog: on a loaded machine loopback drops packets at this scale (sysctl -w net.core.netdev_max_backlog=65536)"
+fi
+drops0=$(drops)
 echo "== $clients WebSocket clients, ramp ${ramp}s (~$rate/s), hold $hold; target: $server_workers processes; generator: --workers $client_workers"
 "$tmp/sioload" serve --workers "$server_workers" --addr 127.0.0.1:0 2>"$tmp/serve.err" &
 serve_pid=$!
@@ -101,7 +113,7 @@ run_pid=""
 sleep 2
 kill "$sample_pid"
 grep -v 'msgs/s' "$tmp/run.err" || true
-echo "sioload run exit status $rc"
+echo "sioload run exit status $rc; loopback packets dropped by the kernel during the run: $(($(drops) - drops0)); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 ok=0
 python3 - "$tmp/result.json" "$clients" "$rc" "$ramp" "$hold_s" <<'PY' || ok=$?
