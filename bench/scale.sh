@@ -14,7 +14,7 @@
 # during the hold.
 #
 # Usage: bench/scale.sh [clients] [hold]   (default 100000 clients, 60s)
-# Environment: RATE connects per second during the ramp (default 1000),
+# Environment: RATE connects per second during the ramp (default 500: 100,000 clients take a 200 s ramp),
 # SERVER_WORKERS (default one per 15000 clients, at least 2),
 # CLIENT_WORKERS (default auto: under the open-files limit); KEEP=DIR keeps
 # the result JSON, the logs and the samples there.
@@ -24,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 clients=${1:-100000}
 hold=${2:-60s}
-rate=${RATE:-1000}
+rate=${RATE:-500}
 server_workers=${SERVER_WORKERS:-$(((clients + 14999) / 15000))}
 if [ "$server_workers" -lt 2 ]; then server_workers=2; fi
 client_workers=${CLIENT_WORKERS:-auto}
