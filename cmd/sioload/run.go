@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/siokit/siokit/internal/metrics"
 	"github.com/siokit/siokit/internal/redact"
 	"github.com/siokit/siokit/internal/target"
+	"github.com/siokit/siokit/internal/workers"
 	"github.com/siokit/siokit/reports"
 	"github.com/siokit/siokit/scenarios"
 )
@@ -37,6 +39,14 @@ interrupted, 3 when a threshold fails.
 parts share, --start-at makes the parts start together; "sioload report"
 merges their --out files into the whole run's result.
 
+--workers N runs the parts itself: N processes of this binary on this
+machine, started together, each with source addresses of its own when
+the clients need more ports than one address has (127.200.I.x); their
+progress is shown as one and their results merged into one summary and
+one --out. Ctrl-C stops them all; a worker that dies costs its clients'
+results only, and the merged result names it. --workers auto takes as
+many as the client count needs under the open-files limit.
+
 Options:
 `
 
@@ -47,6 +57,7 @@ type overrides struct {
 	duration          time.Duration
 	insecure          bool
 	caFile            string
+	sourceAddrs       cli.List
 }
 
 func (o *overrides) register(fs *flag.FlagSet, withTransport bool) {
@@ -58,6 +69,7 @@ func (o *overrides) register(fs *flag.FlagSet, withTransport bool) {
 	fs.DurationVar(&o.duration, "duration", 0, "closed model: hold time; open model: arrival duration")
 	fs.BoolVar(&o.insecure, "insecure", false, "accept any TLS certificate (self-signed test servers); the scenario's tls.insecure")
 	fs.StringVar(&o.caFile, "ca-file", "", "also trust the CA certificates of this PEM file; the scenario's tls.ca_file")
+	fs.Var(&o.sourceAddrs, "source-addrs", "comma-separated source addresses for the clients, replacing the scenario's source_addrs")
 }
 
 // transports are the values of --transport, in the order errors list them.
@@ -127,6 +139,9 @@ func (o *overrides) scenario(path string) (*scenarios.Scenario, error) {
 	if o.caFile != "" {
 		s.TLS.CAFile = o.caFile
 	}
+	if len(o.sourceAddrs) > 0 {
+		s.SourceAddrs = o.sourceAddrs
+	}
 	if o.clients > 0 {
 		if s.Load.Model == scenarios.ModelOpen {
 			s.Load.MaxClients = o.clients
@@ -175,6 +190,8 @@ func runCmd(st *cli.State, args []string) error {
 	interval := fs.Duration("interval", time.Second, "timeline interval (the --out JSON's timeline has one entry per interval)")
 	segment := fs.String("segment", "", "run part I of N equal parts (I from 0 to N-1, e.g. 1/3); merge the parts' --out files with sioload report")
 	startAt := fs.String("start-at", "", "start at this RFC3339 time (e.g. 2026-01-02T15:04:05Z), so that parts run by several processes start together")
+	nWorkers := fs.String("workers", "", `run as N worker processes of this binary, one part each, and merge their results; "auto": as many as the open-files limit needs`)
+	progressFD := fs.Int("progress-fd", 0, "write live progress as JSON lines to this inherited file descriptor (how --workers' workers report)")
 	pos, err := parse(fs, st.Stderr, args)
 	if err != nil {
 		return err
@@ -193,6 +210,12 @@ func runCmd(st *cli.State, args []string) error {
 		if err := load.CheckStartAt(at, time.Now()); err != nil {
 			return flagErr("start-at", "%v", err)
 		}
+	}
+	if *nWorkers != "" && *segment != "" {
+		return flagErr("workers", "--workers runs the parts itself: give --workers or --segment, not both")
+	}
+	if *progressFD < 0 || *progressFD > 0 && *progressFD < 3 {
+		return flagErr("progress-fd", "want an inherited descriptor, 3 or more, got %d", *progressFD)
 	}
 	if *interval < 10*time.Millisecond {
 		return usageErr("--interval must be at least 10ms, got %s", *interval)
@@ -214,6 +237,9 @@ func runCmd(st *cli.State, args []string) error {
 	}
 	m := scenarioMasker(s)
 	st = masked(st, m)
+	if *nWorkers != "" {
+		return maskErr(m, runWorkers(st, m, fs, s, pos[0], *nWorkers, at, *quiet, outs))
+	}
 	if err := load.CheckSegment(s, seg); err != nil {
 		return maskErr(m, cli.WithExitCode(err, cli.ExitUsage))
 	}
@@ -237,6 +263,14 @@ func runCmd(st *cli.State, args []string) error {
 		p := newProgress(st.Stderr, st.Terminal(st.Stderr))
 		opts.Progress = p.update
 		defer p.done()
+	}
+	if *progressFD > 0 {
+		f := os.NewFile(uintptr(*progressFD), "progress")
+		if f == nil {
+			return flagErr("progress-fd", "descriptor %d is not open", *progressFD)
+		}
+		defer f.Close()
+		opts.Progress = workers.ProgressWriter(f)
 	}
 	res, err := load.Run(ctx, s, opts)
 	if err != nil {

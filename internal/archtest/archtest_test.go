@@ -35,11 +35,12 @@ var allowed = map[string][]string{
 	"internal/conform":    {"protocol/engineio", "protocol/socketio", "protocol/transport", "protocol/client", "internal/yamldoc", "internal/redact"},
 	"internal/load": {"protocol/engineio", "protocol/socketio", "protocol/transport", "protocol/client",
 		"protocol/server", "scenarios", "internal/metrics", "internal/target"},
+	"internal/workers": {"internal/load", "internal/metrics", "internal/target", "scenarios"},
 
 	"reports": {"internal/metrics", "internal/conform", "scenarios"},
 
 	"cmd/sioload": {"internal/cli", "internal/redact", "internal/load", "internal/metrics", "internal/target",
-		"protocol/server", "reports", "scenarios", "internal/k8s"},
+		"internal/workers", "protocol/server", "reports", "scenarios", "internal/k8s"},
 	"cmd/sioconform": {"internal/cli", "internal/redact", "internal/conform", "reports"},
 	"examples/echo":  {"protocol/client", "protocol/engineio", "internal/testpeer"},
 	"bench/cluster":  {"internal/testpeer"},

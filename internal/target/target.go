@@ -31,7 +31,14 @@ type Options struct {
 	// DropRatio is the share (0..1) of incoming events dropped silently,
 	// before any handler runs: no reply, no ack.
 	DropRatio float64
+	// Worker, when set, is sent as the WorkerHeader of every response
+	// (the WebSocket upgrade's 101 included): which of the processes of
+	// sioload serve --workers answered.
+	Worker string
 }
+
+// WorkerHeader names the process that answered (Options.Worker).
+const WorkerHeader = "Sioload-Worker"
 
 // Target is the contract server. Create it with New; serve it with Serve
 // or mount Handler.
@@ -86,17 +93,25 @@ func (t *Target) Stall(d time.Duration) {
 // Socket.IO server.
 func (t *Target) Handler() fasthttp.RequestHandler {
 	sio := t.sio.Handler()
-	if t.eio == nil {
-		return sio
-	}
-	eio := t.eio.Handler()
-	return func(ctx *fasthttp.RequestCtx) {
-		if t.eio.Handles(ctx) {
-			eio(ctx)
-			return
+	h := sio
+	if t.eio != nil {
+		eio := t.eio.Handler()
+		h = func(ctx *fasthttp.RequestCtx) {
+			if t.eio.Handles(ctx) {
+				eio(ctx)
+				return
+			}
+			sio(ctx)
 		}
-		sio(ctx)
 	}
+	if w := t.opts.Worker; w != "" {
+		inner := h
+		h = func(ctx *fasthttp.RequestCtx) {
+			ctx.Response.Header.Set(WorkerHeader, w)
+			inner(ctx)
+		}
+	}
+	return h
 }
 
 // Serve accepts connections on ln until Close; it returns nil after Close.
