@@ -552,6 +552,7 @@ func (c *Conn) upgrade(ctx context.Context) {
 		c.mu.Lock()
 		c.ws, c.poll, c.q, c.transport = ws, nil, nil, WebSocket
 		c.mu.Unlock()
+		poll.Close() // its connections are not needed any more
 		return nil
 	}()
 	if err != nil && parent.Err() == nil {
@@ -669,7 +670,7 @@ func (c *Conn) isClosed() bool {
 // sessionDown tears the transport down and tells every socket.
 func (c *Conn) sessionDown(reason string, err error) {
 	c.mu.Lock()
-	ws, q, wasOpen := c.ws, c.q, c.open
+	ws, poll, q, wasOpen := c.ws, c.poll, c.q, c.open
 	c.open, c.ws, c.poll, c.q = false, nil, nil, nil
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
@@ -684,6 +685,9 @@ func (c *Conn) sessionDown(reason string, err error) {
 	}
 	if q != nil {
 		q.kill()
+	}
+	if poll != nil {
+		poll.Close()
 	}
 	c.dec.Reset()
 	// The event comes first: a Connect woken below returns the cause, and
