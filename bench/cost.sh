@@ -13,7 +13,9 @@
 # "each generator given one core"); the target gets the others.
 #
 # Usage: bench/cost.sh [transports] (default "websocket polling")
-#   env CLIENTS (100), RATE (10), HOLD (10s), REPS (3)
+#   env CLIENTS (100), RATE (10), HOLD (10s), REPS (3); SIOLOAD=path runs
+#   that sioload binary instead of building this tree's (an older build, to
+#   compare before and after)
 # Prints one line per run and, per transport, the ratios sioload/raw with
 # their spread (the goal: at most 1.10).
 set -euo pipefail
@@ -32,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 peers/install.sh node4 >/dev/null
-go build -o "$tmp/sioload" ./cmd/sioload
+if [ -n "${SIOLOAD:-}" ]; then cp "$SIOLOAD" "$tmp/sioload"; else go build -o "$tmp/sioload" ./cmd/sioload; fi
 go build -o "$tmp/rawclient" ./bench/rawclient
 
 # IGNORE_STDIN: the peer runs in the background; cleanup stops it by pid.

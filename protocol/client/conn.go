@@ -107,9 +107,10 @@ type Conn struct {
 	// Reader-goroutine state.
 	dec     socketio.Decoder
 	msg     Message
-	readErr error                    // why the last session's read ended
-	downAt  time.Time                // when the session went down, during reconnection
-	onFrame func([]byte, bool) error // c.handleFrame, made once
+	readErr error // why the last session's read ended
+
+	openCancel context.CancelFunc       // abandons an Open in progress
+	onFrame    func([]byte, bool) error // c.handleFrame, made once: a method value made in readLoop would widen its frame
 
 	acks      ackTable
 	opened    atomic.Bool  // Open was called
@@ -333,10 +334,23 @@ func (c *Conn) Open(ctx context.Context) error {
 	if c.isClosed() {
 		return ErrClosed
 	}
-	// Close must be able to abandon an Open in progress.
+	// Close must be able to abandon an Open in progress. It calls
+	// openCancel rather than Open watching c.ctx (context.AfterFunc), which
+	// would leave a children map on c.ctx for the life of every client.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	defer context.AfterFunc(c.ctx, cancel)()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.openCancel = cancel
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.openCancel = nil
+		c.mu.Unlock()
+	}()
 	if err := c.openSession(ctx); err != nil {
 		return err
 	}
@@ -612,7 +626,10 @@ func (c *Conn) run() {
 //
 //go:noinline
 func (c *Conn) sessionEnded() bool {
-	downAt := &c.downAt
+	// A session that went down is back up or given up on when this
+	// returns, so when it went down need not outlive the call.
+	var down time.Time
+	downAt := &down
 	err := c.readErr
 	c.readErr = nil
 	reason := c.closeReason(err)
@@ -890,6 +907,9 @@ func (c *Conn) Close() error {
 		return nil
 	}
 	c.closed = true
+	if c.openCancel != nil {
+		c.openCancel()
+	}
 	ws, q, open := c.ws, c.q, c.open
 	if c.pingTimer != nil {
 		c.pingTimer.Stop()
