@@ -149,11 +149,13 @@ func (s *sessionConns) roundTrip(slot *connSlot, req *fasthttp.Request, resp *fa
 	fail := func(err error) (bool, error) {
 		conn.Close()
 		slot.conn = nil
-		if x, ok := err.(interface{ Timeout() bool }); ok && x.Timeout() {
+		var to interface{ Timeout() bool }
+		if errors.As(err, &to) && to.Timeout() {
 			err = fasthttp.ErrTimeout
 		}
 		return reused, err
 	}
+	resp.Reset() // a retried request must not see the failed attempt's answer
 	if err := conn.SetDeadline(deadline); err != nil {
 		return fail(err)
 	}
