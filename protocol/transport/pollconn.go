@@ -55,6 +55,28 @@ type connSlot struct {
 	conn    net.Conn
 	lastUse time.Time
 	spare   bool // a one-off slot: close the connection after its request
+	first   firstByte
+}
+
+// firstByte hands out the response's first byte, read before a pooled
+// reader was taken, then reads from the connection: a long-poll GET waits
+// for its answer holding no 4 KiB buffer.
+type firstByte struct {
+	b    [1]byte
+	done bool
+	conn net.Conn
+}
+
+func (f *firstByte) Read(p []byte) (int, error) {
+	if !f.done {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		f.done = true
+		p[0] = f.b[0]
+		return 1, nil
+	}
+	return f.conn.Read(p)
 }
 
 // idleMax is how long a kept connection may sit idle and still be reused:
@@ -171,9 +193,20 @@ func (s *sessionConns) roundTrip(slot *connSlot, req *fasthttp.Request, resp *fa
 		return fail(err)
 	}
 	resp.Header.DisableNormalizing()
+	// Wait for the answer to begin before taking a buffer.
+	f := &slot.first
+	f.conn, f.done = conn, false
+	n, err := conn.Read(f.b[:])
+	if n == 0 {
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return fail(err)
+	}
 	br := pollReaders.Get().(*bufio.Reader)
-	br.Reset(conn)
+	br.Reset(f)
 	err = resp.ReadLimitBody(br, s.limit)
+	f.conn = nil
 	// HTTP/1.1 without pipelining: nothing may follow the response. A
 	// server that sends more anyway gets its connection closed.
 	extra := br.Buffered() > 0
