@@ -1,13 +1,18 @@
 // Package transport owns the client side of Engine.IO's two carriers:
-// HTTP long-polling (over a shared fasthttp client) and WebSocket (over
+// HTTP long-polling (fasthttp requests on connections each session keeps)
+// and WebSocket (over
 // fasthttp/websocket). It moves bytes and frames; it does not know packet
 // semantics beyond what framing needs, and it keeps no goroutines of its own.
 //
 // # Polling
 //
 // A [Polling] value issues one GET or POST at a time on behalf of one
-// Engine.IO session. Many sessions share one [fasthttp.Client], so idle
-// polling clients cost a pooled connection each, not a goroutine of ours.
+// Engine.IO session, on the session's own two keep-alive connections (one
+// for GETs, one for POSTs), as a browser or socket.io-client has them: a
+// pool shared by sessions makes a session dial again whenever another took
+// its connection, and against a saturated server a new connection waits in
+// the full listen backlog for seconds. Idle sessions cost their
+// connections, no goroutine of ours; buffers are pooled across sessions.
 //
 // # WebSocket
 //

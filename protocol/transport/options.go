@@ -13,8 +13,9 @@ import (
 // Options configures how a transport reaches the server. The zero value is
 // ready to use: a shared HTTP client, no extra headers, verified TLS.
 type Options struct {
-	// HTTPClient carries polling requests. Nil selects a client shared by
-	// every session with the same TLSConfig and LocalAddr.
+	// HTTPClient carries polling requests. Nil gives each session its own
+	// two keep-alive connections (see the package doc); a client set here
+	// pools connections across the sessions that use it.
 	HTTPClient *fasthttp.Client
 	// Header is sent with every polling request and the WebSocket handshake.
 	Header http.Header

@@ -31,8 +31,9 @@ var ErrNoDeadline = errors.New("transport: polling call needs a context deadline
 // may be called from two goroutines at once (one GET, one POST), which is
 // exactly what the protocol allows; the session layer enforces that bound.
 type Polling struct {
-	client *fasthttp.Client
-	url    string // includes the sid once the handshake is done
+	client doer
+	conns  *sessionConns // the session's own connections, unless opts.HTTPClient is set
+	url    string        // includes the sid once the handshake is done
 	opts   *Options
 	limit  int64  // largest response body accepted
 	why    string // where limit comes from, for TooLargeError
@@ -58,11 +59,42 @@ func (p *Polling) SetLimit(limit int64, why string) {
 		limit, why = DefaultMaxMessageSize, "default limit"
 	}
 	p.limit, p.why = limit, why
-	p.client = sharedClient(p.opts, limit)
+	if p.opts.HTTPClient != nil {
+		p.client = p.opts.HTTPClient
+		return
+	}
+	if p.conns == nil {
+		sc, err := newSessionConns(p.url, p.opts, limit)
+		if err != nil {
+			// An unparsable URL: the shared client reports it on the
+			// first request, as before.
+			p.client = sharedClient(p.opts, limit)
+			return
+		}
+		p.conns = sc
+		p.client = sc
+	}
+	p.conns.limit = int(limit)
+}
+
+// doer is what carries requests: the session's own connections, or a
+// caller-supplied fasthttp.Client.
+type doer interface {
+	DoDeadline(req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error
 }
 
 // SetURL switches to another request URL, typically once the sid is known.
+// The host must stay the same: the session keeps its connections.
 func (p *Polling) SetURL(url string) { p.url = url }
+
+// Close drops the session's kept connections (a request in flight keeps
+// its connection until it ends). Requests after Close still work, each on
+// a new connection.
+func (p *Polling) Close() {
+	if p.conns != nil {
+		p.conns.CloseIdle()
+	}
+}
 
 // URL returns the request URL in use.
 func (p *Polling) URL() string { return p.url }

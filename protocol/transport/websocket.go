@@ -176,8 +176,11 @@ func dialer(opts *Options) *websocket.Dialer {
 		},
 		TLSClientConfig:  opts.TLSConfig,
 		HandshakeTimeout: 30 * time.Second,
-		ReadBufferSize:   2048,
-		WriteBufferPool:  noWriteBuffers{},
+		// Every idle connection keeps this buffer: 512 bytes hold a few
+		// small frames per read, and a message larger than the buffer is
+		// read straight into ours by bufio.
+		ReadBufferSize:  512,
+		WriteBufferPool: noWriteBuffers{},
 	}
 }
 
@@ -297,6 +300,63 @@ func (w *WebSocket) SetLimit(limit int64, why string) {
 	w.limit, w.why = limit, why
 }
 
+// readBufs lends ReadFunc its buffers. A buffer is taken only once a
+// message has begun to arrive, so an idle connection waiting for its next
+// message holds none: with thousands of idle clients, that is 4 KiB each.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledRead keeps one huge message from pinning a huge buffer.
+const maxPooledRead = 64 << 10
+
+// ReadFunc waits for the next data message, reads it into a pooled buffer
+// and hands it to fn; data is valid only during fn. Errors are Read's;
+// fn's error is returned as is.
+func (w *WebSocket) ReadFunc(fn func(data []byte, binary bool) error) error {
+	mt, r, err := w.conn.NextReader()
+	if err != nil {
+		return translateReadErr(err)
+	}
+	return w.readPooled(mt, r, fn)
+}
+
+// ReadEach calls ReadFunc(fn) until it fails, giving each read a deadline
+// of watchdog from its start (no deadline when watchdog is 0), and returns
+// the error. It is the whole read loop of a session in one small frame:
+// that frame sits on the stack of every idle reader.
+func (w *WebSocket) ReadEach(watchdog time.Duration, fn func(data []byte, binary bool) error) error {
+	for {
+		if watchdog > 0 {
+			w.conn.SetReadDeadline(time.Now().Add(watchdog))
+		}
+		// ReadFunc, written out: one frame less under the idle read.
+		mt, r, err := w.conn.NextReader()
+		if err != nil {
+			return translateReadErr(err)
+		}
+		if err := w.readPooled(mt, r, fn); err != nil {
+			return err
+		}
+	}
+}
+
+// readPooled is ReadFunc once a message has begun. It is a separate,
+// non-inlined function so that ReadFunc's frame, on the stack of every
+// idle reader, stays small.
+//
+//go:noinline
+func (w *WebSocket) readPooled(mt int, r io.Reader, fn func([]byte, bool) error) error {
+	buf := readBufs.Get().(*[]byte)
+	data, err := w.readAll(r, (*buf)[:0])
+	if err == nil {
+		err = fn(data, mt == websocket.BinaryMessage)
+	}
+	if cap(data) <= maxPooledRead {
+		*buf = data[:0]
+		readBufs.Put(buf)
+	}
+	return err
+}
+
 // Read returns the next data message, appended to buf[:0]. Control frames
 // are handled on the way. A peer close yields a *CloseError; a message
 // over the limit a *TooLargeError, after at most limit+1 bytes of it were
@@ -307,12 +367,17 @@ func (w *WebSocket) Read(buf []byte) (data []byte, binary bool, err error) {
 	if err != nil {
 		return buf[:0], false, translateReadErr(err)
 	}
-	data = buf[:0]
+	data, err = w.readAll(r, buf[:0])
+	return data, err == nil && mt == websocket.BinaryMessage, err
+}
+
+// readAll reads the message r into data, enforcing the limit.
+func (w *WebSocket) readAll(r io.Reader, data []byte) ([]byte, error) {
 	for {
 		if len(data) == cap(data) {
 			if int64(len(data)) > w.limit {
 				w.closeTooBig()
-				return data, false, &TooLargeError{What: "websocket message", Limit: w.limit, Why: w.why}
+				return data, &TooLargeError{What: "websocket message", Limit: w.limit, Why: w.why}
 			}
 			data = grow(data, w.limit+1)
 		}
@@ -321,12 +386,12 @@ func (w *WebSocket) Read(buf []byte) (data []byte, binary bool, err error) {
 		if err == io.EOF {
 			if int64(len(data)) > w.limit {
 				w.closeTooBig()
-				return data, false, &TooLargeError{What: "websocket message", Limit: w.limit, Why: w.why}
+				return data, &TooLargeError{What: "websocket message", Limit: w.limit, Why: w.why}
 			}
-			return data, mt == websocket.BinaryMessage, nil
+			return data, nil
 		}
 		if err != nil {
-			return data, false, translateReadErr(err)
+			return data, translateReadErr(err)
 		}
 	}
 }

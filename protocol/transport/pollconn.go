@@ -1,0 +1,277 @@
+package transport
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// sessionConns keeps the two keep-alive connections of one polling
+// session, one for its GETs and one for its POSTs, as a browser tab or
+// socket.io-client does, instead of drawing them from a pool shared by
+// every session.
+//
+// With a shared pool, a connection a session has just finished with is
+// taken by another session, so a session's next request often needs a new
+// TCP connection. Against a saturated server that new connection waits in
+// the server's full listen backlog (the kernel drops the handshake's last
+// ACK and retransmits it after 1, 3, 7, 15, 31 s): measured here with
+// 1,000 clients ramping up against Node, every one of 149 ack timeouts was
+// a POST on a connection Node accepted 10 to 32 s after it was dialled,
+// and Node acked each one within a millisecond of reading it. With its
+// own connections, a session dials only during its handshake and connect,
+// where such waits belong, and its emits and polls reuse connections the
+// server has already accepted.
+//
+// Nothing runs in the background: a connection idle for longer than
+// idleMax is closed at its next use rather than by a cleaner goroutine, so
+// an idle session costs no goroutine. Read and write buffers come from
+// pools shared by all sessions and are held only during a request.
+type sessionConns struct {
+	addr   string // host:port
+	isTLS  bool
+	tlsCfg *tls.Config // with ServerName, made once
+	local  *net.TCPAddr
+	limit  int // largest response body
+
+	get, post connSlot
+	closed    atomic.Bool // CloseIdle was called: keep no connection
+}
+
+// connSlot is one kept connection; its mutex is held for a whole request,
+// so that a second concurrent request of the same kind (which the session
+// layer never makes) gets a connection of its own instead of sharing it.
+type connSlot struct {
+	mu      sync.Mutex
+	conn    net.Conn
+	lastUse time.Time
+	spare   bool // a one-off slot: close the connection after its request
+	first   firstByte
+}
+
+// firstByte hands out the response's first byte, read before a pooled
+// reader was taken, then reads from the connection: a long-poll GET waits
+// for its answer holding no 4 KiB buffer.
+type firstByte struct {
+	b    [1]byte
+	done bool
+	conn net.Conn
+}
+
+func (f *firstByte) Read(p []byte) (int, error) {
+	if !f.done {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		f.done = true
+		p[0] = f.b[0]
+		return 1, nil
+	}
+	return f.conn.Read(p)
+}
+
+// idleMax is how long a kept connection may sit idle and still be reused:
+// below Node's 5 s keep-alive timeout, as NewHTTPClient's pool does.
+const idleMax = 3 * time.Second
+
+// dialTimeout bounds one TCP connect, as fasthttp's default dialer does.
+const dialTimeout = 3 * time.Second
+
+var (
+	pollReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	pollWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
+)
+
+func newSessionConns(rawURL string, o *Options, limit int64) (*sessionConns, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &sessionConns{isTLS: u.Scheme == "https", local: o.LocalAddr, limit: int(limit)}
+	s.addr = fasthttp.AddMissingPort(u.Host, s.isTLS)
+	if s.isTLS {
+		cfg := &tls.Config{}
+		if o.TLSConfig != nil {
+			cfg = o.TLSConfig.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.Hostname()
+		}
+		s.tlsCfg = cfg
+	}
+	return s, nil
+}
+
+// DoDeadline performs one request on the session's GET or POST
+// connection, with fasthttp.Client's results: fasthttp.ErrTimeout at the
+// deadline, fasthttp.ErrBodyTooLarge over the limit, and a GET that failed
+// on a reused connection before any response retried once on a new one.
+func (s *sessionConns) DoDeadline(req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error {
+	slot := &s.post
+	if req.Header.IsGet() {
+		slot = &s.get
+	}
+	if !slot.mu.TryLock() {
+		// Not expected from the session layer: serve it on a connection
+		// of its own rather than wait.
+		var spare connSlot
+		spare.spare = true
+		spare.mu.Lock()
+		slot = &spare
+	}
+	defer slot.mu.Unlock()
+	if len(req.Header.UserAgent()) == 0 {
+		req.Header.SetUserAgent("siokit")
+	}
+	for attempt := 0; ; attempt++ {
+		reused, err := s.roundTrip(slot, req, resp, deadline)
+		if err == nil || !reused || attempt > 0 || !req.Header.IsGet() || !isConnGone(err) {
+			if isConnGone(err) {
+				err = fasthttp.ErrConnectionClosed
+			}
+			return err
+		}
+	}
+}
+
+// isConnGone reports an error that means the server closed the connection
+// before answering (typically a keep-alive connection it had just timed
+// out).
+func isConnGone(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, fasthttp.ErrConnectionClosed) || isReset(err)
+}
+
+func isReset(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && (strings.Contains(op.Err.Error(), "reset by peer") || strings.Contains(op.Err.Error(), "broken pipe"))
+}
+
+func (s *sessionConns) roundTrip(slot *connSlot, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) (reused bool, err error) {
+	conn := slot.conn
+	if conn != nil && time.Since(slot.lastUse) > idleMax {
+		conn.Close()
+		conn, slot.conn = nil, nil
+	}
+	reused = conn != nil
+	if conn == nil {
+		if conn, err = s.dial(deadline); err != nil {
+			return false, err
+		}
+	}
+	fail := func(err error) (bool, error) {
+		conn.Close()
+		slot.conn = nil
+		var to interface{ Timeout() bool }
+		if errors.As(err, &to) && to.Timeout() {
+			err = fasthttp.ErrTimeout
+		}
+		return reused, err
+	}
+	resp.Reset() // a retried request must not see the failed attempt's answer
+	if err := conn.SetDeadline(deadline); err != nil {
+		return fail(err)
+	}
+	bw := pollWriters.Get().(*bufio.Writer)
+	bw.Reset(conn)
+	err = req.Write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	bw.Reset(nil)
+	pollWriters.Put(bw)
+	if err != nil {
+		return fail(err)
+	}
+	resp.Header.DisableNormalizing()
+	// Wait for the answer to begin before taking a buffer.
+	f := &slot.first
+	f.conn, f.done = conn, false
+	n, err := conn.Read(f.b[:])
+	if n == 0 {
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return fail(err)
+	}
+	br := pollReaders.Get().(*bufio.Reader)
+	br.Reset(f)
+	err = resp.ReadLimitBody(br, s.limit)
+	f.conn = nil
+	// HTTP/1.1 without pipelining: nothing may follow the response. A
+	// server that sends more anyway gets its connection closed.
+	extra := br.Buffered() > 0
+	br.Reset(nil)
+	pollReaders.Put(br)
+	if err != nil {
+		return fail(err)
+	}
+	if extra || slot.spare || s.closed.Load() || resp.ConnectionClose() || req.ConnectionClose() {
+		conn.Close()
+		slot.conn = nil
+		return reused, nil
+	}
+	slot.conn, slot.lastUse = conn, time.Now()
+	return reused, nil
+}
+
+func (s *sessionConns) dial(deadline time.Time) (net.Conn, error) {
+	timeout := dialTimeout
+	if left := time.Until(deadline); left < timeout {
+		timeout = left
+	}
+	if timeout <= 0 {
+		return nil, fasthttp.ErrTimeout
+	}
+	var (
+		conn net.Conn
+		err  error
+	)
+	if s.local != nil {
+		d := &fasthttp.TCPDialer{LocalAddr: s.local}
+		conn, err = d.DialTimeout(s.addr, timeout)
+	} else {
+		conn, err = fasthttp.DialTimeout(s.addr, timeout)
+	}
+	if err != nil {
+		return nil, err // fasthttp's dialer names the address already
+	}
+	if !s.isTLS {
+		return conn, nil
+	}
+	tc := tls.Client(conn, s.tlsCfg)
+	tc.SetDeadline(deadline)
+	if err := tc.Handshake(); err != nil {
+		conn.Close()
+		if x, ok := err.(net.Error); ok && x.Timeout() {
+			return nil, fasthttp.ErrTLSHandshakeTimeout
+		}
+		return nil, err
+	}
+	return tc, nil
+}
+
+// CloseIdle closes the kept connections, now or when their request ends:
+// the session is over.
+func (s *sessionConns) CloseIdle() {
+	s.closed.Store(true)
+	for _, slot := range []*connSlot{&s.get, &s.post} {
+		if slot.mu.TryLock() {
+			if slot.conn != nil {
+				slot.conn.Close()
+				slot.conn = nil
+			}
+			slot.mu.Unlock()
+		}
+		// Otherwise the running request sees closed when it ends.
+	}
+}
