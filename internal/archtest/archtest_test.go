@@ -41,9 +41,10 @@ var allowed = map[string][]string{
 
 	"cmd/sioload": {"internal/cli", "internal/redact", "internal/load", "internal/metrics", "internal/target",
 		"internal/workers", "protocol/server", "reports", "scenarios", "internal/k8s"},
-	"cmd/sioconform": {"internal/cli", "internal/redact", "internal/conform", "reports"},
-	"examples/echo":  {"protocol/client", "protocol/engineio", "internal/testpeer"},
-	"bench/cluster":  {"internal/testpeer"},
+	"cmd/sioconform":  {"internal/cli", "internal/redact", "internal/conform", "reports"},
+	"examples/echo":   {"protocol/client", "protocol/engineio", "internal/testpeer"},
+	"bench/cluster":   {"internal/testpeer"},
+	"bench/rawclient": {},
 }
 
 type pkg struct {
