@@ -1,7 +1,6 @@
 package testpeer
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -272,15 +271,7 @@ func TestContractPeersLifecycle(t *testing.T) {
 
 func TestContractPeerNotInstalled(t *testing.T) {
 	t.Parallel()
-	root := t.TempDir()
-	dir := filepath.Join(root, "peers", "go-zishang-v3")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err := launchIn(context.Background(), root, "go-zishang-v3", nil)
+	err := launchUninstalled(t, "go-zishang-v3", "main.go")
 	if err == nil || !strings.Contains(err.Error(), "make peers") || !strings.Contains(err.Error(), "peers/install.sh go-zishang-v3") {
 		t.Errorf("error without a built binary = %v, want install instructions", err)
 	}

@@ -151,18 +151,26 @@ func TestLaunchErrors(t *testing.T) {
 	}
 
 	// A root whose peer has a script but no node_modules.
-	root := t.TempDir()
-	dir := filepath.Join(root, "peers", "node4")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "server.mjs"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err := launchIn(context.Background(), root, "node4", nil)
+	err := launchUninstalled(t, "node4", "server.mjs")
 	if err == nil || !strings.Contains(err.Error(), "make peers") || !strings.Contains(err.Error(), "npm ci in peers/node4") {
 		t.Errorf("error without node_modules = %v, want install instructions", err)
 	}
+}
+
+// launchUninstalled launches peer from a fresh module root that has its source file
+// (peers/<peer>/<file>) but nothing its install step makes, and returns Launch's error.
+func launchUninstalled(t *testing.T, peer, file string) error {
+	t.Helper()
+	root := t.TempDir()
+	dir := filepath.Join(root, "peers", peer)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, file), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := launchIn(context.Background(), root, peer, nil)
+	return err
 }
 
 func TestRestartReportsPeerFailure(t *testing.T) {
