@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -58,15 +57,8 @@ func TestErrorCausesBoundedAndMerged(t *testing.T) {
 	}
 
 	// Through JSON and Merge (sioload report): counts add up, the bound holds.
-	b, err := json.Marshal(res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Result
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
-	m := Merge(&back, res)
+	back, _ := jsonRoundTrip(t, res)
+	m := Merge(back, res)
 	mc := m.Causes[ErrHandshake]
 	if mc.Counted() != 1600 || len(mc.Top) > MaxCauses || mc.Top[0].Count != 800 || mc.First != "connection refused" {
 		t.Errorf("merged: top %+v other %d", mc.Top, mc.Other)

@@ -212,27 +212,28 @@ func (s *Shard) Disconnect(reason string) {
 func (s *Shard) Received(event string) {
 	s.mu.Lock()
 	s.count[MessagesReceived]++
-	if s.events == nil {
-		s.events = map[string]int64{}
-	}
-	if _, ok := s.events[event]; !ok && len(s.events) >= maxEventNames {
-		event = "(other)"
-	}
-	s.events[event]++
+	tallyCapped(&s.events, event)
 	s.mu.Unlock()
 }
 
 // Node counts one session that landed on the named server node.
 func (s *Shard) Node(name string) {
 	s.mu.Lock()
-	if s.nodes == nil {
-		s.nodes = map[string]int64{}
-	}
-	if _, ok := s.nodes[name]; !ok && len(s.nodes) >= maxEventNames {
-		name = "(other)"
-	}
-	s.nodes[name]++
+	tallyCapped(&s.nodes, name)
 	s.mu.Unlock()
+}
+
+// tallyCapped counts key in *m, making the map on first use; once it holds
+// maxEventNames keys a new one counts as "(other)", so that a peer naming
+// events (or nodes) freely cannot grow the result without bound.
+func tallyCapped(m *map[string]int64, key string) {
+	if *m == nil {
+		*m = map[string]int64{}
+	}
+	if _, ok := (*m)[key]; !ok && len(*m) >= maxEventNames {
+		key = "(other)"
+	}
+	(*m)[key]++
 }
 
 // Recorder collects a run's measurements over a fixed set of shards.
@@ -283,18 +284,7 @@ func (r *Recorder) Snapshot() *Result {
 		for i, n := range s.count {
 			res.Counters[counterNames[i]] += n
 		}
-		addMap(res.Errors, s.errors)
-		for k, c := range s.causes {
-			mergeCauses(res.Causes, k, c)
-		}
-		addMap(res.Disconnects, s.disconnects)
-		addMap(res.Events, s.events)
-		if len(s.nodes) > 0 {
-			if res.Nodes == nil {
-				res.Nodes = map[string]int64{}
-			}
-			addMap(res.Nodes, s.nodes)
-		}
+		res.addTallies(s.errors, s.causes, s.disconnects, s.events, s.nodes)
 		s.mu.Unlock()
 	}
 	res.ClientsConnected = r.connected.Load()
@@ -312,6 +302,24 @@ func mergeCauses(m map[string]*Causes, kind string, c *Causes) {
 		return
 	}
 	m[kind].merge(c)
+}
+
+// addTallies adds one source's counts by name (a shard's, or another
+// Result's when merging) to res; Snapshot and Merge share it so that both
+// fold the same maps the same way.
+func (res *Result) addTallies(errors map[string]int64, causes map[string]*Causes, disconnects, events, nodes map[string]int64) {
+	addMap(res.Errors, errors)
+	for k, c := range causes {
+		mergeCauses(res.Causes, k, c)
+	}
+	addMap(res.Disconnects, disconnects)
+	addMap(res.Events, events)
+	if len(nodes) > 0 {
+		if res.Nodes == nil {
+			res.Nodes = map[string]int64{}
+		}
+		addMap(res.Nodes, nodes)
+	}
 }
 
 func addMap(dst, src map[string]int64) {

@@ -54,18 +54,11 @@ func TestJSONRoundTripAndMerge(t *testing.T) {
 	record(r)
 	res := r.Snapshot()
 	res.Scenario, res.Elapsed = "echo", Duration(2*time.Second)
-	b, err := json.Marshal(res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Result
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
+	back, b := jsonRoundTrip(t, res)
 	if back.Latency("ack").TotalCount() != 800 || back.Counters["messages_sent"] != 800 || time.Duration(back.Elapsed) != 2*time.Second {
 		t.Fatalf("round trip lost data: %s", b)
 	}
-	m := Merge(res, &back)
+	m := Merge(res, back)
 	if m.Latency("ack").TotalCount() != 1600 || m.Counters["messages_sent"] != 1600 || m.Runs != 2 || m.Scenario != "echo" {
 		t.Errorf("merge: runs %d scenario %q count %d", m.Runs, m.Scenario, m.Latency("ack").TotalCount())
 	}
@@ -100,4 +93,20 @@ func TestThresholds(t *testing.T) {
 	if s := res.Summarize(); s.Passed || len(s.Thresholds) != 2 {
 		t.Errorf("summary passed=%v", s.Passed)
 	}
+}
+
+// jsonRoundTrip marshals res and unmarshals it into a new Result (the way a
+// report file is written and read back), failing t on either error; it
+// returns the copy and the JSON.
+func jsonRoundTrip(t *testing.T, res *Result) (*Result, []byte) {
+	t.Helper()
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Result
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	return &back, b
 }

@@ -305,18 +305,7 @@ func Merge(rs ...*Result) *Result {
 			out.Latencies[k].Merge(h.Histogram)
 		}
 		addMap(out.Counters, r.Counters)
-		addMap(out.Errors, r.Errors)
-		for k, c := range r.Causes {
-			mergeCauses(out.Causes, k, c)
-		}
-		addMap(out.Disconnects, r.Disconnects)
-		addMap(out.Events, r.Events)
-		if len(r.Nodes) > 0 {
-			if out.Nodes == nil {
-				out.Nodes = map[string]int64{}
-			}
-			addMap(out.Nodes, r.Nodes)
-		}
+		out.addTallies(r.Errors, r.Causes, r.Disconnects, r.Events, r.Nodes)
 		out.ClientsConnected += r.ClientsConnected
 		out.PeakClients += r.PeakClients
 		if out.Thresholds == nil {

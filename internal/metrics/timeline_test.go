@@ -69,14 +69,7 @@ func TestTimelineSumsToTotals(t *testing.T) {
 		t.Fatal(err)
 	}
 	// After a JSON round trip too.
-	b, err := json.Marshal(res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Result
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
+	back, _ := jsonRoundTrip(t, res)
 	if err := back.CheckTimeline(); err != nil {
 		t.Fatal("after JSON:", err)
 	}

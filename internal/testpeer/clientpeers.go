@@ -3,10 +3,11 @@ package testpeer
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,14 +90,7 @@ var clientSpecs = map[string]clientSpec{
 }
 
 // ClientNames returns the names of the client peers, sorted.
-func ClientNames() []string {
-	names := make([]string, 0, len(clientSpecs))
-	for n := range clientSpecs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func ClientNames() []string { return slices.Sorted(maps.Keys(clientSpecs)) }
 
 // Client returns the named client peer with absolute paths, or an error saying how to install it
 // when it is not installed.

@@ -1,7 +1,6 @@
 package testpeer
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -59,66 +58,73 @@ func TestContractPeersRegistered(t *testing.T) {
 // installed) and talks to it over HTTP long-polling: handshake on /socket.io/ and /engine.io/,
 // then the contract's handlers and the extensions the peer implements.
 func TestContractPeers(t *testing.T) {
+	eachContractPeer(t, func(t *testing.T, name string, f contractFeatures, p *Peer) {
+		s := openSession(t, p.URL+"/socket.io/", f.eio)
+		if f.eio == 4 && !strings.Contains(s.open, `"pingInterval":300`) {
+			t.Errorf("handshake %q lacks pingInterval 300", s.open)
+		}
+		if f.eio == 4 {
+			s.post("40")
+			s.expect(`^40\{"sid":"[^"]+"\}$`)
+		} // EIO3: the server connects "/" by itself
+		if f.eio == 3 {
+			s.expect(`^40$`)
+		}
+		s.expect(`^42\["auth",\{\}\]$`)
+		s.post(`42["message",1,"2",{"3":[true]}]`)
+		s.expect(`^42\["message-back",1,"2",\{"3":\[true\]\}\]$`)
+		s.post(`421["message-with-ack",1,"2",{"3":[true]}]`)
+		s.expect(`^431\[1,"2",\{"3":\[true\]\}\]$`)
+		if f.srvAck {
+			s.post(`42["request-ack","q"]`)
+			m := s.expect(`^42(\d+)\["ack-request","q"\]$`)
+			s.post(`43` + m[1] + `["answer",7]`)
+			s.expect(`^42\["ack-response","answer",7\]$`)
+		}
+		s.post("40/custom,")
+		s.expect(`^40/custom,`)
+		s.expect(`^42/custom,\["auth",\{\}\]$`)
+		if f.admin {
+			s.post(`40/admin,{"token":"nope"}`)
+			s.expect(`^44/admin,\{("message":"not authorized","data":\{"code":401\}|"data":\{"code":401\},"message":"not authorized")\}$`)
+			s.post(`40/admin,{"token":"secret"}`)
+			s.expect(`^40/admin,\{"sid":"[^"]+"\}$`)
+			s.expect(`^42/admin,\["auth",\{"token":"secret"\}\]$`)
+		}
+		if f.discMe {
+			s.post(`42["disconnect-me"]`)
+			s.expect(`^41$`)
+		}
+
+		if f.engineIO {
+			e := openSession(t, p.URL+"/engine.io/", f.eio)
+			e.post("4hello")
+			e.expect(`^4hello$`)
+		}
+		if f.csr {
+			c := openSession(t, p.URL+"/csr/", f.eio)
+			c.post("40")
+			c.expect(`^40\{"sid":"[^"]+","pid":"[^"]+"\}$`)
+			c.expect(`^42\["auth",\{\},"[^"]+"\]$`) // CSR appends the offset
+			c.post(`421["tick",3]`)
+			c.expect(`^42\["tick",1,"[^"]+"\]$`)
+			c.expect(`^42\["tick",2,"[^"]+"\]$`)
+			c.expect(`^42\["tick",3,"[^"]+"\]$`)
+			c.expect(`^431\[3\]$`)
+		} else if code, _ := httpGet(t, p.URL+"/csr/?EIO=4&transport=polling"); code == http.StatusOK {
+			t.Errorf("peer %s serves /csr/ but the test does not expect it", name)
+		}
+	})
+}
+
+// eachContractPeer runs test, in parallel subtests, against a freshly started instance of
+// every contract peer (started with the environment its features ask for).
+func eachContractPeer(t *testing.T, test func(t *testing.T, name string, f contractFeatures, p *Peer)) {
 	t.Parallel()
 	for name, f := range contractPeers {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			p := Start(t, name, f.env...)
-			s := openSession(t, p.URL+"/socket.io/", f.eio)
-			if f.eio == 4 && !strings.Contains(s.open, `"pingInterval":300`) {
-				t.Errorf("handshake %q lacks pingInterval 300", s.open)
-			}
-			if f.eio == 4 {
-				s.post("40")
-				s.expect(`^40\{"sid":"[^"]+"\}$`)
-			} // EIO3: the server connects "/" by itself
-			if f.eio == 3 {
-				s.expect(`^40$`)
-			}
-			s.expect(`^42\["auth",\{\}\]$`)
-			s.post(`42["message",1,"2",{"3":[true]}]`)
-			s.expect(`^42\["message-back",1,"2",\{"3":\[true\]\}\]$`)
-			s.post(`421["message-with-ack",1,"2",{"3":[true]}]`)
-			s.expect(`^431\[1,"2",\{"3":\[true\]\}\]$`)
-			if f.srvAck {
-				s.post(`42["request-ack","q"]`)
-				m := s.expect(`^42(\d+)\["ack-request","q"\]$`)
-				s.post(`43` + m[1] + `["answer",7]`)
-				s.expect(`^42\["ack-response","answer",7\]$`)
-			}
-			s.post("40/custom,")
-			s.expect(`^40/custom,`)
-			s.expect(`^42/custom,\["auth",\{\}\]$`)
-			if f.admin {
-				s.post(`40/admin,{"token":"nope"}`)
-				s.expect(`^44/admin,\{("message":"not authorized","data":\{"code":401\}|"data":\{"code":401\},"message":"not authorized")\}$`)
-				s.post(`40/admin,{"token":"secret"}`)
-				s.expect(`^40/admin,\{"sid":"[^"]+"\}$`)
-				s.expect(`^42/admin,\["auth",\{"token":"secret"\}\]$`)
-			}
-			if f.discMe {
-				s.post(`42["disconnect-me"]`)
-				s.expect(`^41$`)
-			}
-
-			if f.engineIO {
-				e := openSession(t, p.URL+"/engine.io/", f.eio)
-				e.post("4hello")
-				e.expect(`^4hello$`)
-			}
-			if f.csr {
-				c := openSession(t, p.URL+"/csr/", f.eio)
-				c.post("40")
-				c.expect(`^40\{"sid":"[^"]+","pid":"[^"]+"\}$`)
-				c.expect(`^42\["auth",\{\},"[^"]+"\]$`) // CSR appends the offset
-				c.post(`421["tick",3]`)
-				c.expect(`^42\["tick",1,"[^"]+"\]$`)
-				c.expect(`^42\["tick",2,"[^"]+"\]$`)
-				c.expect(`^42\["tick",3,"[^"]+"\]$`)
-				c.expect(`^431\[3\]$`)
-			} else if code, _ := httpGet(t, p.URL+"/csr/?EIO=4&transport=polling"); code == http.StatusOK {
-				t.Errorf("peer %s serves /csr/ but the test does not expect it", name)
-			}
+			test(t, name, f, Start(t, name, f.env...))
 		})
 	}
 }
@@ -252,41 +258,20 @@ func (s *pollingSession) expect(pattern string) []string {
 // TestContractPeersLifecycle checks the launch contract of every contract peer: a restart binds
 // the same port (the port argument is honoured), and closing stdin ends the process.
 func TestContractPeersLifecycle(t *testing.T) {
-	t.Parallel()
-	for name, f := range contractPeers {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			p := Start(t, name, f.env...)
-			port := p.Port
-			p.Restart(t)
-			if p.Port != port || !p.Running() {
-				t.Fatalf("after restart: port %d (want %d), running %v", p.Port, port, p.Running())
-			}
-			openSession(t, p.URL+"/socket.io/", f.eio)
-			p.mu.Lock()
-			proc := p.proc
-			p.mu.Unlock()
-			_ = proc.stdin.Close()
-			select {
-			case <-proc.done:
-			case <-time.After(5 * time.Second):
-				t.Fatal("peer still running 5 s after its stdin was closed")
-			}
-		})
-	}
+	eachContractPeer(t, func(t *testing.T, name string, f contractFeatures, p *Peer) {
+		port := p.Port
+		p.Restart(t)
+		if p.Port != port || !p.Running() {
+			t.Fatalf("after restart: port %d (want %d), running %v", p.Port, port, p.Running())
+		}
+		openSession(t, p.URL+"/socket.io/", f.eio)
+		closeStdinAndWait(t, p)
+	})
 }
 
 func TestContractPeerNotInstalled(t *testing.T) {
 	t.Parallel()
-	root := t.TempDir()
-	dir := filepath.Join(root, "peers", "go-zishang-v3")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err := launchIn(context.Background(), root, "go-zishang-v3", nil)
+	err := launchUninstalled(t, "go-zishang-v3", "main.go")
 	if err == nil || !strings.Contains(err.Error(), "make peers") || !strings.Contains(err.Error(), "peers/install.sh go-zishang-v3") {
 		t.Errorf("error without a built binary = %v, want install instructions", err)
 	}

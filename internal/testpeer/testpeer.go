@@ -14,10 +14,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,14 +67,7 @@ var specs = map[string]spec{
 }
 
 // Names returns the names of the known peers, sorted.
-func Names() []string {
-	names := make([]string, 0, len(specs))
-	for n := range specs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []string { return slices.Sorted(maps.Keys(specs)) }
 
 // Peer is a running peer process. Port and URL stay the same across Restart.
 type Peer struct {

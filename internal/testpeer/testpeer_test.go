@@ -2,7 +2,6 @@ package testpeer
 
 import (
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -14,29 +13,39 @@ import (
 	"time"
 )
 
-// get performs a GET on the peer and returns status and body.
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: reading body: %v", url, err)
-	}
-	return resp.StatusCode, string(body)
-}
-
 func checkEIO4Handshake(t *testing.T, url string) string {
 	t.Helper()
-	code, body := get(t, url)
+	code, body := httpGet(t, url)
 	if code != http.StatusOK || !strings.HasPrefix(body, `0{"sid"`) {
 		t.Fatalf("GET %s = %d %q, want 200 with body starting 0{\"sid\"", url, code, body)
 	}
 	return body
+}
+
+// checkEIO3Handshake GETs an EIO=3 polling handshake (what tells the
+// failure apart) and checks for 200 and a length-prefixed open packet.
+func checkEIO3Handshake(t *testing.T, what, url string) string {
+	t.Helper()
+	code, body := httpGet(t, url)
+	if code != http.StatusOK || !regexp.MustCompile(`^\d+:0\{"sid"`).MatchString(body) {
+		t.Fatalf("%s = %d %q, want 200 matching ^\\d+:0{\"sid\"", what, code, body)
+	}
+	return body
+}
+
+// closeStdinAndWait closes the running peer's stdin, which the launch
+// contract says must end the process, and fails unless it ends within 5 s.
+func closeStdinAndWait(t *testing.T, p *Peer) {
+	t.Helper()
+	p.mu.Lock()
+	proc := p.proc
+	p.mu.Unlock()
+	_ = proc.stdin.Close()
+	select {
+	case <-proc.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("peer still running 5 s after its stdin was closed")
+	}
 }
 
 func TestNode4Handshake(t *testing.T) {
@@ -47,7 +56,7 @@ func TestNode4Handshake(t *testing.T) {
 	}
 	checkEIO4Handshake(t, p.URL+"/socket.io/?EIO=4&transport=polling")
 	checkEIO4Handshake(t, p.URL+"/csr/?EIO=4&transport=polling")
-	if code, _ := get(t, p.URL+"/nowhere"); code != http.StatusNotFound {
+	if code, _ := httpGet(t, p.URL+"/nowhere"); code != http.StatusNotFound {
 		t.Errorf("GET /nowhere = %d, want 404", code)
 	}
 }
@@ -68,19 +77,13 @@ func TestNode4Env(t *testing.T) {
 func TestNode4AllowEIO3(t *testing.T) {
 	t.Parallel()
 	p := Start(t, "node4", "ALLOW_EIO3=1")
-	code, body := get(t, p.URL+"/socket.io/?EIO=3&transport=polling")
-	if code != http.StatusOK || !regexp.MustCompile(`^\d+:0\{"sid"`).MatchString(body) {
-		t.Fatalf("EIO3 handshake with ALLOW_EIO3=1 = %d %q", code, body)
-	}
+	checkEIO3Handshake(t, "EIO3 handshake with ALLOW_EIO3=1", p.URL+"/socket.io/?EIO=3&transport=polling")
 }
 
 func TestNode2Handshake(t *testing.T) {
 	t.Parallel()
 	p := Start(t, "node2", "PING_INTERVAL=300")
-	code, body := get(t, p.URL+"/socket.io/?EIO=3&transport=polling")
-	if code != http.StatusOK || !regexp.MustCompile(`^\d+:0\{"sid"`).MatchString(body) {
-		t.Fatalf("EIO3 handshake = %d %q, want 200 matching ^\\d+:0{\"sid\"", code, body)
-	}
+	body := checkEIO3Handshake(t, "EIO3 handshake", p.URL+"/socket.io/?EIO=3&transport=polling")
 	if !strings.Contains(body, `"pingInterval":300`) {
 		t.Errorf("handshake %q lacks pingInterval 300", body)
 	}
@@ -127,7 +130,7 @@ func TestRestartWaitsForPort(t *testing.T) {
 		ln.Close()
 	}()
 	p.Restart(t)
-	code, body := get(t, p.URL+"/socket.io/?EIO=3&transport=polling")
+	code, body := httpGet(t, p.URL+"/socket.io/?EIO=3&transport=polling")
 	if code != http.StatusOK || !strings.Contains(body, `0{"sid"`) {
 		t.Fatalf("after restart: %d %q", code, body)
 	}
@@ -138,16 +141,7 @@ func TestRestartWaitsForPort(t *testing.T) {
 
 func TestStdinCloseStopsPeer(t *testing.T) {
 	t.Parallel()
-	p := Start(t, "node2")
-	p.mu.Lock()
-	proc := p.proc
-	p.mu.Unlock()
-	_ = proc.stdin.Close()
-	select {
-	case <-proc.done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("peer still running 5 s after its stdin was closed")
-	}
+	closeStdinAndWait(t, Start(t, "node2"))
 }
 
 func TestLaunchErrors(t *testing.T) {
@@ -157,18 +151,26 @@ func TestLaunchErrors(t *testing.T) {
 	}
 
 	// A root whose peer has a script but no node_modules.
-	root := t.TempDir()
-	dir := filepath.Join(root, "peers", "node4")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "server.mjs"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err := launchIn(context.Background(), root, "node4", nil)
+	err := launchUninstalled(t, "node4", "server.mjs")
 	if err == nil || !strings.Contains(err.Error(), "make peers") || !strings.Contains(err.Error(), "npm ci in peers/node4") {
 		t.Errorf("error without node_modules = %v, want install instructions", err)
 	}
+}
+
+// launchUninstalled launches peer from a fresh module root that has its source file
+// (peers/<peer>/<file>) but nothing its install step makes, and returns Launch's error.
+func launchUninstalled(t *testing.T, peer, file string) error {
+	t.Helper()
+	root := t.TempDir()
+	dir := filepath.Join(root, "peers", peer)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, file), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := launchIn(context.Background(), root, peer, nil)
+	return err
 }
 
 func TestRestartReportsPeerFailure(t *testing.T) {

@@ -171,27 +171,43 @@ func parseTextPayloadV3(body []byte, fn func(Packet) error) error {
 // parseLengthV3 reads "<digits>:" at off and returns the length and the
 // offset just past the colon.
 func parseLengthV3(body []byte, off int) (n, next int, err error) {
+	return parseLength(body, off, '0', ':')
+}
+
+// parseLength reads a canonical decimal length at off, each digit a byte
+// zero+0 to zero+9, up to the terminator term, and returns the length and
+// the offset past term. The text framing ('0', ':') and the binary one
+// (0, 0xFF) share it so that both apply the same rules.
+func parseLength(body []byte, off int, zero, term byte) (n, next int, err error) {
 	i := off
-	for ; i < len(body) && body[i] != ':'; i++ {
-		c := body[i]
-		if c < '0' || c > '9' {
-			return 0, 0, newError(RuleBadLength, i, fmt.Sprintf("length contains %q", c))
+	for ; i < len(body) && body[i] != term; i++ {
+		d := body[i] - zero // wraps above 9 for a byte below zero
+		if d > 9 {
+			if term == ':' {
+				return 0, 0, newError(RuleBadLength, i, fmt.Sprintf("length contains %q", body[i]))
+			}
+			return 0, 0, newError(RuleBadLength, i, fmt.Sprintf("length digit byte 0x%02x", body[i]))
 		}
-		if i > off && body[off] == '0' {
+		if i > off && body[off] == zero {
 			return 0, 0, newError(RuleBadLength, off, "length has a leading zero")
 		}
-		// One UTF-16 unit takes at least one byte, so a length beyond the
-		// body is already wrong; stopping here also rules out overflow.
-		if n > (len(body)-int(c-'0'))/10 {
+		// One UTF-16 unit (or byte) takes at least one byte, so a length
+		// beyond the body is already wrong; stopping here also rules out
+		// overflow.
+		if n > (len(body)-int(d))/10 {
 			return 0, 0, newError(RuleLengthMismatch, off, "length exceeds the body")
 		}
-		n = n*10 + int(c-'0')
+		n = n*10 + int(d)
 	}
-	switch {
-	case i == len(body):
-		return 0, 0, newError(RuleBadLength, off, "length not terminated by ':'")
-	case i == off:
-		return 0, 0, newError(RuleBadLength, off, "missing length before ':'")
+	if i == len(body) || i == off {
+		name := "':'"
+		if term != ':' {
+			name = "0xFF"
+		}
+		if i == len(body) {
+			return 0, 0, newError(RuleBadLength, off, "length not terminated by "+name)
+		}
+		return 0, 0, newError(RuleBadLength, off, "missing length before "+name)
 	}
 	return n, i + 1, nil
 }
@@ -310,25 +326,5 @@ func parseBinaryPayload(body []byte, fn func(Packet) error) error {
 // parseLengthBinary reads the length digits (byte values 0-9) at off up to
 // the 0xFF terminator and returns the length and the offset past 0xFF.
 func parseLengthBinary(body []byte, off int) (n, next int, err error) {
-	i := off
-	for ; i < len(body) && body[i] != 0xff; i++ {
-		d := body[i]
-		if d > 9 {
-			return 0, 0, newError(RuleBadLength, i, fmt.Sprintf("length digit byte 0x%02x", d))
-		}
-		if i > off && body[off] == 0 {
-			return 0, 0, newError(RuleBadLength, off, "length has a leading zero")
-		}
-		if n > (len(body)-int(d))/10 {
-			return 0, 0, newError(RuleLengthMismatch, off, "length exceeds the body")
-		}
-		n = n*10 + int(d)
-	}
-	switch {
-	case i == len(body):
-		return 0, 0, newError(RuleBadLength, off, "length not terminated by 0xFF")
-	case i == off:
-		return 0, 0, newError(RuleBadLength, off, "missing length before 0xFF")
-	}
-	return n, i + 1, nil
+	return parseLength(body, off, 0, 0xff)
 }

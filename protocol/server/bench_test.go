@@ -101,64 +101,34 @@ func BenchmarkEcho(b *testing.B) {
 	})
 
 	b.Run("client-websocket-sequential", func(b *testing.B) {
-		c, err := client.New(url, &client.Options{Mode: client.WebSocketOnly, Reconnect: client.Reconnect{Disabled: true}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s := c.Socket("/")
-		if err := c.Open(ctx); err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Connect(ctx, nil); err != nil {
-			b.Fatal(err)
-		}
-		done := make(chan error, 1)
-		out := client.Outgoing{Event: "message-with-ack", Args: []byte(`[{"seq":1,"payload":"0123456789abcdef"}]`),
-			Timeout: 10 * time.Second, Ack: func(m *client.Message, err error) { done <- err }}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if err := s.Send(out); err != nil {
-				b.Fatal(err)
-			}
-			if err := <-done; err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rt/s")
+		benchClientEcho(b, url, client.WebSocketOnly, `[{"seq":1,"payload":"0123456789abcdef"}]`)
 	})
 
 	b.Run("client-polling-sequential", func(b *testing.B) {
-		c, err := client.New(url, &client.Options{Mode: client.PollingOnly, Reconnect: client.Reconnect{Disabled: true}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s := c.Socket("/")
-		if err := c.Open(ctx); err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Connect(ctx, nil); err != nil {
-			b.Fatal(err)
-		}
-		done := make(chan error, 1)
-		out := client.Outgoing{Event: "message-with-ack", Args: []byte(`[{"seq":1}]`),
-			Timeout: 10 * time.Second, Ack: func(m *client.Message, err error) { done <- err }}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			if err := s.Send(out); err != nil {
-				b.Fatal(err)
-			}
-			if err := <-done; err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rt/s")
+		benchClientEcho(b, url, client.PollingOnly, `[{"seq":1}]`)
 	})
+}
+
+// benchClientEcho measures sequential echo round trips of a siokit client in
+// mode: each message-with-ack (args its JSON array) waits for its ack.
+func benchClientEcho(b *testing.B, url string, mode client.Mode, args string) {
+	c := dial(b, url, mode)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s := c.Socket("/")
+	openConnect(b, ctx, c, s)
+	done := make(chan error, 1)
+	out := client.Outgoing{Event: "message-with-ack", Args: []byte(args),
+		Timeout: 10 * time.Second, Ack: func(m *client.Message, err error) { done <- err }}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := s.Send(out); err != nil {
+			b.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rt/s")
 }

@@ -3,6 +3,8 @@ package server
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/siokit/siokit/protocol/socketio"
 )
 
 // frame is a pooled buffer holding one encoded outgoing Engine.IO packet in
@@ -28,6 +30,15 @@ func getFrame() *frame {
 }
 
 func (f *frame) retain() { f.refs.Add(1) }
+
+// appendArgs encodes args (as socketio.AppendArgs) into f's buffer and keeps
+// the grown buffer in f, so that it goes back to the pool with f; data
+// aliases f.b and is valid until f is released.
+func (f *frame) appendArgs(args []any) (data []byte, buffers [][]byte, err error) {
+	data, buffers, err = socketio.AppendArgs(f.b, args)
+	f.b = data
+	return data, buffers, err
+}
 
 func (f *frame) release() {
 	if f.refs.Add(-1) != 0 {

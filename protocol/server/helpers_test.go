@@ -105,7 +105,7 @@ func newTestServer(opts *server.Options) *server.Server {
 	return srv
 }
 
-func dial(t *testing.T, url string, mode client.Mode) *client.Conn {
+func dial(t testing.TB, url string, mode client.Mode) *client.Conn {
 	t.Helper()
 	c, err := client.New(url, &client.Options{Mode: mode, Reconnect: client.Reconnect{Disabled: true}})
 	if err != nil {
@@ -113,6 +113,18 @@ func dial(t *testing.T, url string, mode client.Mode) *client.Conn {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// openConnect opens c's Engine.IO session and connects s, one of c's
+// sockets, failing tb on either error.
+func openConnect(tb testing.TB, ctx context.Context, c *client.Conn, s *client.Socket) {
+	tb.Helper()
+	if err := c.Open(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.Connect(ctx, nil); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func ctxT(t testing.TB) context.Context {

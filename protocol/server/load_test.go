@@ -38,12 +38,7 @@ func TestManyClients(t *testing.T) {
 		c := dial(t, url, mode)
 		s := c.Socket("/")
 		s.On("all", func(*client.Message) { got.Add(1) })
-		if err := c.Open(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Connect(ctx, nil); err != nil {
-			t.Fatal(err)
-		}
+		openConnect(t, ctx, c, s)
 		socks[i] = s
 	}
 	waitFor(t, 30*time.Second, "all sockets counted", func() bool { return srv.Stats().Sockets == int64(n) })

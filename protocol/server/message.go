@@ -38,8 +38,7 @@ func (m *Message) Ack(args ...any) error {
 	}
 	scratch := getFrame()
 	defer scratch.release()
-	data, buffers, err := socketio.AppendArgs(scratch.b, args)
-	scratch.b = data
+	data, buffers, err := scratch.appendArgs(args)
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,41 @@ func handshake(t *testing.T, base string) string {
 	return h.SID
 }
 
+// openSession opens a polling session on base and returns its URL (base
+// with the sid).
+func openSession(t *testing.T, base string) string {
+	t.Helper()
+	return base + "&sid=" + handshake(t, base)
+}
+
+// parkGET starts a GET on the session URL s in the background, where the
+// server parks it until it has something to send, and returns the channel
+// its response (nil on a transport error) arrives on.
+func parkGET(s string) <-chan *transport.Response {
+	ch := make(chan *transport.Response, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r, _ := transport.RawRequest(ctx, "GET", s, nil, nil, nil)
+		ch <- r
+	}()
+	return ch
+}
+
+// wantReleased waits (up to a generous 5 s) for the parked GET on ch and
+// checks that it was answered 200 with body.
+func wantReleased(t *testing.T, ch <-chan *transport.Response, what, body string) {
+	t.Helper()
+	select {
+	case r := <-ch:
+		if r == nil || r.Status != 200 || string(r.Body) != body {
+			t.Fatalf("%s got %+v, want 200 %q", what, r, body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s not released", what)
+	}
+}
+
 // TestHTTPSurface checks status codes and Node's JSON error bodies
 // (engine.io lib/transports/polling.ts, lib/server.ts).
 func TestHTTPSurface(t *testing.T) {
@@ -82,8 +117,7 @@ func TestHTTPSurface(t *testing.T) {
 	}
 
 	t.Run("post and poll", func(t *testing.T) {
-		sid := handshake(t, base)
-		s := base + "&sid=" + sid
+		s := openSession(t, base)
 		if r := rawReq(t, "POST", s, nil, []byte("40")); r.Status != 200 || string(r.Body) != "ok" {
 			t.Fatalf("POST %d %q", r.Status, r.Body)
 		}
@@ -103,8 +137,7 @@ func TestHTTPSurface(t *testing.T) {
 	})
 
 	t.Run("413 keeps the session", func(t *testing.T) {
-		sid := handshake(t, base)
-		s := base + "&sid=" + sid
+		s := openSession(t, base)
 		if r := rawReq(t, "POST", s, nil, bytes.Repeat([]byte("4"), 1_000_001)); r.Status != 413 {
 			t.Fatalf("oversized POST: %d", r.Status)
 		}
@@ -121,33 +154,18 @@ func TestHTTPSurface(t *testing.T) {
 	})
 
 	t.Run("second concurrent GET", func(t *testing.T) {
-		sid := handshake(t, base)
-		s := base + "&sid=" + sid
-		first := make(chan *transport.Response, 1)
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			r, _ := transport.RawRequest(ctx, "GET", s, nil, nil, nil)
-			first <- r
-		}()
+		s := openSession(t, base)
+		first := parkGET(s)
 		time.Sleep(200 * time.Millisecond) // let the first GET park
 		if r := rawReq(t, "GET", s, nil, nil); r.Status != 400 {
 			t.Fatalf("second GET: %d %q", r.Status, r.Body)
 		}
-		select {
-		case r := <-first:
-			if r == nil || r.Status != 200 || string(r.Body) != "1" {
-				t.Fatalf("first GET got %+v, want 200 \"1\"", r)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("first GET not released")
-		}
+		wantReleased(t, first, "first GET", "1")
 		wantError(t, rawReq(t, "GET", s, nil, nil), 1)
 	})
 
 	t.Run("octet-stream POST closes", func(t *testing.T) {
-		sid := handshake(t, base)
-		s := base + "&sid=" + sid
+		s := openSession(t, base)
 		if r := rawReq(t, "POST", s, http.Header{"Content-Type": {"application/octet-stream"}}, []byte{1, 2}); r.Status != 400 {
 			t.Fatalf("binary POST: %d", r.Status)
 		}
@@ -156,8 +174,7 @@ func TestHTTPSurface(t *testing.T) {
 	})
 
 	t.Run("client close drops the session", func(t *testing.T) {
-		sid := handshake(t, base)
-		s := base + "&sid=" + sid
+		s := openSession(t, base)
 		if r := rawReq(t, "POST", s, nil, []byte("1")); r.Status != 200 {
 			t.Fatalf("close POST: %d", r.Status)
 		}
@@ -166,31 +183,16 @@ func TestHTTPSurface(t *testing.T) {
 	})
 
 	t.Run("client close releases a pending GET with a noop", func(t *testing.T) {
-		sid := handshake(t, base)
-		s := base + "&sid=" + sid
-		pending := make(chan *transport.Response, 1)
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			r, _ := transport.RawRequest(ctx, "GET", s, nil, nil, nil)
-			pending <- r
-		}()
+		s := openSession(t, base)
+		pending := parkGET(s)
 		time.Sleep(100 * time.Millisecond) // let the GET park
 		rawReq(t, "POST", s, nil, []byte("1"))
-		select {
-		case r := <-pending:
-			if r == nil || r.Status != 200 || string(r.Body) != "6" {
-				t.Fatalf("pending GET got %+v, want 200 \"6\"", r)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("pending GET not released")
-		}
+		wantReleased(t, pending, "pending GET", "6")
 		wantError(t, rawReq(t, "GET", s, nil, nil), 1)
 	})
 
 	t.Run("server close lingers until a GET", func(t *testing.T) {
-		sid := handshake(t, base)
-		s := base + "&sid=" + sid
+		s := openSession(t, base)
 		rawReq(t, "POST", s, nil, []byte("40"))
 		rawReq(t, "GET", s, nil, nil) // CONNECT reply and auth
 		rawReq(t, "POST", s, nil, []byte(`42["disconnect-me",true]`))
@@ -205,8 +207,7 @@ func TestHTTPSurface(t *testing.T) {
 		// Socket.IO-level violations: Node's Client closes the engine
 		// connection itself, which lingers until a GET takes the close.
 		for _, body := range []string{`42["x"]`, "40\x1e40", "40\x1e44{}", "40\x1e42["} {
-			sid := handshake(t, base)
-			s := base + "&sid=" + sid
+			s := openSession(t, base)
 			rawReq(t, "POST", s, nil, []byte(body))
 			got := ""
 			for range 3 {
@@ -224,8 +225,7 @@ func TestHTTPSurface(t *testing.T) {
 		}
 		// Engine.IO-level ones (parse error, client ping): dropped at once.
 		for _, body := range []string{"abc", "2", "40\x1e9", ""} {
-			sid := handshake(t, base)
-			s := base + "&sid=" + sid
+			s := openSession(t, base)
 			rawReq(t, "POST", s, nil, []byte(body))
 			wantError(t, rawReq(t, "GET", s, nil, nil), 1)
 		}
@@ -236,13 +236,7 @@ func TestHTTPSurface(t *testing.T) {
 		s := base + "&sid=" + sid
 		rawReq(t, "POST", s, nil, []byte("40"))
 		rawReq(t, "GET", s, nil, nil) // CONNECT reply and auth
-		pending := make(chan *transport.Response, 1)
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			r, _ := transport.RawRequest(ctx, "GET", s, nil, nil, nil)
-			pending <- r
-		}()
+		pending := parkGET(s)
 		time.Sleep(100 * time.Millisecond)
 		ctx := ctxT(t)
 		ws, _, err := transport.DialRaw(ctx, strings.Replace(url, "http", "ws", 1)+"/socket.io/?EIO=4&transport=websocket&sid="+sid, nil)

@@ -215,12 +215,7 @@ func TestBroadcast(t *testing.T) {
 		s := c.Socket("/")
 		b := newInbox()
 		s.On("room-event", b.handler)
-		if err := c.Open(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Connect(ctx, nil); err != nil {
-			t.Fatal(err)
-		}
+		openConnect(t, ctx, c, s)
 		if i < 3 {
 			if _, err := s.EmitWithAck(ctx, "join", "r1"); err != nil {
 				t.Fatal(err)
@@ -255,12 +250,7 @@ func TestServerAPI(t *testing.T) {
 	s := c.Socket("/custom")
 	in := newInbox()
 	s.On("hi", in.handler)
-	if err := c.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Connect(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	openConnect(t, ctx, c, s)
 	<-connected
 	if err := got.Emit("disconnect"); !errors.Is(err, server.ErrReservedEvent) {
 		t.Fatalf("reserved emit: %v", err)

@@ -81,8 +81,7 @@ func (s *Socket) EmitWithAck(event string, fn AckFunc, timeout time.Duration, ar
 func (s *Socket) emit(event string, fn AckFunc, timeout time.Duration, args []any) error {
 	scratch := getFrame()
 	defer scratch.release()
-	data, buffers, err := socketio.AppendArgs(scratch.b, args)
-	scratch.b = data
+	data, buffers, err := scratch.appendArgs(args)
 	if err != nil {
 		return err
 	}

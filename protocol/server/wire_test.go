@@ -44,12 +44,7 @@ func TestEventWire(t *testing.T) {
 			s.On("1", func(m *client.Message) { evs <- ev{m.Event, string(m.Args)} })
 			s.OnAny(func(m *client.Message) { evs <- ev{m.Event, string(m.Args)} })
 			ctx := ctxT(t)
-			if err := c.Open(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Connect(ctx, nil); err != nil {
-				t.Fatal(err)
-			}
+			openConnect(t, ctx, c, s)
 			if err := s.Emit("é<b>&", "x"); err != nil {
 				t.Fatal(err)
 			}

@@ -81,15 +81,23 @@ var canonicalTests = []struct {
 
 func TestParseCanonical(t *testing.T) {
 	for _, tt := range canonicalTests {
-		got, err := ParsePacket(tt.v, []byte(tt.in))
-		if err != nil {
-			t.Errorf("v%d ParsePacket(%q): %v", tt.v, tt.in, err)
-			continue
-		}
-		if !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("v%d ParsePacket(%q) = %+v, want %+v", tt.v, tt.in, got, tt.want)
-		}
+		parsesTo(t, tt.v, tt.in, tt.want)
 	}
+}
+
+// parsesTo checks that ParsePacket(v, in) succeeds and returns want,
+// reporting a failure on t; it returns the packet and whether it parsed.
+func parsesTo(t *testing.T, v Version, in string, want Packet) (Packet, bool) {
+	t.Helper()
+	got, err := ParsePacket(v, []byte(in))
+	if err != nil {
+		t.Errorf("v%d ParsePacket(%q): %v", v, in, err)
+		return got, false
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("v%d ParsePacket(%q) = %+v, want %+v", v, in, got, want)
+	}
+	return got, true
 }
 
 func TestAppendCanonical(t *testing.T) {
@@ -132,13 +140,9 @@ func TestParseLenient(t *testing.T) {
 		{V5, `51-["a"]`, bin(BinaryEvent, 1, "/", NoID, `["a"]`), "", RuleBadPlaceholder},
 	}
 	for _, tt := range tests {
-		got, err := ParsePacket(tt.v, []byte(tt.in))
-		if err != nil {
-			t.Errorf("v%d ParsePacket(%q): %v", tt.v, tt.in, err)
+		got, ok := parsesTo(t, tt.v, tt.in, tt.want)
+		if !ok {
 			continue
-		}
-		if !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("v%d ParsePacket(%q) = %+v, want %+v", tt.v, tt.in, got, tt.want)
 		}
 		out, err := AppendPacket(nil, tt.v, &got)
 		if rule := ruleOf(err); rule != tt.encErr || string(out) != tt.enc {
