@@ -172,6 +172,7 @@ type srvExpect struct {
 func (x *srvExpect) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	var b struct {
 		Text   *strMatcher `yaml:"text"`
+		Binary *hexBytes   `yaml:"binary_hex"`
 		Packet *pktMatcher `yaml:"packet"`
 		SIO    *sioMatcher `yaml:"sio"`
 		Close  *bool       `yaml:"close"`
@@ -188,14 +189,17 @@ func (x *srvExpect) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	if b.Close != nil {
 		x.match.close, x.match.hasClose = *b.Close, true
 	}
+	if b.Binary != nil {
+		x.match.binHex, x.match.hasBin = *b.Binary, true
+	}
 	kinds := 0
-	for _, k := range []string{"text", "packet", "sio", "close"} {
+	for _, k := range []string{"text", "binary_hex", "packet", "sio", "close"} {
 		if lookup(n, k) != nil {
 			kinds++
 		}
 	}
 	if kinds != 1 {
-		d.Errorf(n, field, "want exactly one of text, packet, sio, close")
+		d.Errorf(n, field, "want exactly one of text, binary_hex, packet, sio, close")
 	}
 	if b.Via != "" && b.Via != "poll" && b.Via != "ws" {
 		d.Fieldf(yamldoc.Join(field, "via"), "want poll or ws, got %q", b.Via)
