@@ -1,8 +1,12 @@
 package conform
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/siokit/siokit/internal/testpeer"
 )
 
 // TestClientCaseLoad: a client file's keys (side, transport) and the srv_*
@@ -54,4 +58,41 @@ func TestClientCaseLoad(t *testing.T) {
 			t.Errorf("%s: err = %v, want it to contain %q", tt.name, err, tt.want)
 		}
 	}
+}
+
+// TestClientDocExample keeps the client case shown in docs/conformance.md
+// §6.7 the same as the built-in one it says it is.
+func TestClientDocExample(t *testing.T) {
+	root, err := testpeer.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "conformance.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	start := strings.Index(s, "```yaml\nside: client")
+	if start < 0 {
+		t.Fatal("docs/conformance.md has no client case example")
+	}
+	start += len("```yaml\n")
+	end := strings.Index(s[start:], "```")
+	cases, err := parseFile("conformance.md", []byte(s[start:start+end]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin, err := LoadBuiltinClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range builtin {
+		if b.ID == cases[0].ID {
+			if len(b.steps) != len(cases[0].steps) || b.Rule != cases[0].Rule || b.Transport != cases[0].Transport {
+				t.Errorf("the example differs from the built-in %s: %d steps, want %d", b.ID, len(cases[0].steps), len(b.steps))
+			}
+			return
+		}
+	}
+	t.Errorf("the example's id %s is no built-in client case", cases[0].ID)
 }
