@@ -185,6 +185,14 @@ func (s *scriptServer) servePost(w http.ResponseWriter, req *http.Request) {
 	}
 	binary := req.Header.Get("Content-Type") == "application/octet-stream"
 	s.r.addTrace(at, "recv", "http", "poll", "POST "+shorten(string(body)))
+	s.mu.Lock()
+	upgraded := s.upgraded
+	s.mu.Unlock()
+	if upgraded {
+		s.push(srvItem{at: at, via: "poll", event: "a polling POST after the upgrade: " + quoteShort(string(body))})
+		http.Error(w, "upgraded", http.StatusBadRequest)
+		return
+	}
 	pkts, err := decodePayload(s.eio, body, binary)
 	if err != nil {
 		s.push(srvItem{at: at, via: "poll", event: fmt.Sprintf("an undecodable POST body %s: %v", quoteShort(string(body)), err)})
@@ -206,6 +214,15 @@ func (s *scriptServer) servePost(w http.ResponseWriter, req *http.Request) {
 func (s *scriptServer) serveGet(w http.ResponseWriter, req *http.Request) {
 	s.mu.Lock()
 	s.gets++
+	if s.upgraded {
+		// engine.io-protocol v4, "Upgrade": once the client has sent the
+		// upgrade packet, polling is over for the session.
+		s.mu.Unlock()
+		s.r.addTrace(time.Now(), "recv", "http", "poll", "GET after the upgrade: 400")
+		s.push(srvItem{via: "poll", event: "a polling GET after the upgrade"})
+		http.Error(w, "upgraded", http.StatusBadRequest)
+		return
+	}
 	if s.held != nil {
 		// engine.io-protocol v4 §Transports/HTTP long-polling: the server
 		// should close the session when a second GET arrives while one is

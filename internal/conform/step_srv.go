@@ -257,6 +257,7 @@ func (x *srvExpect) check(r *runner, it srvItem, want string) error {
 // contract command (docs/conformance.md §6.2) as an EVENT.
 type srvSend struct {
 	text    string
+	texts   []string // several packets in one polling answer
 	binary  []byte
 	isBin   bool
 	command string
@@ -269,6 +270,7 @@ type srvSend struct {
 func (w *srvSend) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	var b struct {
 		Text      *string    `yaml:"text"`
+		Texts     []string   `yaml:"texts"`
 		BinaryHex *hexBytes  `yaml:"binary_hex"`
 		Command   string     `yaml:"command"`
 		Arg       *yaml.Node `yaml:"arg"`
@@ -284,6 +286,11 @@ func (w *srvSend) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	}
 	if b.BinaryHex != nil {
 		w.binary, w.isBin, n1 = *b.BinaryHex, true, n1+1
+	}
+	if b.Texts != nil {
+		if w.texts, n1 = b.Texts, n1+1; len(b.Texts) < 2 || b.Via == "ws" {
+			d.Fieldf(yamldoc.Join(field, "texts"), "texts is two or more packets in one polling answer (via poll)")
+		}
 	}
 	if b.Command != "" {
 		n1++
@@ -303,7 +310,7 @@ func (w *srvSend) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 		}
 	}
 	if n1 != 1 {
-		d.Errorf(n, field, "want exactly one of text, binary_hex, command")
+		d.Errorf(n, field, "want exactly one of text, texts, binary_hex, command")
 	}
 	if b.Via != "" && b.Via != "poll" && b.Via != "ws" {
 		d.Fieldf(yamldoc.Join(field, "via"), "want poll or ws, got %q", b.Via)
@@ -314,6 +321,16 @@ func (w *srvSend) run(_ context.Context, r *runner, _ *step) error {
 	s, err := r.srvOf()
 	if err != nil {
 		return err
+	}
+	if w.texts != nil {
+		pkts := make([]engineio.Packet, len(w.texts))
+		for i, t := range w.texts {
+			if pkts[i], err = r.textPacket(t); err != nil {
+				return err
+			}
+		}
+		r.addTrace(time.Now(), "send", "http", "poll", fmt.Sprintf("queued %d packets in one answer", len(pkts)))
+		return s.sendPoll(pkts)
 	}
 	var pk engineio.Packet
 	switch {
@@ -333,14 +350,9 @@ func (w *srvSend) run(_ context.Context, r *runner, _ *step) error {
 		}
 		pk = engineio.Packet{Type: engineio.Message, Data: []byte(head + `["sioconform:` + w.command + `",` + string(arg) + `]`)}
 	default:
-		text, err := r.subst(w.text)
-		if err != nil {
+		if pk, err = r.textPacket(w.text); err != nil {
 			return err
 		}
-		if text == "" || text[0] < '0' || text[0] > '6' {
-			return &brokenCase{fmt.Sprintf("srv_send text %q is no Engine.IO packet (a type digit first)", text)}
-		}
-		pk = engineio.Packet{Type: engineio.PacketType(text[0] - '0'), Data: []byte(text[1:])}
 	}
 	via := w.via
 	if via == "" {
@@ -361,6 +373,18 @@ func (w *srvSend) run(_ context.Context, r *runner, _ *step) error {
 	}
 	r.addTrace(time.Now(), "send", "http", "poll", "queued "+shorten(summary))
 	return s.sendPoll([]engineio.Packet{pk})
+}
+
+// textPacket is a packet written as text, variables substituted.
+func (r *runner) textPacket(t string) (engineio.Packet, error) {
+	text, err := r.subst(t)
+	if err != nil {
+		return engineio.Packet{}, err
+	}
+	if text == "" || text[0] < '0' || text[0] > '6' {
+		return engineio.Packet{}, &brokenCase{fmt.Sprintf("srv_send text %q is no Engine.IO packet (a type digit first)", text)}
+	}
+	return engineio.Packet{Type: engineio.PacketType(text[0] - '0'), Data: []byte(text[1:])}, nil
 }
 
 // srvHold is the srv_hold step: the client must have a GET in flight (held
