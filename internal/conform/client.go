@@ -18,6 +18,11 @@ import (
 // process) run at once when ClientConfig.Parallel is 0.
 const DefaultClientParallel = 6
 
+// clientStartTimeout bounds the wait for a client program's first request,
+// before its case's timeout starts: peers get 30 s to start on a loaded
+// machine, as the server peers do.
+const clientStartTimeout = 30 * time.Second
+
 // clientGrace is how long a client program has to exit after its stdin
 // closes before it is killed. The contract gives it 3 s (docs/conformance.md
 // §6.5), but no case judges the exit yet and the verdict is already known:
@@ -128,6 +133,10 @@ func runClientCase(ctx context.Context, c *Case, cfg *ClientConfig) Result {
 		res.Verdict, res.Message = Error, err.Error()
 		return res
 	}
+	// The program's start (a runtime loading, on a busy machine seconds)
+	// is not the case's time: the case's timeout runs from the first thing
+	// the program does, which stays in the inbox for the first step.
+	srv.awaitFirst(ctx, clientStartTimeout, proc.done)
 	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	go func() {
 		// A program that exits (refused, crashed, or done) will send

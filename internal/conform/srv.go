@@ -367,6 +367,20 @@ func (s *scriptServer) adoptWS(c *websocket.Conn) {
 	}()
 }
 
+// awaitFirst waits, up to d, until the client has done something (an
+// inbox item, left there) or exited (done closed).
+func (s *scriptServer) awaitFirst(ctx context.Context, d time.Duration, done <-chan struct{}) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case it := <-s.inbox:
+		s.back = append(s.back, it)
+	case <-done:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
 // next returns the next inbox item, skipping packets whose text is listed.
 func (s *scriptServer) next(ctx context.Context, skip []string) (srvItem, error) {
 	for {
