@@ -103,6 +103,7 @@ func (a *srvAccept) run(ctx context.Context, r *runner, _ *step) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	wctx, cancel := srvWait(ctx, a.within)
 	defer cancel()
 	it, err := s.next(wctx, a.skip)
@@ -112,7 +113,7 @@ func (a *srvAccept) run(ctx context.Context, r *runner, _ *step) error {
 		it, err = s.next(wctx, a.skip)
 	}
 	if err != nil {
-		return mis("a handshake request", "nothing", "want a handshake request, nothing came within %v", time.Since(r.start).Round(time.Millisecond))
+		return mis("a handshake request", "nothing", "want a handshake request, nothing came within %v", time.Since(start).Round(time.Millisecond))
 	}
 	if it.hs == nil {
 		return mis("a handshake request", it.describe(), "want a handshake request, got %s", shorten(it.describe()))
