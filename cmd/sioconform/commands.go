@@ -21,6 +21,7 @@ var commands = map[string]command{
 	"run":    runCmd,
 	"list":   listCmd,
 	"matrix": matrixCmd,
+	"client": clientCmd,
 }
 
 const usage = `Usage: sioconform <command> [options]
@@ -34,6 +35,7 @@ Commands:
   run      run the cases against one server and write a report
   list     list the cases
   matrix   run the cases against several servers and compare them
+  client   judge a Socket.IO client library: 'client run --cmd CMD', 'client list'
   version  print the version (also --version)
 
 Run 'sioconform <command> -h' for a command's options.

@@ -35,6 +35,13 @@ type Case struct {
 	// Slow cases take tens of seconds (a server's upgrade timeout): Select
 	// leaves them out, SelectSlow keeps them (sioconform --slow).
 	Slow bool
+	// Side is "client" for a client case (sioconform plays the server and
+	// drives a client program, docs/conformance.md §6.7), "" for a server
+	// case.
+	Side string
+	// Transport is what a client case asks its program for
+	// (SIOCONFORM_TRANSPORT): polling, websocket or upgrade.
+	Transport string
 	// Timeout bounds the whole case.
 	Timeout time.Duration
 	File    string

@@ -28,6 +28,8 @@ type runner struct {
 	// secrets are the credential values the case sent (noteSecrets), masked
 	// in its result by sanitize.
 	secrets map[string]bool
+	// srv is the server a client case plays (srv_* steps); nil in server cases.
+	srv *scriptServer
 }
 
 // wsConn is one named WebSocket of a case.

@@ -22,7 +22,26 @@ var builtin embed.FS
 // LoadBuiltin returns the cases embedded in the binary
 // (internal/conform/cases/**/*.yaml), sorted by ID.
 func LoadBuiltin() ([]*Case, error) {
-	return loadFS(builtin, "cases", "cases")
+	all, err := loadFS(builtin, "cases", "cases")
+	return sides(all, ""), err
+}
+
+// LoadBuiltinClient returns the embedded client cases (side: client, ids
+// client.…), sorted by ID: those "sioconform client run" plays.
+func LoadBuiltinClient() ([]*Case, error) {
+	all, err := loadFS(builtin, "cases", "cases")
+	return sides(all, "client"), err
+}
+
+// sides keeps the cases of one side ("" = the server cases).
+func sides(all []*Case, side string) []*Case {
+	var out []*Case
+	for _, c := range all {
+		if c.Side == side {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // LoadDir loads every *.yaml file below dir, sorted by ID. A malformed file
@@ -76,7 +95,7 @@ func loadFS(fsys fs.FS, root, display string) ([]*Case, error) {
 	return all, nil
 }
 
-var idRE = regexp.MustCompile(`^(eio4|eio3|sio5|sio4)(\.[a-z0-9_-]+)+$`)
+var idRE = regexp.MustCompile(`^(client\.)?(eio4|eio3|sio5|sio4)(\.[a-z0-9_-]+)+$`)
 
 // serverPaths maps the server kinds of docs/conformance.md §2 to their path.
 var serverPaths = map[string]string{"engineio": "/engine.io/", "socketio": "/socket.io/"}
@@ -87,6 +106,9 @@ type caseHeader struct {
 	EIO     *int      `yaml:"eio"`
 	Path    *string   `yaml:"path"`
 	Timeout *duration `yaml:"timeout"`
+	// Side and Transport are for client cases (docs/conformance.md §6.7).
+	Side      *string `yaml:"side"`
+	Transport *string `yaml:"transport"`
 }
 
 // caseDoc decodes one case onto the file's settings (def) into c.
@@ -198,7 +220,27 @@ func (h *caseHeader) apply(d *yamldoc.Decoder, path, field string, c *Case) {
 			c.Timeout = time.Duration(*h.Timeout)
 		}
 	}
-	if !pathSet && (c.Path == "" || h.Server != nil) {
+	if h.Side != nil {
+		if *h.Side != "client" && *h.Side != "server" {
+			at("side", "want client or server, got %q", *h.Side)
+		} else if *h.Side == "client" {
+			c.Side = "client"
+			if h.Server == nil {
+				c.Server = "socketio"
+			}
+		} else {
+			c.Side = ""
+		}
+	}
+	if h.Transport != nil {
+		switch *h.Transport {
+		case "polling", "websocket", "upgrade":
+			c.Transport = *h.Transport
+		default:
+			at("transport", "want polling, websocket or upgrade, got %q", *h.Transport)
+		}
+	}
+	if !pathSet && (c.Path == "" || h.Server != nil || h.Side != nil) {
 		c.Path = serverPaths[c.Server]
 	}
 }
@@ -241,6 +283,12 @@ func (cd *caseDoc) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field stri
 		d.Fieldf(yamldoc.Join(path, "id"), "%q is not <suite>.<area>…: lower case, dots, suite eio4, eio3, sio5 or sio4", c.ID)
 	}
 	b.Header.apply(d, path, field, &c)
+	if idRE.MatchString(c.ID) && (c.Side == "client") != strings.HasPrefix(c.ID, "client.") {
+		d.Fieldf(yamldoc.Join(path, "id"), "%q: client cases (side: client), and only they, have ids client.…", c.ID)
+	}
+	if c.Side == "client" && c.Transport == "" {
+		d.Fieldf(yamldoc.Join(field, "transport"), "a client case says its transport: polling, websocket or upgrade")
+	}
 	switch st := Strength(b.Strength); st {
 	case Must, Should, Open, MustRef:
 		c.Strength = st

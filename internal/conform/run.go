@@ -79,6 +79,9 @@ func selectCases(cases []*Case, eio int, only, skip []string, slow bool) []*Case
 	}
 	var out []*Case
 	for _, c := range cases {
+		if c.Side == "client" {
+			continue // played by RunClient (SelectClient)
+		}
 		if prefixes != nil && !strings.HasPrefix(c.ID, prefixes[0]) && !strings.HasPrefix(c.ID, prefixes[1]) {
 			continue
 		}

@@ -74,6 +74,12 @@ func init() {
 		{"eio_open_polling", func() action { return &openPolling{} }},
 		{"eio_open_ws", func() action { return &openWS{} }},
 		{"sio_connect_ws", func() action { return &sioConnect{} }},
+		{"srv_accept", func() action { return &srvAccept{} }},
+		{"srv_expect", func() action { return &srvExpect{} }},
+		{"srv_send", func() action { return &srvSend{} }},
+		{"srv_hold", func() action { return &srvHold{} }},
+		{"srv_close", func() action { return &srvClose{} }},
+		{"srv_silent", func() action { return &srvSilent{} }},
 	}
 }
 

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+
+	"github.com/siokit/siokit/internal/cli"
+	"github.com/siokit/siokit/internal/conform"
+	"github.com/siokit/siokit/reports"
+)
+
+const clientUsage = `Usage: sioconform client <run|list> [options]
+
+Judges a Socket.IO CLIENT library: sioconform plays the server, packet by
+packet, and drives a small program written with the library (the client
+program, docs/conformance.md §6; peers/clients/ has seven).
+
+  run   run the client cases against the program of --cmd
+  list  list the client cases
+
+Run 'sioconform client run -h' for the options.
+`
+
+const clientRunUsage = `Usage: sioconform client run --cmd 'COMMAND' [options]
+
+Runs the client cases (client.*) against a client program: per case a server
+on 127.0.0.1 (a free port) and one process of COMMAND, run with sh -c and the
+environment of docs/conformance.md §6.1 (SIOCONFORM_URL, SIOCONFORM_TRANSPORT
+set to the case's transport, SIOCONFORM_EIO, SIOCONFORM_NAMESPACE=/). The
+process is stopped at the end of its case: stdin closed, killed after 3 s.
+A program that exits 2 (it cannot do what the environment asks) makes its
+case n/a.
+
+Options:
+  --cmd COMMAND      the client program (required), e.g.
+                     'cd peers/clients/js && node client.mjs 4'
+  --transport T      only the cases of transport T: polling, websocket or
+                     upgrade (default: all, each with its own)
+  --eio 4|3          Engine.IO version: 4 runs client.eio4.* and
+                     client.sio5.* (default 4)
+  --only GLOB        run only the cases whose id matches; repeatable
+  --skip GLOB        leave out the cases whose id matches; repeatable
+  --cases DIR        also load every client case file below DIR; repeatable
+  --format FORMAT    table (default), json, junit, markdown or html
+  --out FILE         write the report to FILE instead of stdout
+  --parallel N       cases (client processes) at once (default %d)
+  -v                 table format: every case's trace
+  --strict           a warn (a broken SHOULD) fails the run too
+
+Exit status:
+  0  no selected case failed or errored (warn, n/a and info allowed)
+  1  a case failed or errored (or warned, with --strict)
+  2  usage error or broken case file
+
+Examples:
+  sioconform client run --cmd 'cd peers/clients/js && node client.mjs 4'
+  sioconform client run --cmd 'peers/clients/siokit/bin/siokit-client' --transport websocket
+`
+
+const clientListUsage = `Usage: sioconform client list [options]
+
+Lists the client cases: id, strength, description and source.
+
+Options:
+  --transport T      only the cases of transport T (polling, websocket, upgrade)
+  --eio 4|3          only that Engine.IO version (default: both)
+  --only GLOB, --skip GLOB, --cases DIR   as for client run
+  --format FORMAT    table (default) or json
+`
+
+// clientCmd is 'sioconform client': it dispatches to run and list.
+func clientCmd(ctx context.Context, st *cli.State, _ engine, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(st.Stderr, clientUsage)
+		return cli.WithExitCode(nil, cli.ExitUsage)
+	}
+	switch args[0] {
+	case "run":
+		return clientRunCmd(ctx, st, args[1:])
+	case "list":
+		return clientListCmd(st, args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(st.Stderr, clientUsage)
+		return errHelp
+	}
+	return cli.WithExitCode(fmt.Errorf("client: unknown command %q (want run or list; see 'sioconform client -h')", args[0]), cli.ExitUsage)
+}
+
+// clientSelection is the case-selection flags of client run and list.
+type clientSelection struct {
+	eio        int
+	transport  string
+	only, skip cli.List
+	dirs       cli.List
+}
+
+// pick loads the built-in client cases and those of --cases, and selects.
+func (s *clientSelection) pick(fs interface{ Name() string }, allowAll bool) ([]*conform.Case, error) {
+	uerr := func(format string, a ...any) error {
+		return cli.WithExitCode(fmt.Errorf("%s: %s", fs.Name(), fmt.Sprintf(format, a...)), cli.ExitUsage)
+	}
+	if s.eio != 3 && s.eio != 4 && !(allowAll && s.eio == 0) {
+		return nil, uerr("--eio %d: want 4 or 3", s.eio)
+	}
+	switch s.transport {
+	case "", "polling", "websocket", "upgrade":
+	default:
+		return nil, uerr("--transport %q: want polling, websocket or upgrade", s.transport)
+	}
+	for _, g := range append(append([]string{}, s.only...), s.skip...) {
+		if _, err := path.Match(g, ""); err != nil {
+			return nil, uerr("bad pattern %q: %v", g, err)
+		}
+	}
+	all, err := conform.LoadBuiltinClient()
+	if err != nil {
+		return nil, fmt.Errorf("built-in client cases: %w", err)
+	}
+	for _, dir := range s.dirs {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			if err == nil {
+				err = errors.New("not a directory")
+			}
+			return nil, uerr("--cases %s: %v", dir, err)
+		}
+		more, err := conform.LoadDir(dir)
+		if err != nil {
+			return nil, cli.WithExitCode(err, cli.ExitUsage)
+		}
+		all = append(all, more...)
+	}
+	cases := conform.SelectClient(all, s.eio, s.transport, s.only, s.skip)
+	if len(cases) == 0 {
+		return nil, uerr("no client case matches --eio %d --transport %q --only %q --skip %q (see 'sioconform client list')",
+			s.eio, s.transport, s.only.String(), s.skip.String())
+	}
+	return cases, nil
+}
+
+// clientRunCmd is 'sioconform client run'.
+func clientRunCmd(ctx context.Context, st *cli.State, args []string) error {
+	fs := newFlagSet("client run")
+	cmd := fs.String("cmd", "", "")
+	var sel clientSelection
+	fs.IntVar(&sel.eio, "eio", 4, "")
+	fs.StringVar(&sel.transport, "transport", "", "")
+	fs.Var(&sel.only, "only", "")
+	fs.Var(&sel.skip, "skip", "")
+	fs.Var(&sel.dirs, "cases", "")
+	format := fs.String("format", "table", "")
+	out := fs.String("out", "", "")
+	parallel := fs.Int("parallel", conform.DefaultClientParallel, "")
+	verbose := fs.Bool("v", false, "")
+	strict := fs.Bool("strict", false, "")
+	if err := parseFlags(st, fs, fmt.Sprintf(clientRunUsage, conform.DefaultClientParallel), args); err != nil {
+		return err
+	}
+	if *cmd == "" {
+		return usageErr(fs, "--cmd is required")
+	}
+	render, ok := runFormats[*format]
+	if !ok {
+		return usageErr(fs, "--format %q: want table, json, junit, markdown or html", *format)
+	}
+	if *parallel < 1 {
+		return usageErr(fs, "--parallel %d: want at least 1", *parallel)
+	}
+	cases, err := sel.pick(fs, false)
+	if err != nil {
+		return err
+	}
+	dst, err := openOut(st, *out)
+	if err != nil {
+		return err
+	}
+	prog := newProgress(st, "", len(cases))
+	rep, err := conform.RunClient(ctx, cases, conform.ClientConfig{Cmd: *cmd, Parallel: *parallel, Progress: prog.done})
+	if err != nil {
+		return cli.WithExitCode(err, cli.ExitUsage)
+	}
+	rep.EIO, rep.Strict = sel.eio, *strict
+	opts := reports.TableOptions{Verbose: *verbose, Color: *format == "table" && dst.color()}
+	if err := dst.write(func(w io.Writer) error { return render(w, rep, opts) }); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return cli.WithExitCode(errors.New("interrupted"), cli.ExitFailed)
+	}
+	if rep.Failed() {
+		return cli.WithExitCode(failedErr(rep), cli.ExitFailed)
+	}
+	return nil
+}
+
+// clientListCmd is 'sioconform client list'.
+func clientListCmd(st *cli.State, args []string) error {
+	fs := newFlagSet("client list")
+	var sel clientSelection
+	fs.IntVar(&sel.eio, "eio", 0, "")
+	fs.StringVar(&sel.transport, "transport", "", "")
+	fs.Var(&sel.only, "only", "")
+	fs.Var(&sel.skip, "skip", "")
+	fs.Var(&sel.dirs, "cases", "")
+	format := fs.String("format", "table", "")
+	if err := parseFlags(st, fs, clientListUsage, args); err != nil {
+		return err
+	}
+	render, ok := listFormats[*format]
+	if !ok {
+		return usageErr(fs, "--format %q: want table or json", *format)
+	}
+	cases, err := sel.pick(fs, true)
+	if err != nil {
+		return err
+	}
+	out, err := openOut(st, "")
+	if err != nil {
+		return err
+	}
+	return out.write(func(w io.Writer) error { return render(w, cases) })
+}

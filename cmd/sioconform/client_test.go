@@ -1,0 +1,60 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/siokit/siokit/internal/cli"
+)
+
+// TestClientCommands: client list shows the built-in client cases and only
+// them; client run wires --cmd, --only, --transport and --format to the
+// engine (a program that refuses every environment: all n/a, exit 0; one
+// that dies: exit 1); bad flags are usage errors.
+func TestClientCommands(t *testing.T) {
+	r := runCLI(t, newFake(), "client", "list", "--format", "json")
+	var listed []struct{ ID string }
+	if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil || r.code != 0 {
+		t.Fatalf("client list: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	if len(listed) < 20 {
+		t.Errorf("client list: %d cases, want at least 20", len(listed))
+	}
+	for _, c := range listed {
+		if !strings.HasPrefix(c.ID, "client.") {
+			t.Errorf("client list shows %s, not a client case", c.ID)
+		}
+	}
+
+	r = runCLI(t, newFake(), "client", "run", "--cmd", "echo refused >&2; exit 2", "--only", "client.sio5.connect", "--format", "json")
+	var rep struct {
+		Results []struct{ ID, Verdict, Message string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 {
+		t.Fatalf("client run (exit 2): exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	if len(rep.Results) != 2 {
+		t.Errorf("--only client.sio5.connect ran %d cases, want 2", len(rep.Results))
+	}
+	for _, res := range rep.Results {
+		if res.Verdict != "n/a" || !strings.Contains(res.Message, "refused the environment (exit 2): refused") {
+			t.Errorf("%s: %s %q", res.ID, res.Verdict, res.Message)
+		}
+	}
+
+	r = runCLI(t, newFake(), "client", "run", "--cmd", "exit 3", "--only", "client.sio5.connect.first")
+	if r.code != cli.ExitFailed || !strings.Contains(r.stderr, "1 failed") {
+		t.Errorf("client run (exit 3): exit %d, want 1\n%s", r.code, r.stderr)
+	}
+
+	for _, args := range [][]string{
+		{"client"}, {"client", "walk"}, {"client", "run"}, {"client", "run", "--cmd", "x", "--transport", "smoke"},
+		{"client", "run", "--cmd", "x", "--eio", "5"}, {"client", "run", "--cmd", "x", "--only", "nothing.here"},
+		{"client", "run", "--cmd", "x", "--format", "pdf"}, {"client", "list", "--format", "junit"},
+	} {
+		if r := runCLI(t, newFake(), args...); r.code != cli.ExitUsage {
+			t.Errorf("%q: exit %d, want 2\n%s", args, r.code, r.stderr)
+		}
+	}
+}

@@ -1,0 +1,283 @@
+package conform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultClientParallel is how many client cases (each its own client
+// process) run at once when ClientConfig.Parallel is 0.
+const DefaultClientParallel = 6
+
+// clientStartTimeout bounds the wait for a client program's first request,
+// before its case's timeout starts: peers get 30 s to start on a loaded
+// machine, as the server peers do.
+const clientStartTimeout = 30 * time.Second
+
+// clientGrace is how long a client program has to exit after its stdin
+// closes before it is killed. The contract gives it 3 s (docs/conformance.md
+// §6.5), but no case judges the exit yet and the verdict is already known:
+// waiting longer would only slow the run.
+const clientGrace = time.Second
+
+// ClientConfig says which client program to judge and how.
+type ClientConfig struct {
+	// Cmd is the client program, run with sh -c (docs/conformance.md §6.1).
+	Cmd string
+	// Dir is its working directory; "" = this process's.
+	Dir string
+	// Parallel caps how many cases run at once; 0 = DefaultClientParallel.
+	Parallel int
+	// Progress, if set, is called once per finished case, one at a time.
+	Progress func(Result)
+	// ShowSecrets keeps credentials in the results (see Config).
+	ShowSecrets bool
+}
+
+// SelectClient keeps the client cases of one Engine.IO version (4:
+// client.eio4.* and client.sio5.*; 3: client.eio3.* and client.sio4.*; 0:
+// all) and transport ("" = all), then applies only and skip as Select
+// does. Sorted by ID.
+func SelectClient(cases []*Case, eio int, transport string, only, skip []string) []*Case {
+	var prefixes []string
+	switch eio {
+	case 4:
+		prefixes = []string{"client.eio4.", "client.sio5."}
+	case 3:
+		prefixes = []string{"client.eio3.", "client.sio4."}
+	}
+	var out []*Case
+	for _, c := range cases {
+		if c.Side != "client" || transport != "" && c.Transport != transport {
+			continue
+		}
+		if prefixes != nil && !strings.HasPrefix(c.ID, prefixes[0]) && !strings.HasPrefix(c.ID, prefixes[1]) {
+			continue
+		}
+		if len(only) > 0 && !matchAny(only, c.ID) || matchAny(skip, c.ID) {
+			continue
+		}
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// RunClient plays every client case against a fresh process of cfg.Cmd:
+// per case a scripted server on 127.0.0.1:0 and one client program started
+// with the contract's environment, stopped at the end of the case (stdin
+// closed, killed after a grace). The error is non-nil only for an unusable
+// configuration.
+func RunClient(ctx context.Context, cases []*Case, cfg ClientConfig) (*Report, error) {
+	if strings.TrimSpace(cfg.Cmd) == "" {
+		return nil, errors.New("conform: client run needs the client program (--cmd)")
+	}
+	for _, c := range cases {
+		if c.Side != "client" {
+			return nil, fmt.Errorf("conform: case %s is a server case", c.ID)
+		}
+	}
+	rep := &Report{Target: "client: " + cfg.Cmd, Started: time.Now()}
+	par := cfg.Parallel
+	if par <= 0 {
+		par = DefaultClientParallel
+	}
+	results := make([]Result, len(cases))
+	var progressMu sync.Mutex
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for i := range cases {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i] = runClientCase(ctx, cases[i], &cfg)
+			if cfg.Progress != nil {
+				progressMu.Lock()
+				cfg.Progress(results[i])
+				progressMu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	rep.Results = results
+	rep.Duration = time.Since(rep.Started)
+	return rep, nil
+}
+
+// runClientCase runs one client case: the first failing step decides, as
+// in runCase; a program that refused the environment (exit 2) makes the
+// case n/a.
+func runClientCase(ctx context.Context, c *Case, cfg *ClientConfig) Result {
+	res := Result{ID: c.ID, Description: c.Description, Spec: c.Spec, Strength: c.Strength, Rule: c.Rule, Official: c.Official, Step: -1, Verdict: Pass}
+	r := &runner{c: c, start: time.Now(), vars: map[string]string{"eio": strconv.Itoa(c.EIO), "path": c.Path},
+		conns: map[string]*wsConn{}, asyncs: map[string]*asyncReq{}, secrets: map[string]bool{}}
+	srv, err := startScriptServer(r)
+	if err != nil {
+		res.Verdict, res.Message = Error, err.Error()
+		return res
+	}
+	r.srv = srv
+	proc, err := startClient(cfg, c, srv.URL())
+	if err != nil {
+		srv.shutdown()
+		res.Verdict, res.Message = Error, err.Error()
+		return res
+	}
+	// The program's start (a runtime loading, on a busy machine seconds)
+	// is not the case's time: the case's timeout runs from the first thing
+	// the program does, which stays in the inbox for the first step.
+	srv.awaitFirst(ctx, clientStartTimeout, proc.done)
+	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	go func() {
+		// A program that exits (refused, crashed, or done) will send
+		// nothing more: the waiting step ends now rather than at the
+		// case's timeout.
+		select {
+		case <-proc.done:
+			cancel()
+		case <-cctx.Done():
+		}
+	}()
+	for i, s := range c.steps {
+		err := r.exec(cctx, s)
+		if err == nil {
+			continue
+		}
+		res.Step = i
+		res.Verdict, res.Message, res.Diff = r.judge(s, err, cctx)
+		res.Message = fmt.Sprintf("step %d (%s, line %d): %s", i, s.kind, s.line, res.Message)
+		break
+	}
+	cancel()
+	res.Duration = time.Since(r.start) // the case's own time, without the program's exit
+	code, exited := proc.exitCode()
+	proc.stop()
+	srv.shutdown()
+	r.cleanup()
+	if res.Verdict != Pass {
+		switch {
+		case exited && code == 2:
+			res.Verdict = NA
+			res.Message = "the client program refused the environment (exit 2): " + lastLine(proc.log.String())
+		case exited:
+			res.Message += fmt.Sprintf(" (the client program had exited with code %d)", code)
+		}
+		if out := proc.log.String(); out != "" {
+			r.addTrace(time.Now(), "recv", "log", "client", "client program output:\n"+tail(out, 40))
+		}
+	}
+	r.mu.Lock()
+	res.Trace = append([]TraceEntry(nil), r.trace...)
+	sanitize(&res, r.secrets, cfg.ShowSecrets)
+	r.mu.Unlock()
+	return res
+}
+
+// clientProc is one running client program.
+type clientProc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	log   *capBuffer
+	done  chan struct{}
+}
+
+// startClient starts the program for one case with the contract's
+// environment (docs/conformance.md §6.1), in its own process group so
+// that stop reaches what sh started.
+func startClient(cfg *ClientConfig, c *Case, url string) (*clientProc, error) {
+	cmd := exec.Command("sh", "-c", cfg.Cmd)
+	cmd.Dir = cfg.Dir
+	cmd.Env = append(os.Environ(),
+		"SIOCONFORM_URL="+url,
+		"SIOCONFORM_TRANSPORT="+c.Transport,
+		"SIOCONFORM_EIO="+strconv.Itoa(c.EIO),
+		"SIOCONFORM_NAMESPACE=/")
+	p := &clientProc{cmd: cmd, log: &capBuffer{max: 64 << 10}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.log, p.log
+	cmd.WaitDelay = time.Second
+	ownGroup(cmd)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("conform: client program: %w", err)
+	}
+	p.stdin = stdin
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("conform: starting the client program: %w", err)
+	}
+	go func() {
+		_ = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// exitCode returns the program's exit code if it has exited.
+func (p *clientProc) exitCode() (int, bool) {
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode(), true
+	default:
+		return 0, false
+	}
+}
+
+// stop closes stdin (the contract's "exit now"), waits clientGrace, then
+// kills the process group and waits.
+func (p *clientProc) stop() {
+	_ = p.stdin.Close()
+	select {
+	case <-p.done:
+		return
+	case <-time.After(clientGrace):
+	}
+	killGroup(p.cmd)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// capBuffer keeps the newest max bytes written to it.
+type capBuffer struct {
+	mu  sync.Mutex
+	b   []byte
+	max int
+}
+
+func (c *capBuffer) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.b = append(c.b, p...)
+	if len(c.b) > c.max {
+		c.b = append([]byte(nil), c.b[len(c.b)-c.max:]...)
+	}
+	return len(p), nil
+}
+
+func (c *capBuffer) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return string(c.b)
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// lastLine is the last non-empty line of s.
+func lastLine(s string) string { return tail(s, 1) }

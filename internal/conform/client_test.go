@@ -1,0 +1,208 @@
+package conform_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siokit/siokit/internal/conform"
+	"github.com/siokit/siokit/internal/testpeer"
+)
+
+// clientExpected is what each client peer gets from the client suite:
+// every case not listed passes. Each entry says why.
+var clientExpected = map[string]map[string]conform.Verdict{
+	"siokit-client": {},
+	"node4-client":  {},
+	"node2-client":  {}, // socket.io-client 2.5.0: EIO3 only, so the eio4 cases are n/a
+	"python-client": {
+		// python-socketio 5.7.2 over WebSocket: disconnect() closes the
+		// socket before its write loop has sent the DISCONNECT
+		// (peers/README.md, "Client peers", python-client (2)).
+		"client.sio5.disconnect.client": conform.Fail,
+	},
+}
+
+// shellCmd is the --cmd line that runs a client peer: its folder, then its
+// argv, quoted for sh.
+func shellCmd(spec *testpeer.ClientSpec) string {
+	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	parts := make([]string, len(spec.Argv))
+	for i, a := range spec.Argv {
+		parts[i] = q(a)
+	}
+	return "cd " + q(spec.Dir) + " && exec " + strings.Join(parts, " ")
+}
+
+// TestClientSuite plays the whole client suite (both Engine.IO revisions)
+// against siokit's own client, socket.io-client 4.8.4 on Node and 2.5.0,
+// and python-socketio, and asserts every verdict.
+func TestClientSuite(t *testing.T) {
+	cases, err := conform.LoadBuiltinClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := conform.SelectClient(cases, 0, "", nil, nil)
+	if len(sel) < 20 {
+		t.Fatalf("want at least 20 client cases, got %d", len(sel))
+	}
+	names := make([]string, 0, len(clientExpected))
+	for n := range clientExpected {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			spec := testpeer.ClientCommand(t, name)
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			start := time.Now()
+			rep, err := conform.RunClient(ctx, sel, conform.ClientConfig{Cmd: shellCmd(spec)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			took := time.Since(start)
+			want := clientExpected[name]
+			eio := map[string]int{}
+			for _, c := range sel {
+				eio[c.ID] = c.EIO
+			}
+			for _, r := range rep.Results {
+				w := want[r.ID]
+				switch {
+				case w != "":
+				case !spec.Speaks(eio[r.ID]):
+					// The program refuses an Engine.IO revision its
+					// library does not speak (exit 2).
+					w = conform.NA
+				default:
+					w = conform.Pass
+				}
+				if r.Verdict != w {
+					t.Errorf("%s: got %s, want %s: %s\n%s", r.ID, r.Verdict, w, r.Message, traceText(r))
+				}
+			}
+			if took > 60*time.Second {
+				t.Errorf("the client suite took %v against %s (want well under 30 s)", took, name)
+			}
+			t.Logf("%s: %d cases in %v", name, len(rep.Results), took.Round(time.Millisecond))
+		})
+	}
+}
+
+func traceText(r conform.Result) string {
+	var b strings.Builder
+	for _, e := range r.Trace {
+		fmt.Fprintf(&b, "  %8v %s %s %s %s\n", e.At.Round(time.Millisecond), e.Dir, e.Kind, e.Conn, e.Summary)
+	}
+	return b.String()
+}
+
+// TestClientVerdictsCanFail runs cases against programs that break them:
+// one that refuses the environment (exit 2: n/a), one that exits at once
+// (must: fail, should: warn), and a raw polling client written here that
+// keeps two GETs in flight, or never answers pings.
+func TestClientVerdictsCanFail(t *testing.T) {
+	cases, err := conform.LoadBuiltinClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := "SIOCONFORM_BAD_CLIENT=1 exec '" + self + "' -test.run='^TestBadClientProgram$'"
+	tests := []struct {
+		name, cmd string
+		only      []string
+		want      map[string]conform.Verdict
+		cause     map[string]string // what the message must say
+	}{
+		{"refused", "echo 'no such transport' >&2; exit 2", []string{"client.sio5.connect.first", "client.eio4.heartbeat.ping-timeout"},
+			map[string]conform.Verdict{"client.sio5.connect.first": conform.NA, "client.eio4.heartbeat.ping-timeout": conform.NA},
+			map[string]string{"client.sio5.connect.first": "refused the environment (exit 2): no such transport"}},
+		{"crashed", "exit 3", []string{"client.sio5.connect.first", "client.sio5.disconnect.server-no-reconnect"},
+			map[string]conform.Verdict{"client.sio5.connect.first": conform.Fail, "client.sio5.disconnect.server-no-reconnect": conform.Warn},
+			map[string]string{"client.sio5.connect.first": "exited with code 3"}},
+		{"two-gets", "SIOCONFORM_BAD_GETS=2 " + bad, []string{"client.eio4.polling.one-get", "client.eio4.handshake.query-polling"},
+			map[string]conform.Verdict{"client.eio4.polling.one-get": conform.Fail, "client.eio4.handshake.query-polling": conform.Fail},
+			map[string]string{"client.eio4.polling.one-get": "a second GET while another GET is in flight",
+				"client.eio4.handshake.query-polling": "step 1 (srv_expect, line 15): want a Socket.IO packet, got a second GET"}},
+		{"no-pong", "SIOCONFORM_BAD_GETS=1 " + bad, []string{"client.eio4.heartbeat.pong-polling", "client.eio4.handshake.query-polling"},
+			map[string]conform.Verdict{"client.eio4.heartbeat.pong-polling": conform.Fail, "client.eio4.handshake.query-polling": conform.Pass},
+			map[string]string{"client.eio4.heartbeat.pong-polling": `want text "3" from the client, nothing came within 2`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sel := conform.SelectClient(cases, 4, "", tt.only, nil)
+			if len(sel) != len(tt.want) {
+				t.Fatalf("selected %d cases, want %d", len(sel), len(tt.want))
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			rep, err := conform.RunClient(ctx, sel, conform.ClientConfig{Cmd: tt.cmd})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rep.Results {
+				if r.Verdict != tt.want[r.ID] {
+					t.Errorf("%s: got %s, want %s: %s\n%s", r.ID, r.Verdict, tt.want[r.ID], r.Message, traceText(r))
+				}
+				if c := tt.cause[r.ID]; c != "" && !strings.Contains(r.Message, c) {
+					t.Errorf("%s: message %q does not say %q", r.ID, r.Message, c)
+				}
+			}
+		})
+	}
+}
+
+// TestBadClientProgram is the misbehaving client program of
+// TestClientVerdictsCanFail (run as a child process, SIOCONFORM_BAD_CLIENT
+// set): a correct polling handshake and CONNECT, then two GETs at once and
+// no pong ever (SIOCONFORM_BAD_GETS=2), or one GET and no pong
+// (SIOCONFORM_BAD_GETS=1). Without SIOCONFORM_BAD_CLIENT it does nothing.
+func TestBadClientProgram(t *testing.T) {
+	if os.Getenv("SIOCONFORM_BAD_CLIENT") != "1" {
+		return
+	}
+	base := os.Getenv("SIOCONFORM_URL") + "/socket.io/?EIO=4&transport=polling"
+	hc := &http.Client{Timeout: 20 * time.Second}
+	resp, err := hc.Get(base)
+	if err != nil {
+		os.Exit(1)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var hs struct {
+		SID string `json:"sid"`
+	}
+	if len(body) < 2 || json.Unmarshal(body[1:], &hs) != nil {
+		os.Exit(1)
+	}
+	u := base + "&sid=" + hs.SID
+	// Both GETs go before anything else, so the server, having nothing to
+	// send, holds the first when the second comes.
+	gets, _ := strconv.Atoi(os.Getenv("SIOCONFORM_BAD_GETS"))
+	for range gets {
+		go func() {
+			if resp, err := hc.Get(u); err == nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	if resp, err := hc.Post(u, "text/plain;charset=UTF-8", strings.NewReader("40")); err == nil {
+		resp.Body.Close()
+	}
+	// Live until stdin closes (the contract's "exit now").
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	os.Exit(0)
+}

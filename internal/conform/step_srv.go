@@ -1,0 +1,490 @@
+package conform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/siokit/siokit/internal/yamldoc"
+	"github.com/siokit/siokit/protocol/engineio"
+	"github.com/siokit/siokit/protocol/transport"
+)
+
+// The server-side steps (docs/conformance.md §6.7): the family of step
+// kinds a client case (side: client) is made of. sioconform plays the
+// server; each step does one thing the server does or checks one thing the
+// client does next, read from the scripted server's inbox in arrival order.
+
+// srvOf returns the case's scripted server; a srv_* step in a server case
+// is a broken case.
+func (r *runner) srvOf() (*scriptServer, error) {
+	if r.srv == nil {
+		return nil, &brokenCase{"srv_* steps belong to client cases (side: client)"}
+	}
+	return r.srv, nil
+}
+
+// srvWait bounds one wait: within, else the case's deadline.
+func srvWait(ctx context.Context, within time.Duration) (context.Context, context.CancelFunc) {
+	if within > 0 {
+		return context.WithTimeout(ctx, within)
+	}
+	return context.WithCancel(ctx)
+}
+
+// srvAccept is the srv_accept step: the next thing the client does must be
+// a handshake request (no sid) whose query matches; it is answered with an
+// open packet carrying the chosen settings, over polling or by accepting
+// the WebSocket, as the request asked.
+type srvAccept struct {
+	query        []srvQuery
+	sid          string
+	pingInterval int
+	pingTimeout  int
+	maxPayload   int
+	upgrades     []string
+	hasUpgrades  bool
+	within       time.Duration
+	skip         []string
+}
+
+type srvQuery struct {
+	key string
+	m   *strMatcher
+}
+
+func (a *srvAccept) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Query        *yaml.Node `yaml:"query"`
+		SID          *string    `yaml:"sid"`
+		PingInterval *int       `yaml:"ping_interval"`
+		PingTimeout  *int       `yaml:"ping_timeout"`
+		MaxPayload   *int       `yaml:"max_payload"`
+		Upgrades     *[]string  `yaml:"upgrades"`
+		Within       duration   `yaml:"within"`
+		Skip         []string   `yaml:"skip"`
+	}
+	if n.Kind == yaml.ScalarNode && n.Value == "" || yamldoc.IsNull(n) {
+		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line}
+	}
+	d.Decode(n, field, &b)
+	*a = srvAccept{sid: or(b.SID, "c0nf0rmS1d"), pingInterval: 25000, pingTimeout: 20000, maxPayload: 1000000,
+		within: time.Duration(b.Within), skip: b.Skip}
+	if b.PingInterval != nil {
+		a.pingInterval = *b.PingInterval
+	}
+	if b.PingTimeout != nil {
+		a.pingTimeout = *b.PingTimeout
+	}
+	if b.MaxPayload != nil {
+		a.maxPayload = *b.MaxPayload
+	}
+	if b.Upgrades != nil {
+		a.upgrades, a.hasUpgrades = *b.Upgrades, true
+	}
+	if q := b.Query; q != nil {
+		if !mapping(d, q, yamldoc.Join(field, "query")) {
+			return
+		}
+		for i := 0; i+1 < len(q.Content); i += 2 {
+			k := q.Content[i].Value
+			a.query = append(a.query, srvQuery{k, parseStrMatcher(d, q.Content[i+1], yamldoc.Join(yamldoc.Join(field, "query"), k), true)})
+		}
+	}
+}
+
+func (a *srvAccept) run(ctx context.Context, r *runner, _ *step) error {
+	s, err := r.srvOf()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	wctx, cancel := srvWait(ctx, a.within)
+	defer cancel()
+	it, err := s.next(wctx, a.skip)
+	for err == nil && it.hs == nil && it.event == "" && it.frame.Kind == transport.CloseFrame {
+		// The previous transport closing is no step of its own before a
+		// new handshake (a reconnect).
+		it, err = s.next(wctx, a.skip)
+	}
+	if err != nil {
+		return mis("a handshake request", "nothing", "want a handshake request, nothing came within %v", time.Since(start).Round(time.Millisecond))
+	}
+	if it.hs == nil {
+		return mis("a handshake request", it.describe(), "want a handshake request, got %s", shorten(it.describe()))
+	}
+	q := queryOf(it.hs.req)
+	c := caps{}
+	for _, qm := range a.query {
+		vals, present := q[qm.key]
+		v := ""
+		if present {
+			v = vals[0]
+		}
+		if err := qm.m.match(v, present, r.subst, c); err != nil {
+			var mm *mismatch
+			if errors.As(err, &mm) {
+				mm.msg = "handshake query " + qm.key + ": " + mm.msg
+			}
+			it.hs.answer <- badRequest
+			return err
+		}
+	}
+	sid, err := r.subst(a.sid)
+	if err != nil {
+		return err
+	}
+	ws := q.Get("transport") == "websocket"
+	ups := a.upgrades
+	if !a.hasUpgrades {
+		ups = []string{}
+		if !ws && r.c.Transport != "polling" {
+			ups = []string{"websocket"}
+		}
+	}
+	h := engineio.Handshake{SID: sid, Upgrades: ups, PingInterval: a.pingInterval, PingTimeout: a.pingTimeout}
+	if r.c.EIO == 4 {
+		h.MaxPayload = a.maxPayload
+	}
+	s.answerHandshake(it.hs, h, ws)
+	c["sid"] = sid
+	r.commit(c)
+	return nil
+}
+
+// srvExpect is the srv_expect step: the next packet the client sends (in a
+// POST or on its WebSocket) must match; via says over which.
+type srvExpect struct {
+	match  frameMatch
+	via    string
+	within time.Duration
+	skip   []string
+	// among lets the packet be any of the next among items, for what the
+	// spec leaves unordered (the first POST and the upgrade probe race);
+	// the others stay, in order, for the next steps.
+	among int
+}
+
+func (x *srvExpect) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Text   *strMatcher `yaml:"text"`
+		Binary *hexBytes   `yaml:"binary_hex"`
+		Packet *pktMatcher `yaml:"packet"`
+		SIO    *sioMatcher `yaml:"sio"`
+		Close  *bool       `yaml:"close"`
+		Via    string      `yaml:"via"`
+		Within duration    `yaml:"within"`
+		Skip   []string    `yaml:"skip"`
+		Among  int         `yaml:"among"`
+	}
+	d.Decode(n, field, &b)
+	*x = srvExpect{match: frameMatch{text: b.Text, packet: b.Packet, sio: b.SIO}, via: b.Via, within: time.Duration(b.Within), skip: b.Skip, among: b.Among}
+	if b.Among < 0 || b.Among > 16 {
+		d.Fieldf(yamldoc.Join(field, "among"), "want 1 to 16, got %d", b.Among)
+	}
+	if b.Close != nil {
+		x.match.close, x.match.hasClose = *b.Close, true
+	}
+	if b.Binary != nil {
+		x.match.binHex, x.match.hasBin = *b.Binary, true
+	}
+	kinds := 0
+	for _, k := range []string{"text", "binary_hex", "packet", "sio", "close"} {
+		if lookup(n, k) != nil {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		d.Errorf(n, field, "want exactly one of text, binary_hex, packet, sio, close")
+	}
+	if b.Via != "" && b.Via != "poll" && b.Via != "ws" {
+		d.Fieldf(yamldoc.Join(field, "via"), "want poll or ws, got %q", b.Via)
+	}
+}
+
+func (x *srvExpect) run(ctx context.Context, r *runner, _ *step) error {
+	s, err := r.srvOf()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	wctx, cancel := srvWait(ctx, x.within)
+	defer cancel()
+	want := x.match.describe()
+	var aside []srvItem
+	defer func() { s.back = append(aside, s.back...) }()
+	for tries := 1; ; tries++ {
+		it, err := s.next(wctx, x.skip)
+		if err != nil {
+			if len(aside) > 0 {
+				return mis(want, aside[0].describe(), "want %s from the client, got only %s", shorten(want), shorten(aside[0].describe()))
+			}
+			return mis(want, "nothing", "want %s from the client, nothing came within %v", shorten(want), time.Since(start).Round(time.Millisecond))
+		}
+		if x.via == "poll" && it.via == "ws" && it.hs == nil && it.event == "" && it.frame.Kind == transport.CloseFrame {
+			// A probe WebSocket going away while the case waits for
+			// polling is no packet of the session (a failed upgrade).
+			tries--
+			continue
+		}
+		err = x.check(r, it, want)
+		if err == nil || tries >= x.among || it.hs != nil {
+			return err
+		}
+		aside = append(aside, it)
+	}
+}
+
+// check matches one item.
+func (x *srvExpect) check(r *runner, it srvItem, want string) error {
+	if it.hs != nil || it.event != "" {
+		if it.hs != nil {
+			it.hs.answer <- badRequest
+		}
+		return mis(want, it.describe(), "want %s, got %s", shorten(want), shorten(it.describe()))
+	}
+	if x.via != "" && it.via != x.via {
+		return mis(want+" via "+x.via, it.describe(), "want %s via %s, got %s", shorten(want), x.via, shorten(it.describe()))
+	}
+	c := caps{}
+	if err := x.match.match(it.frame, r.c.EIO, r.subst, c); err != nil {
+		return err
+	}
+	r.commit(c)
+	return nil
+}
+
+// srvSend is the srv_send step: one packet to the client, in the answer to
+// its GET in flight (or the next one) or on its WebSocket. command builds a
+// contract command (docs/conformance.md §6.2) as an EVENT.
+type srvSend struct {
+	text    string
+	texts   []string // several packets in one polling answer
+	binary  []byte
+	isBin   bool
+	command string
+	arg     any
+	nsp     string
+	id      *int
+	via     string
+}
+
+func (w *srvSend) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Text      *string    `yaml:"text"`
+		Texts     []string   `yaml:"texts"`
+		BinaryHex *hexBytes  `yaml:"binary_hex"`
+		Command   string     `yaml:"command"`
+		Arg       *yaml.Node `yaml:"arg"`
+		NSP       string     `yaml:"nsp"`
+		ID        *int       `yaml:"id"`
+		Via       string     `yaml:"via"`
+	}
+	d.Decode(n, field, &b)
+	*w = srvSend{command: b.Command, nsp: b.NSP, id: b.ID, via: b.Via}
+	n1 := 0
+	if b.Text != nil {
+		w.text, n1 = *b.Text, n1+1
+	}
+	if b.BinaryHex != nil {
+		w.binary, w.isBin, n1 = *b.BinaryHex, true, n1+1
+	}
+	if b.Texts != nil {
+		if w.texts, n1 = b.Texts, n1+1; len(b.Texts) < 2 || b.Via == "ws" {
+			d.Fieldf(yamldoc.Join(field, "texts"), "texts is two or more packets in one polling answer (via poll)")
+		}
+	}
+	if b.Command != "" {
+		n1++
+		switch b.Command {
+		case "emit", "answer", "join", "disconnect":
+		default:
+			d.Fieldf(yamldoc.Join(field, "command"), "want emit, answer, join or disconnect, got %q", b.Command)
+		}
+		w.arg = map[string]any{}
+		if b.Arg != nil {
+			var v any
+			if err := b.Arg.Decode(&v); err != nil {
+				d.Errorf(b.Arg, yamldoc.Join(field, "arg"), "%v", err)
+			} else {
+				w.arg = v
+			}
+		}
+	}
+	if n1 != 1 {
+		d.Errorf(n, field, "want exactly one of text, texts, binary_hex, command")
+	}
+	if b.Via != "" && b.Via != "poll" && b.Via != "ws" {
+		d.Fieldf(yamldoc.Join(field, "via"), "want poll or ws, got %q", b.Via)
+	}
+}
+
+func (w *srvSend) run(_ context.Context, r *runner, _ *step) error {
+	s, err := r.srvOf()
+	if err != nil {
+		return err
+	}
+	if w.texts != nil {
+		pkts := make([]engineio.Packet, len(w.texts))
+		for i, t := range w.texts {
+			if pkts[i], err = r.textPacket(t); err != nil {
+				return err
+			}
+		}
+		r.addTrace(time.Now(), "send", "http", "poll", fmt.Sprintf("queued %d packets in one answer", len(pkts)))
+		return s.sendPoll(pkts)
+	}
+	var pk engineio.Packet
+	switch {
+	case w.isBin:
+		pk = engineio.Packet{Type: engineio.Message, Binary: true, Data: w.binary}
+	case w.command != "":
+		arg, err := json.Marshal(w.arg)
+		if err != nil {
+			return &brokenCase{fmt.Sprintf("command argument: %v", err)}
+		}
+		head := "2"
+		if w.nsp != "" && w.nsp != "/" {
+			head += w.nsp + ","
+		}
+		if w.id != nil {
+			head += strconv.Itoa(*w.id)
+		}
+		pk = engineio.Packet{Type: engineio.Message, Data: []byte(head + `["sioconform:` + w.command + `",` + string(arg) + `]`)}
+	default:
+		if pk, err = r.textPacket(w.text); err != nil {
+			return err
+		}
+	}
+	via := w.via
+	if via == "" {
+		via = "poll"
+		if s.onWS() {
+			via = "ws"
+		}
+	}
+	summary := packetText(pk)
+	if via == "ws" {
+		data, bin := engineio.AppendFrame(nil, eioVersion(r.c.EIO), pk)
+		kind := transport.TextFrame
+		if bin {
+			kind = transport.BinaryFrame
+		}
+		r.addTrace(time.Now(), "send", kind.String(), "ws", shorten(summary))
+		return s.sendWS(kind, data)
+	}
+	r.addTrace(time.Now(), "send", "http", "poll", "queued "+shorten(summary))
+	return s.sendPoll([]engineio.Packet{pk})
+}
+
+// textPacket is a packet written as text, variables substituted.
+func (r *runner) textPacket(t string) (engineio.Packet, error) {
+	text, err := r.subst(t)
+	if err != nil {
+		return engineio.Packet{}, err
+	}
+	if text == "" || text[0] < '0' || text[0] > '6' {
+		return engineio.Packet{}, &brokenCase{fmt.Sprintf("srv_send text %q is no Engine.IO packet (a type digit first)", text)}
+	}
+	return engineio.Packet{Type: engineio.PacketType(text[0] - '0'), Data: []byte(text[1:])}, nil
+}
+
+// srvHold is the srv_hold step: the client must have a GET in flight (held
+// by the server) within the wait; it stays held.
+type srvHold struct{ within time.Duration }
+
+func (h *srvHold) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		Within duration `yaml:"within"`
+	}
+	if n.Kind == yaml.MappingNode {
+		d.Decode(n, field, &b)
+	}
+	h.within = time.Duration(b.Within)
+	if h.within == 0 {
+		h.within = 2 * time.Second
+	}
+}
+
+func (h *srvHold) run(ctx context.Context, r *runner, _ *step) error {
+	s, err := r.srvOf()
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(h.within)
+	for !s.hasHeld() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return mis("a GET in flight", "none", "want the client to poll (a GET held by the server) within %v, it has none", h.within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
+// srvClose is the srv_close step: the server drops the session (closes the
+// WebSocket, answers the GET in flight 400, refuses the sid from now on).
+type srvClose struct{}
+
+func (*srvClose) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	if n.Kind == yaml.MappingNode && len(n.Content) > 0 {
+		d.Errorf(n, field, "srv_close takes no settings")
+	}
+}
+
+func (*srvClose) run(_ context.Context, r *runner, _ *step) error {
+	s, err := r.srvOf()
+	if err != nil {
+		return err
+	}
+	r.addTrace(time.Now(), "send", "close", "", "server closes the session")
+	s.closeSession()
+	return nil
+}
+
+// srvSilent is the srv_silent step: the client does nothing the server
+// sees (no packet, no handshake, no slip) for a while.
+type srvSilent struct {
+	dur  time.Duration
+	skip []string
+}
+
+func (w *srvSilent) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
+	var b struct {
+		For  *duration `yaml:"for"`
+		Skip []string  `yaml:"skip"`
+	}
+	d.Decode(n, field, &b)
+	w.skip = b.Skip
+	if b.For == nil {
+		d.Errorf(n, yamldoc.Join(field, "for"), "missing")
+		return
+	}
+	w.dur = time.Duration(*b.For)
+}
+
+func (w *srvSilent) run(ctx context.Context, r *runner, _ *step) error {
+	s, err := r.srvOf()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, w.dur)
+	defer cancel()
+	it, err := s.next(sctx, w.skip)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return nil
+	}
+	if it.hs != nil {
+		it.hs.answer <- badRequest
+	}
+	return mis("nothing for "+w.dur.String(), it.describe(), "want nothing from the client for %v, got %s after %v",
+		w.dur, shorten(it.describe()), it.at.Sub(start).Round(time.Millisecond))
+}
