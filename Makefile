@@ -4,13 +4,14 @@ GO ?= go
 .PHONY: test peers vet example fuzz bench matrix cases-doc
 
 # test installs the real Node peers the tests run against, then vets and
-# runs every test with the race detector, then the memory-ceiling tests
-# once more without it (the race detector multiplies memory, so they assert
-# their 200 MiB ceiling only in a plain build).
+# runs every test with the race detector, then the memory-ceiling and
+# allocation-budget tests once more without it (the race detector multiplies
+# memory and allocations, so they assert their ceilings only in a plain
+# build; the allocation tests are built only without it).
 test: peers
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
-	$(GO) test -count=1 -timeout 5m -run '^TestEndless' ./protocol/client/ ./internal/load/ ./internal/conform/
+	$(GO) test -count=1 -timeout 5m -run '^(TestEndless|TestEchoAllocs|TestHotPathAllocs|TestZeroAllocs)' ./protocol/client/ ./protocol/socketio/ ./protocol/engineio/ ./internal/load/ ./internal/conform/
 
 peers:
 	peers/install.sh

@@ -12,23 +12,30 @@ import (
 	"github.com/siokit/siokit/protocol/client"
 )
 
-// TestEchoAllocs holds the WebSocket hot path to its budget: at most two
-// allocations per emit-and-receive round trip after warm-up, counted
-// across the whole process (reader goroutine included).
+// TestEchoAllocs holds the hot path of each transport to its budget: at
+// most two allocations per emit-and-receive round trip after warm-up,
+// counted across the whole process (reader or poll goroutine included).
 func TestEchoAllocs(t *testing.T) {
 	p := testpeer.Start(t, "node4")
-	s, done := echoClient(t, p, client.WebSocketOnly)
-	out := client.Outgoing{Event: "echo", Args: echoArgs}
-	allocs := testing.AllocsPerRun(2000, func() {
-		if err := s.Send(out); err != nil {
-			t.Fatal(err)
-		}
-		<-done
-	})
-	if allocs > 2 {
-		t.Fatalf("%.1f allocations per round trip, budget 2", allocs)
+	for _, tc := range []struct {
+		name string
+		mode client.Mode
+	}{{"websocket", client.WebSocketOnly}, {"polling", client.PollingOnly}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, done := echoClient(t, p, tc.mode)
+			out := client.Outgoing{Event: "echo", Args: echoArgs}
+			allocs := testing.AllocsPerRun(2000, func() {
+				if err := s.Send(out); err != nil {
+					t.Fatal(err)
+				}
+				<-done
+			})
+			if allocs > 2 {
+				t.Fatalf("%.1f allocations per %s round trip, budget 2", allocs, tc.name)
+			}
+			t.Logf("%.2f allocations per %s echo round trip", allocs, tc.name)
+		})
 	}
-	t.Logf("%.2f allocations per WebSocket echo round trip", allocs)
 }
 
 // TestIdleWebSocketFootprint holds what an idle WebSocket client costs:

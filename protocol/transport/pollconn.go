@@ -147,6 +147,10 @@ func (s *sessionConns) DoDeadline(req *fasthttp.Request, resp *fasthttp.Response
 // before answering (typically a keep-alive connection it had just timed
 // out).
 func isConnGone(err error) bool {
+	if err == nil {
+		// The hot path: isReset's errors.As target escapes, an allocation per call.
+		return false
+	}
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
 		errors.Is(err, fasthttp.ErrConnectionClosed) || isReset(err)
 }
