@@ -607,7 +607,7 @@ func printStress(impls []*implementation, all [][]*suiteRun) {
 		}
 		sort.Strings(lines)
 		total += unexpected
-		fmt.Printf("conform-stress: %s (EIO%d, %d cases): %d runs, mean %.2fs, slowest %.2fs; %d cases not steady, %d unexpected\n",
+		fmt.Printf("conform-stress: %s (EIO%d, %d cases): %d runs, mean %.2fs, slowest %.2fs; %d racy or unsteady cases, %d unexpected\n",
 			im.Name, im.EIO, len(first), len(runs), sum.Seconds()/float64(max(1, len(runs))), worst.Seconds(), len(lines), unexpected)
 		for _, l := range lines {
 			fmt.Printf("conform-stress: %s\n", l)
