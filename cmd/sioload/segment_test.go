@@ -155,21 +155,8 @@ func TestSegmentsMergeToOneRun(t *testing.T) {
 		t.Errorf("merged timeline: %d acks over its intervals, %d in the totals", acks, m.Counters["acks"])
 	}
 	// The server's own counts, for the parts and for the one process.
-	for _, c := range []struct {
-		name string
-		st   serverDelta
-		r    *metrics.Result
-	}{{"parts", sub(segServer, before), m}, {"one process", sub(after, segServer), one}} {
-		if c.st.sessions != c.r.Latency("handshake").TotalCount() || c.st.sessions != 9 {
-			t.Errorf("%s: server opened %d sessions, sioload %d handshakes; want 9", c.name, c.st.sessions, c.r.Latency("handshake").TotalCount())
-		}
-		if c.st.events != c.r.Counters["messages_sent"] {
-			t.Errorf("%s: server got %d events, sioload sent %d", c.name, c.st.events, c.r.Counters["messages_sent"])
-		}
-		if c.st.out != c.r.Counters["packets_received"] {
-			t.Errorf("%s: server wrote %d packets, sioload read %d", c.name, c.st.out, c.r.Counters["packets_received"])
-		}
-	}
+	serverAgrees(t, "parts", sub(segServer, before), m)
+	serverAgrees(t, "one process", sub(after, segServer), one)
 }
 
 // serverDelta is what the server counted between two of its Stats.
@@ -271,6 +258,21 @@ func TestReportRefusesMisleadingMerges(t *testing.T) {
 	stdout, _, _ := exec("report", a, b, "--force")
 	if !strings.Contains(stdout, "== a.json") || !strings.Contains(stdout, "== b.json") {
 		t.Errorf("report --force: want each run under its name:\n%s", stdout)
+	}
+}
+
+// serverAgrees checks that a run of segmentScenario (9 sessions) counted what the server did:
+// its sessions, the events it got and the packets it wrote.
+func serverAgrees(t *testing.T, name string, st serverDelta, r *metrics.Result) {
+	t.Helper()
+	if st.sessions != r.Latency("handshake").TotalCount() || st.sessions != 9 {
+		t.Errorf("%s: server opened %d sessions, sioload %d handshakes; want 9", name, st.sessions, r.Latency("handshake").TotalCount())
+	}
+	if st.events != r.Counters["messages_sent"] {
+		t.Errorf("%s: server got %d events, sioload sent %d", name, st.events, r.Counters["messages_sent"])
+	}
+	if st.out != r.Counters["packets_received"] {
+		t.Errorf("%s: server wrote %d packets, sioload read %d", name, st.out, r.Counters["packets_received"])
 	}
 }
 

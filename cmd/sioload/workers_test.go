@@ -22,7 +22,6 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/siokit/siokit/internal/cli"
 	"github.com/siokit/siokit/internal/load"
-	"github.com/siokit/siokit/internal/metrics"
 	"github.com/siokit/siokit/internal/target"
 )
 
@@ -140,21 +139,8 @@ func TestWorkersMergeToOneRun(t *testing.T) {
 			t.Errorf("%s samples: merged %d, one process %d", name, a, b)
 		}
 	}
-	for _, c := range []struct {
-		name string
-		st   serverDelta
-		r    *metrics.Result
-	}{{"--workers 3", sub(workersServer, before), m}, {"one process", sub(after, workersServer), one}} {
-		if c.st.sessions != c.r.Latency("handshake").TotalCount() || c.st.sessions != 9 {
-			t.Errorf("%s: server opened %d sessions, sioload %d handshakes; want 9", c.name, c.st.sessions, c.r.Latency("handshake").TotalCount())
-		}
-		if c.st.events != c.r.Counters["messages_sent"] {
-			t.Errorf("%s: server got %d events, sioload sent %d", c.name, c.st.events, c.r.Counters["messages_sent"])
-		}
-		if c.st.out != c.r.Counters["packets_received"] {
-			t.Errorf("%s: server wrote %d packets, sioload read %d", c.name, c.st.out, c.r.Counters["packets_received"])
-		}
-	}
+	serverAgrees(t, "--workers 3", sub(workersServer, before), m)
+	serverAgrees(t, "one process", sub(after, workersServer), one)
 }
 
 // longScenario runs until stopped: 6 clients, each an acked emit every

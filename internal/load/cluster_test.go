@@ -46,6 +46,22 @@ func readNodeWire(t *testing.T, s *client.Socket) nodeWire {
 	return w[0]
 }
 
+// statsConn opens a stats connection straight to a node (closed at the test's end) and returns
+// it with the node's counters as a baseline, taken once the connection itself is counted.
+func statsConn(t *testing.T, url string) (*client.Socket, nodeWire) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	s, err := client.Connect(ctx, url, nil, &client.Options{Mode: client.WebSocketOnly})
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Conn().Close() })
+	// The first answer may precede the node's count of this very connection's events.
+	readNodeWire(t, s)
+	return s, readNodeWire(t, s)
+}
+
 // testChatAcrossClusterNodes runs the shipped cluster-broadcast scenario (room broadcasts) through the
 // cluster peer's sticky nginx, each virtual client from its own source address so that the
 // proxy spreads them over the three nodes, and compares sioload's counts with what the nodes
@@ -56,20 +72,9 @@ func testChatAcrossClusterNodes(t *testing.T, c *testpeer.Cluster) {
 	proxy := c.StartProxy(t, testpeer.ProxyOptions{})
 	// One stats connection per node, straight to the node, opened before the baseline.
 	counters := make([]*client.Socket, len(c.Nodes))
-	for i, n := range c.Nodes {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		s, err := client.Connect(ctx, n.URL, nil, &client.Options{Mode: client.WebSocketOnly})
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Conn().Close() })
-		counters[i] = s
-		readNodeWire(t, s)
-	}
 	base := make([]nodeWire, len(c.Nodes))
-	for i, s := range counters {
-		base[i] = readNodeWire(t, s)
+	for i, n := range c.Nodes {
+		counters[i], base[i] = statsConn(t, n.URL)
 	}
 	// The shipped scenario names a loopback proxy and 20 source addresses: keep them, point
 	// it at this proxy.
@@ -175,17 +180,10 @@ func TestNodeFailoverExec(t *testing.T) {
 		if i == victim {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		s, err := client.Connect(ctx, n.URL, nil, &client.Options{Mode: client.WebSocketOnly})
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Conn().Close() })
-		readNodeWire(t, s)
+		s, w := statsConn(t, n.URL)
 		survivors = append(survivors, s)
 		survivorNames = append(survivorNames, c.NodeNames[i])
-		base = append(base, readNodeWire(t, s))
+		base = append(base, w)
 	}
 	quoted := make([]string, len(addrs))
 	for i, a := range addrs {
@@ -396,15 +394,7 @@ func testRedisStall(t *testing.T, c *testpeer.Cluster) {
 	urls := make([]string, len(c.Nodes))
 	for i, n := range c.Nodes {
 		urls[i] = fmt.Sprintf("%q", n.URL)
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		s, err := client.Connect(ctx, n.URL, nil, &client.Options{Mode: client.WebSocketOnly})
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Conn().Close() })
-		readNodeWire(t, s)
-		counters[i], base[i] = s, readNodeWire(t, s)
+		counters[i], base[i] = statsConn(t, n.URL)
 	}
 	// Whatever happens, Redis runs again after the test: the cluster's other checks need it.
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
