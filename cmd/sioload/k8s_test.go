@@ -30,8 +30,6 @@ import (
 
 	"github.com/siokit/siokit/internal/cli"
 	"github.com/siokit/siokit/internal/k8s"
-	"github.com/siokit/siokit/internal/load"
-	"github.com/siokit/siokit/internal/target"
 )
 
 // k8sManifests are the objects of one "sioload k8s" output, decoded.
@@ -466,17 +464,8 @@ func TestK8sPodsAsLocalProcesses(t *testing.T) {
 		t.Skip("builds the binary and runs six processes")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "sioload")
-	if out, err := osexec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	scen := filepath.Join(dir, "seg.yaml")
-	os.WriteFile(scen, []byte(segmentScenario), 0o644)
-	b, err := load.StartBuiltin(target.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	bin := buildSioload(t)
+	scen, b := scenarioAndTarget(t, dir, "seg.yaml", segmentScenario)
 
 	const n = 3
 	stdout, stderr, code := exec("k8s", scen, "--parallelism", fmt.Sprint(n), "--target", b.URL, "--start-delay", "5s", "--name", "seg")

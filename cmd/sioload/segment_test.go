@@ -45,20 +45,9 @@ func TestSegmentsMergeToOneRun(t *testing.T) {
 	}
 	begin := time.Now()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "sioload")
-	if out, err := osexec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildSioload(t)
 	built := time.Since(begin)
-	scen := filepath.Join(dir, "seg.yaml")
-	if err := os.WriteFile(scen, []byte(segmentScenario), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b, err := load.StartBuiltin(target.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	scen, b := scenarioAndTarget(t, dir, "seg.yaml", segmentScenario)
 
 	// The parts: three processes, started 3 s ahead of their common start
 	// (RFC3339 with a fraction: a whole second could leave less).
@@ -259,6 +248,22 @@ func TestReportRefusesMisleadingMerges(t *testing.T) {
 	if !strings.Contains(stdout, "== a.json") || !strings.Contains(stdout, "== b.json") {
 		t.Errorf("report --force: want each run under its name:\n%s", stdout)
 	}
+}
+
+// scenarioAndTarget writes a scenario into dir and starts the built-in target
+// the processes of a test load, closed at the test's end.
+func scenarioAndTarget(t *testing.T, dir, name, text string) (string, *load.Builtin) {
+	t.Helper()
+	scen := filepath.Join(dir, name)
+	if err := os.WriteFile(scen, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := load.StartBuiltin(target.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return scen, b
 }
 
 // serverAgrees checks that a run of segmentScenario (9 sessions) counted what the server did:

@@ -21,7 +21,6 @@ import (
 
 	"github.com/fasthttp/websocket"
 	"github.com/siokit/siokit/internal/cli"
-	"github.com/siokit/siokit/internal/load"
 	"github.com/siokit/siokit/internal/target"
 )
 
@@ -76,15 +75,7 @@ func TestWorkersMergeToOneRun(t *testing.T) {
 	}
 	bin := buildSioload(t)
 	dir := t.TempDir()
-	scen := filepath.Join(dir, "seg.yaml")
-	if err := os.WriteFile(scen, []byte(segmentScenario), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b, err := load.StartBuiltin(target.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	scen, b := scenarioAndTarget(t, dir, "seg.yaml", segmentScenario)
 
 	before := b.Stats()
 	merged := filepath.Join(dir, "merged.json")
@@ -214,15 +205,7 @@ func TestWorkersLostWorker(t *testing.T) {
 	}
 	bin := buildSioload(t)
 	dir := t.TempDir()
-	scen := filepath.Join(dir, "long.yaml")
-	if err := os.WriteFile(scen, []byte(longScenario), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b, err := load.StartBuiltin(target.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	scen, b := scenarioAndTarget(t, dir, "long.yaml", longScenario)
 	merged := filepath.Join(dir, "merged.json")
 	var stderr syncBuf
 	c := osexec.Command(bin, "run", scen, "--workers", "3", "--target", b.URL, "--out", merged)
@@ -245,7 +228,7 @@ func TestWorkersLostWorker(t *testing.T) {
 	if err := c.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	err = waitBounded(c, 30*time.Second)
+	err := waitBounded(c, 30*time.Second)
 	var ee *osexec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != cli.ExitFailed {
 		t.Fatalf("run: %v, want exit status 1\nstderr %s", err, stderr.String())
