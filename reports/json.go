@@ -29,3 +29,40 @@ func ConformJSON(w io.Writer, r *conform.Report) error {
 	}
 	return nil
 }
+
+// conformMatrixTarget is one column of ConformMatrixJSON.
+type conformMatrixTarget struct {
+	Name   string          `json:"name"`
+	Report *conform.Report `json:"report"`
+}
+
+// ConformMatrixJSON writes a matrix run as indented JSON: {"targets":
+// [{"name", "report"}]}, one per column in order, each report as
+// ConformJSON writes it (so every non-pass keeps its message, the reason
+// the other formats show) and null for a target that did not run (an
+// interruption). names and reps must have the same length.
+func ConformMatrixJSON(w io.Writer, names []string, reps []*conform.Report) error {
+	if len(names) != len(reps) {
+		return fmt.Errorf("reports: matrix: %d names for %d reports", len(names), len(reps))
+	}
+	out := struct {
+		Targets []conformMatrixTarget `json:"targets"`
+	}{Targets: make([]conformMatrixTarget, len(names))}
+	for i, n := range names {
+		out.Targets[i].Name = n
+		if r := reps[i]; r != nil {
+			c := *r
+			if c.Results == nil {
+				c.Results = []conform.Result{}
+			}
+			out.Targets[i].Report = &c
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&out); err != nil {
+		return fmt.Errorf("reports: json: %w", err)
+	}
+	return nil
+}

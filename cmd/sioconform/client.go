@@ -7,22 +7,24 @@ import (
 	"io"
 	"os"
 	"path"
+	"strings"
 
 	"github.com/siokit/siokit/internal/cli"
 	"github.com/siokit/siokit/internal/conform"
 	"github.com/siokit/siokit/reports"
 )
 
-const clientUsage = `Usage: sioconform client <run|list> [options]
+const clientUsage = `Usage: sioconform client <run|matrix|list> [options]
 
 Judges a Socket.IO CLIENT library: sioconform plays the server, packet by
 packet, and drives a small program written with the library (the client
 program, docs/conformance.md §6; peers/clients/ has seven).
 
-  run   run the client cases against the program of --cmd
-  list  list the client cases
+  run     run the client cases against the program of --cmd
+  matrix  run them against several programs and compare them
+  list    list the client cases
 
-Run 'sioconform client run -h' for the options.
+Run 'sioconform client run -h' (or matrix -h, list -h) for the options.
 `
 
 const clientRunUsage = `Usage: sioconform client run --cmd 'COMMAND' [options]
@@ -61,6 +63,45 @@ Examples:
   sioconform client run --cmd 'peers/clients/siokit/bin/siokit-client' --transport websocket
 `
 
+const clientMatrixUsage = `Usage: sioconform client matrix --cmd NAME=COMMAND ... [options]
+
+Runs the client cases against several client programs, one after the
+other, each as 'client run' does, and prints a matrix: one row per case,
+one column per program, each cell the verdict (pass, FAIL, warn, n-a, info,
+error; "-" where a program did not run the case), and a last row with each
+program's passed/run count.
+
+Options:
+  --cmd NAME=COMMAND a client program: a column name, then the command (run
+                     with sh -c); repeat for each program (at least one)
+  --eio 4|3          only that Engine.IO version's cases (default: both; a
+                     program exits 2 for a version its library does not
+                     speak, which makes those cases n/a)
+  --transport T, --only GLOB, --skip GLOB, --cases DIR   as for client run
+  --parallel N       cases (client processes) at once per program
+                     (default %d)
+  --format FORMAT    table (default), markdown, html (one page, each
+                     non-pass cell with its reason) or json (every
+                     program's report, reasons and traces included)
+  --out FILE         write the matrix to FILE instead of stdout
+
+A program that dies at once fails its cases (each reason gives its exit
+code) and the others still run. Ctrl-C stops at once; programs not yet run
+show "-".
+While stderr is a terminal, progress lines go there.
+
+Exit status:
+  0  every program passed every selected case (n/a and info allowed)
+  1  some program failed or errored a case, or the run was interrupted
+  2  usage error or broken case file
+
+Example:
+  sioconform client matrix \
+      --cmd 'siokit=peers/clients/siokit/bin/siokit-client' \
+      --cmd 'node4=cd peers/clients/js && node client.mjs 4' \
+      --cmd 'node2=cd peers/clients/js && node client.mjs 2' --format html --out m.html
+`
+
 const clientListUsage = `Usage: sioconform client list [options]
 
 Lists the client cases: id, strength, description and source.
@@ -81,13 +122,15 @@ func clientCmd(ctx context.Context, st *cli.State, _ engine, args []string) erro
 	switch args[0] {
 	case "run":
 		return clientRunCmd(ctx, st, args[1:])
+	case "matrix":
+		return clientMatrixCmd(ctx, st, args[1:])
 	case "list":
 		return clientListCmd(st, args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(st.Stderr, clientUsage)
 		return errHelp
 	}
-	return cli.WithExitCode(fmt.Errorf("client: unknown command %q (want run or list; see 'sioconform client -h')", args[0]), cli.ExitUsage)
+	return cli.WithExitCode(fmt.Errorf("client: unknown command %q (want run, matrix or list; see 'sioconform client -h')", args[0]), cli.ExitUsage)
 }
 
 // clientSelection is the case-selection flags of client run and list.
@@ -194,6 +237,88 @@ func clientRunCmd(ctx context.Context, st *cli.State, args []string) error {
 		return cli.WithExitCode(failedErr(rep), cli.ExitFailed)
 	}
 	return nil
+}
+
+// clientProgram is one --cmd of client matrix.
+type clientProgram struct{ name, cmd string }
+
+// programList is the repeatable --cmd NAME=COMMAND flag.
+type programList []clientProgram
+
+func (l *programList) String() string {
+	parts := make([]string, len(*l))
+	for i, p := range *l {
+		parts[i] = p.name + "=" + p.cmd
+	}
+	return strings.Join(parts, " ")
+}
+
+// Set parses NAME=COMMAND; the command is everything after the first "=".
+func (l *programList) Set(v string) error {
+	name, cmd, ok := strings.Cut(v, "=")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" || strings.TrimSpace(cmd) == "" {
+		return errors.New("want NAME=COMMAND")
+	}
+	for _, prev := range *l {
+		if prev.name == name {
+			return fmt.Errorf("two programs named %q", name)
+		}
+	}
+	*l = append(*l, clientProgram{name, cmd})
+	return nil
+}
+
+// clientMatrixCmd is 'sioconform client matrix': the server matrix's
+// engine and renderers (runMatrix) with client programs as its columns.
+func clientMatrixCmd(ctx context.Context, st *cli.State, args []string) error {
+	fs := newFlagSet("client matrix")
+	var progs programList
+	fs.Var(&progs, "cmd", "")
+	var sel clientSelection
+	fs.IntVar(&sel.eio, "eio", 0, "")
+	fs.StringVar(&sel.transport, "transport", "", "")
+	fs.Var(&sel.only, "only", "")
+	fs.Var(&sel.skip, "skip", "")
+	fs.Var(&sel.dirs, "cases", "")
+	format := fs.String("format", "table", "")
+	out := fs.String("out", "", "")
+	parallel := fs.Int("parallel", conform.DefaultClientParallel, "")
+	if err := parseFlags(st, fs, fmt.Sprintf(clientMatrixUsage, conform.DefaultClientParallel), args); err != nil {
+		return err
+	}
+	if len(progs) == 0 {
+		return usageErr(fs, "at least one --cmd NAME=COMMAND is required")
+	}
+	fm, err := matrixFormat(fs, *format, false)
+	if err != nil {
+		return err
+	}
+	if *parallel < 1 {
+		return usageErr(fs, "--parallel %d: want at least 1", *parallel)
+	}
+	cases, err := sel.pick(fs, true)
+	if err != nil {
+		return err
+	}
+	dst, err := openOut(st, *out)
+	if err != nil {
+		return err
+	}
+	mts := make([]conform.MatrixTarget, len(progs))
+	selected := make([][]*conform.Case, len(progs))
+	for i, p := range progs {
+		mts[i] = conform.MatrixTarget{Name: p.name, Cmd: p.cmd, EIO: sel.eio}
+		selected[i] = cases
+	}
+	return runMatrix(ctx, st, dst, fm, mts, selected,
+		func(ctx context.Context, t conform.MatrixTarget, cases []*conform.Case, progress func(conform.Result)) (*conform.Report, error) {
+			rep, err := conform.RunClient(ctx, cases, conform.ClientConfig{Cmd: t.Cmd, Parallel: *parallel, Progress: progress})
+			if rep != nil {
+				rep.EIO = t.EIO
+			}
+			return rep, err
+		})
 }
 
 // clientListCmd is 'sioconform client list'.

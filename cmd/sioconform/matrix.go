@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -35,9 +36,11 @@ Options:
   --cases DIR        also load every *.yaml case file below DIR; repeatable
   --parallel N       cases run at once per server (default %d)
   --markdown         print a GitHub markdown table instead of a terminal one
-  --format FORMAT    table (default), markdown (= --markdown) or html: one
+  --format FORMAT    table (default), markdown (= --markdown), html (one
                      self-contained page, cells coloured by verdict with
-                     each non-pass's reason, filterable by case id prefix
+                     each non-pass's reason, filterable by case id prefix)
+                     or json (every server's report, as run --format json
+                     writes it, reasons and traces included)
   --out FILE         write the matrix to FILE instead of stdout (checked
                      before the run, replaced atomically at the end)
 
@@ -126,13 +129,9 @@ func matrixCmd(ctx context.Context, st *cli.State, eng engine, args []string) er
 	if len(targets) == 0 {
 		return usageErr(fs, "at least one --target is required")
 	}
-	switch *format {
-	case "", "table":
-	case "markdown":
-		*markdown = true
-	case "html":
-	default:
-		return usageErr(fs, "--format %q: want table, markdown or html", *format)
+	fm, err := matrixFormat(fs, *format, *markdown)
+	if err != nil {
+		return err
 	}
 	if *parallel < 1 {
 		return usageErr(fs, "--parallel %d: want at least 1", *parallel)
@@ -158,52 +157,83 @@ func matrixCmd(ctx context.Context, st *cli.State, eng engine, args []string) er
 	if err != nil {
 		return err
 	}
-
-	names := make([]string, len(targets))
 	mts := make([]conform.MatrixTarget, len(targets))
-	progs := make([]*progress, len(targets))
 	for i, t := range targets {
-		names[i] = t.name
 		mts[i] = conform.MatrixTarget{Name: t.name, URL: t.url, EIO: t.eio}
-		progs[i] = newProgress(st, t.name+" ", len(selected[i]))
+	}
+	return runMatrix(ctx, st, dst, fm, mts, selected,
+		func(ctx context.Context, t conform.MatrixTarget, cases []*conform.Case, progress func(conform.Result)) (*conform.Report, error) {
+			return runAbortable(ctx, eng, cases, conform.Config{URL: t.URL, EIO: t.EIO, Parallel: *parallel, Progress: progress})
+		})
+}
+
+// matrixFormats are the --format values of both matrix commands.
+const matrixFormats = "table, markdown, html or json"
+
+// matrixFormat checks --format; --markdown, its older spelling, turns
+// the default table into markdown.
+func matrixFormat(fs *flag.FlagSet, format string, markdown bool) (string, error) {
+	switch format {
+	case "", "table":
+		if markdown {
+			return "markdown", nil
+		}
+		return "table", nil
+	case "markdown", "html", "json":
+		return format, nil
+	}
+	return "", usageErr(fs, "--format %q: want %s", format, matrixFormats)
+}
+
+// runMatrix is what the server and the client matrix share once their
+// columns and cases are chosen: it runs every target with run (progress
+// on stderr), writes the matrix in format fm to dst, and turns what went
+// wrong into the exit code (the worst: 2 for an unreachable target, else 1
+// for a failure or an interruption).
+func runMatrix(ctx context.Context, st *cli.State, dst *output, fm string, mts []conform.MatrixTarget, selected [][]*conform.Case,
+	run func(ctx context.Context, t conform.MatrixTarget, cases []*conform.Case, progress func(conform.Result)) (*conform.Report, error)) error {
+	names := make([]string, len(mts))
+	progs := make([]*progress, len(mts))
+	for i, t := range mts {
+		names[i] = t.Name
+		progs[i] = newProgress(st, t.Name+" ", len(selected[i]))
 	}
 	res := conform.RunMatrix(ctx, conform.Matrix{
-		Targets: mts, Cases: selected, Config: conform.Config{Parallel: *parallel},
-		Run: func(ctx context.Context, cases []*conform.Case, cfg conform.Config) (*conform.Report, error) {
-			return runAbortable(ctx, eng, cases, cfg)
-		},
+		Targets: mts, Cases: selected, Run: run,
 		Progress: func(i int, r conform.Result) { progs[i].done(r) },
 		Unreachable: func(i int, err error) {
-			fmt.Fprintf(st.Stderr, "sioconform: %s: %s\n", targets[i].name, redact.String(err.Error()))
+			fmt.Fprintf(st.Stderr, "sioconform: %s: %s\n", names[i], redact.String(err.Error()))
 		},
 		Finished: func(i int, rep *conform.Report) {
 			if st.Terminal(st.Stderr) {
-				fmt.Fprintf(st.Stderr, "%s: %s\n", targets[i].name, counts(rep))
+				fmt.Fprintf(st.Stderr, "%s: %s\n", names[i], counts(rep))
 			}
 		},
 	})
 	reps := res.Reports
 	if err := dst.write(func(w io.Writer) error {
-		if *format == "html" {
+		switch fm {
+		case "html":
 			return reports.ConformMatrixHTML(w, "sioconform", names, reps)
+		case "json":
+			return reports.ConformMatrixJSON(w, names, reps)
 		}
-		return reports.ConformMatrix(w, names, reps, *markdown)
+		return reports.ConformMatrix(w, names, reps, fm == "markdown")
 	}); err != nil {
 		return err
 	}
 
 	// Say everything that went wrong; the exit code is that of the worst.
 	var problems []string
-	failed, unreachable, interrupted := res.Failed, res.Unreachable, res.Interrupted
-	if len(failed) > 0 {
-		problems = append(problems, "failed or errored cases: "+strings.Join(failed, ", "))
+	if len(res.Failed) > 0 {
+		problems = append(problems, "failed or errored cases: "+strings.Join(res.Failed, ", "))
 	}
-	if interrupted {
+	if res.Interrupted {
 		problems = append(problems, "interrupted")
 	}
-	if len(unreachable) > 0 {
+	if len(res.Unreachable) > 0 {
 		// Each was reported with its reason above.
-		problems = append(problems, "unreachable: "+strings.Join(unreachable, ", "))
+		problems = append(problems, "unreachable: "+strings.Join(res.Unreachable, ", "))
 		return cli.WithExitCode(errors.New(strings.Join(problems, "; ")), cli.ExitUsage)
 	}
 	if len(problems) > 0 {

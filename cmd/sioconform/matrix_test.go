@@ -130,7 +130,7 @@ func TestFormatsHTMLMarkdown(t *testing.T) {
 	if r.code != cli.ExitFailed || !strings.Contains(r.stdout, `data-id="eio4.heartbeat.ws.ping"`) {
 		t.Errorf("run html: exit %d\n%.300s", r.code, r.stdout)
 	}
-	if r := runCLI(t, f, "matrix", "--target", "node="+target1, "--format", "pdf"); r.code != cli.ExitUsage || !strings.Contains(r.stderr, `--format "pdf": want table, markdown or html`) {
+	if r := runCLI(t, f, "matrix", "--target", "node="+target1, "--format", "pdf"); r.code != cli.ExitUsage || !strings.Contains(r.stderr, `--format "pdf": want table, markdown, html or json`) {
 		t.Errorf("matrix --format pdf: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

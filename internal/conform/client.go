@@ -86,7 +86,7 @@ func RunClient(ctx context.Context, cases []*Case, cfg ClientConfig) (*Report, e
 			return nil, fmt.Errorf("conform: case %s is a server case", c.ID)
 		}
 	}
-	rep := &Report{Target: "client: " + cfg.Cmd, Started: time.Now()}
+	rep := &Report{Target: clientTarget(cfg.Cmd), Started: time.Now()}
 	par := cfg.Parallel
 	if par <= 0 {
 		par = DefaultClientParallel
@@ -113,6 +113,9 @@ func RunClient(ctx context.Context, cases []*Case, cfg ClientConfig) (*Report, e
 	rep.Duration = time.Since(rep.Started)
 	return rep, nil
 }
+
+// clientTarget is how a report names the client program it judged.
+func clientTarget(cmd string) string { return "client: " + cmd }
 
 // runClientCase runs one client case: the first failing step decides, as
 // in runCase; a program that refused the environment (exit 2) makes the

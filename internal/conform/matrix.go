@@ -81,11 +81,22 @@ func ErrorReport(target string, eio int, cases []*Case, err error) *Report {
 	return rep
 }
 
-// MatrixTarget is one server of a matrix: a column name, its origin and
-// its Engine.IO version.
+// MatrixTarget is one column of a matrix: a server (URL and its
+// Engine.IO version) or a client program (Cmd, for the client cases).
 type MatrixTarget struct {
 	Name, URL string
 	EIO       int
+	// Cmd is the client program of a client matrix (RunClient's
+	// ClientConfig.Cmd); URL is then empty.
+	Cmd string
+}
+
+// label is how the target's reports name it: its origin, or its program.
+func (t MatrixTarget) label() string {
+	if t.Cmd != "" {
+		return clientTarget(t.Cmd)
+	}
+	return t.URL
 }
 
 // Matrix configures RunMatrix.
@@ -94,13 +105,11 @@ type Matrix struct {
 	// (Cases[i] for Targets[i]).
 	Targets []MatrixTarget
 	Cases   [][]*Case
-	// Run runs one target's cases ([Run] in production). A nil report
-	// with a nil error means the run was abandoned (a second Ctrl-C): the
-	// cases that finished make the target's partial report.
-	Run func(ctx context.Context, cases []*Case, cfg Config) (*Report, error)
-	// Config is every target's configuration but for URL, EIO and
-	// Progress, which RunMatrix sets.
-	Config Config
+	// Run runs one target's cases, calling progress with every finished
+	// case ([Run] for a server, [RunClient] for a client program). A nil
+	// report with a nil error means the run was abandoned (a second
+	// Ctrl-C): the cases that finished make the target's partial report.
+	Run func(ctx context.Context, t MatrixTarget, cases []*Case, progress func(Result)) (*Report, error)
 	// Progress, if set, is called with each finished case of target i.
 	Progress func(i int, r Result)
 	// Unreachable, if set, is told why target i could not be run.
@@ -140,12 +149,10 @@ func RunMatrix(ctx context.Context, m Matrix) *MatrixResult {
 			next = func(r Result) { m.Progress(i, r) }
 		}
 		col := NewCollector(ctx, next)
-		cfg := m.Config
-		cfg.URL, cfg.EIO, cfg.Progress = t.URL, t.EIO, col.Done
-		rep, err := m.Run(ctx, m.Cases[i], cfg)
+		rep, err := m.Run(ctx, t, m.Cases[i], col.Done)
 		switch {
 		case ctx.Err() != nil || rep == nil && err == nil:
-			res.Reports[i] = col.Partial(rep, m.Cases[i], t.URL, t.EIO)
+			res.Reports[i] = col.Partial(rep, m.Cases[i], t.label(), t.EIO)
 			if len(res.Reports[i].Results) < len(m.Cases[i]) {
 				res.Interrupted = true
 			}
@@ -155,7 +162,7 @@ func RunMatrix(ctx context.Context, m Matrix) *MatrixResult {
 			if m.Unreachable != nil {
 				m.Unreachable(i, err)
 			}
-			rep = ErrorReport(t.URL, t.EIO, m.Cases[i], err)
+			rep = ErrorReport(t.label(), t.EIO, m.Cases[i], err)
 		}
 		res.Reports[i] = rep
 		if m.Finished != nil {

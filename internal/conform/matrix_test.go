@@ -15,32 +15,32 @@ func TestRunMatrix(t *testing.T) {
 	sel := [][]*Case{cases, cases, cases, cases}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	run := func(ctx context.Context, cs []*Case, cfg Config) (*Report, error) {
-		rep := &Report{Target: cfg.URL, EIO: cfg.EIO}
-		switch cfg.URL {
-		case "http://down":
+	run := func(ctx context.Context, t MatrixTarget, cs []*Case, progress func(Result)) (*Report, error) {
+		rep := &Report{Target: t.label(), EIO: t.EIO}
+		switch t.label() {
+		case "http://down", "client: down":
 			return nil, errors.New("dial tcp: connection refused")
 		case "http://stop":
-			cfg.Progress(Result{ID: "a", Verdict: Pass})
+			progress(Result{ID: "a", Verdict: Pass})
 			cancel()
-			cfg.Progress(Result{ID: "b", Verdict: Fail}) // cut short: not kept
+			progress(Result{ID: "b", Verdict: Fail}) // cut short: not kept
 			return nil, nil
 		}
 		for _, c := range cs {
 			v := Pass
-			if cfg.URL == "http://bad" && c.ID == "b" {
+			if t.label() == "http://bad" && c.ID == "b" {
 				v = Fail
 			}
 			r := Result{ID: c.ID, Verdict: v}
 			rep.Results = append(rep.Results, r)
-			cfg.Progress(r)
+			progress(r)
 		}
 		return rep, nil
 	}
 	var seen []string
 	var finished []int
 	res := RunMatrix(ctx, Matrix{
-		Targets: []MatrixTarget{{"down", "http://down", 4}, {"bad", "http://bad", 4}, {"stop", "http://stop", 3}, {"never", "http://never", 4}},
+		Targets: []MatrixTarget{{Name: "down", URL: "http://down", EIO: 4}, {Name: "bad", URL: "http://bad", EIO: 4}, {Name: "stop", URL: "http://stop", EIO: 3}, {Name: "never", URL: "http://never", EIO: 4}},
 		Cases:   sel, Run: run,
 		Progress: func(i int, r Result) { seen = append(seen, r.ID) },
 		Finished: func(i int, rep *Report) { finished = append(finished, i) },
@@ -59,5 +59,29 @@ func TestRunMatrix(t *testing.T) {
 	}
 	if !reflect.DeepEqual(seen, []string{"a", "b", "a"}) || !reflect.DeepEqual(finished, []int{0, 1}) {
 		t.Errorf("progress %v, finished %v", seen, finished)
+	}
+}
+
+// TestRunMatrixClients: a client program's column is named by its command,
+// in its partial and its error report too.
+func TestRunMatrixClients(t *testing.T) {
+	cases := []*Case{{ID: "client.a"}}
+	var got []string
+	res := RunMatrix(context.Background(), Matrix{
+		Targets: []MatrixTarget{{Name: "up", Cmd: "up"}, {Name: "down", Cmd: "down"}},
+		Cases:   [][]*Case{cases, cases},
+		Run: func(ctx context.Context, t MatrixTarget, cs []*Case, progress func(Result)) (*Report, error) {
+			got = append(got, t.Cmd)
+			if t.Cmd == "down" {
+				return nil, errors.New("no such program")
+			}
+			return &Report{Target: t.label(), Results: []Result{{ID: "client.a", Verdict: Pass}}}, nil
+		},
+	})
+	if !reflect.DeepEqual(got, []string{"up", "down"}) || !reflect.DeepEqual(res.Unreachable, []string{"down"}) || len(res.Failed) != 0 {
+		t.Fatalf("ran %v, unreachable %v, failed %v", got, res.Unreachable, res.Failed)
+	}
+	if r := res.Reports[1]; r.Target != "client: down" || r.Results[0].Verdict != Error || r.Results[0].Message != "no such program" {
+		t.Errorf("error report of a client program: %+v", r)
 	}
 }
