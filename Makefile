@@ -1,7 +1,7 @@
 # siokit: `make test` is what CI runs (.ci/run); `make example` is the demo.
 GO ?= go
 
-.PHONY: test peers vet example fuzz bench matrix cases-doc
+.PHONY: test peers vet example fuzz bench matrix client-matrix cases-doc
 
 # test installs the real Node peers the tests run against, then vets and
 # runs every test with the race detector, then the memory-ceiling and
@@ -36,6 +36,14 @@ bench: peers
 # every verdict that is not a pass.
 matrix: peers
 	bench/conform-matrix.sh
+
+# client-matrix regenerates docs/client-conformance-matrix.md: the client
+# suite against every client peer, each verdict checked against
+# internal/conform/testdata/client-expected-verdicts.yaml, with the reason
+# for every verdict that is not a pass; TestClientMatrixDoc fails when it
+# is stale.
+client-matrix: peers
+	bench/client-matrix.sh
 
 # sioload builds the static binary that the image holds, as the Dockerfile
 # does (internal/k8s's test checks that both build the same package);

@@ -163,38 +163,46 @@ func loadExpectations(tb testing.TB, cases []*conform.Case) []*implementation {
 				tb.Errorf("%s: isolate: %s is not a case of the EIO%d suite, or the server is not a peer", where, id, im.EIO)
 			}
 		}
-		seen := map[string]bool{}
-		for _, g := range im.Groups {
-			why := strings.TrimSpace(g.Why)
-			switch {
-			case g.Verdict != conform.Fail && g.Verdict != conform.Warn && g.Verdict != conform.NA && g.Verdict != conform.Info && g.Verdict != conform.Error:
-				tb.Fatalf("%s: verdict %q, want fail, warn, n/a, info or error", where, g.Verdict)
-			case reasonKinds[g.Kind] == "":
-				tb.Fatalf("%s: kind %q, want bug, version or allowed", where, g.Kind)
-			case g.Verdict == conform.Fail && g.Kind == "allowed":
-				// A case fails only on a broken must: what the spec
-				// allows is never a fail (grade the case open or should).
-				tb.Fatalf("%s: a fail of kind allowed: a broken must is a bug (or a version)", where)
-			case why == "" || strings.Contains(why, "\n"):
-				tb.Fatalf("%s: the reason of %v must be one line", where, g.Cases)
-			case len(g.Cases) == 0:
-				tb.Fatalf("%s: group %q lists no case", where, g.Why)
-			}
-			for _, id := range g.Cases {
-				if !suite[id] {
-					tb.Errorf("%s: %s is not a case of the EIO%d suite (renamed or removed?)", where, id, im.EIO)
-				}
-				if seen[id] {
-					tb.Errorf("%s: %s is listed twice", where, id)
-				}
-				seen[id] = true
-			}
-		}
+		checkGroups(tb, where, im.Groups, suite, fmt.Sprintf("the EIO%d suite", im.EIO))
 	}
 	if tb.Failed() {
 		tb.FailNow()
 	}
 	return doc.Implementations
+}
+
+// checkGroups checks where's groups of expected non-pass verdicts: every
+// group has a verdict other than pass, a known kind and a one-line reason,
+// and lists only cases of suite (named so in messages), each once.
+func checkGroups(tb testing.TB, where string, groups []expectGroup, suite map[string]bool, suiteName string) {
+	tb.Helper()
+	seen := map[string]bool{}
+	for _, g := range groups {
+		why := strings.TrimSpace(g.Why)
+		switch {
+		case g.Verdict != conform.Fail && g.Verdict != conform.Warn && g.Verdict != conform.NA && g.Verdict != conform.Info && g.Verdict != conform.Error:
+			tb.Fatalf("%s: verdict %q, want fail, warn, n/a, info or error", where, g.Verdict)
+		case reasonKinds[g.Kind] == "":
+			tb.Fatalf("%s: kind %q, want bug, version or allowed", where, g.Kind)
+		case g.Verdict == conform.Fail && g.Kind == "allowed":
+			// A case fails only on a broken must: what the spec
+			// allows is never a fail (grade the case open or should).
+			tb.Fatalf("%s: a fail of kind allowed: a broken must is a bug (or a version)", where)
+		case why == "" || strings.Contains(why, "\n"):
+			tb.Fatalf("%s: the reason of %v must be one line", where, g.Cases)
+		case len(g.Cases) == 0:
+			tb.Fatalf("%s: group %q lists no case", where, g.Why)
+		}
+		for _, id := range g.Cases {
+			if !suite[id] {
+				tb.Errorf("%s: %s is not a case of %s (renamed or removed?)", where, id, suiteName)
+			}
+			if seen[id] {
+				tb.Errorf("%s: %s is listed twice", where, id)
+			}
+			seen[id] = true
+		}
+	}
 }
 
 // contractOptions configures the built-in target as docs/conformance.md §1

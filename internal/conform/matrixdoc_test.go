@@ -83,10 +83,22 @@ func writeMatrixDoc(t *testing.T, path string, cases []*conform.Case, impls []*i
 		t.Fatal(err)
 	}
 
-	p("\n## Why a server does not pass a case\n\n")
+	writeReasons(&b, "server", reasonKinds, impls)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s", path)
+}
+
+// writeReasons writes a matrix document's last section: the reason of
+// every group of non-pass cells, implementation by implementation (noun:
+// "server" or "client"), kinds explained by kinds.
+func writeReasons(b *bytes.Buffer, noun string, kinds map[string]string, impls []*implementation) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	p("\n## Why a %s does not pass a case\n\n", noun)
 	p("One line per group of cells with the same reason. Kinds:\n\n")
 	for _, k := range []string{"bug", "version", "allowed"} {
-		p("* **%s**: %s\n", k, reasonKinds[k])
+		p("* **%s**: %s\n", k, kinds[k])
 	}
 	for _, im := range impls {
 		p("\n### %s\n\n", im.Name)
@@ -109,10 +121,6 @@ func writeMatrixDoc(t *testing.T, path string, cases []*conform.Case, impls []*i
 			p("\nRun one at a time, the server restarted after each (they crash it): `%s`.\n", strings.Join(im.Isolate, "`, `"))
 		}
 	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote %s", path)
 }
 
 // racyAsExpected returns rep with each racy case (expectGroup.Racy) given
