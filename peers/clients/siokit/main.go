@@ -83,6 +83,9 @@ func main() {
 	if nsp == "" {
 		nsp = "/"
 	}
+	if f := os.Getenv("SIOKIT_FAULT"); f != "" {
+		url = applyFault(f, url, opts) // one rule broken on purpose: fault.go
+	}
 	conn, err := client.New(url, opts)
 	if err != nil {
 		fail("%v", err)
