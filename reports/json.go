@@ -21,13 +21,7 @@ func ConformJSON(w io.Writer, r *conform.Report) error {
 	if out.Results == nil {
 		out.Results = []conform.Result{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&out); err != nil {
-		return fmt.Errorf("reports: json: %w", err)
-	}
-	return nil
+	return writeJSON(w, &out)
 }
 
 // conformMatrixTarget is one column of ConformMatrixJSON.
@@ -58,10 +52,15 @@ func ConformMatrixJSON(w io.Writer, names []string, reps []*conform.Report) erro
 			out.Targets[i].Report = &c
 		}
 	}
+	return writeJSON(w, &out)
+}
+
+// writeJSON is the encoding of both: indented, HTML characters kept.
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&out); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("reports: json: %w", err)
 	}
 	return nil

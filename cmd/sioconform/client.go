@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -141,6 +142,16 @@ type clientSelection struct {
 	dirs       cli.List
 }
 
+// register adds the selection flags to fs; eio is --eio's default (0:
+// both revisions).
+func (s *clientSelection) register(fs *flag.FlagSet, eio int) {
+	fs.IntVar(&s.eio, "eio", eio, "")
+	fs.StringVar(&s.transport, "transport", "", "")
+	fs.Var(&s.only, "only", "")
+	fs.Var(&s.skip, "skip", "")
+	fs.Var(&s.dirs, "cases", "")
+}
+
 // pick loads the built-in client cases and those of --cases, and selects.
 func (s *clientSelection) pick(fs interface{ Name() string }, allowAll bool) ([]*conform.Case, error) {
 	uerr := func(format string, a ...any) error {
@@ -189,11 +200,7 @@ func clientRunCmd(ctx context.Context, st *cli.State, args []string) error {
 	fs := newFlagSet("client run")
 	cmd := fs.String("cmd", "", "")
 	var sel clientSelection
-	fs.IntVar(&sel.eio, "eio", 4, "")
-	fs.StringVar(&sel.transport, "transport", "", "")
-	fs.Var(&sel.only, "only", "")
-	fs.Var(&sel.skip, "skip", "")
-	fs.Var(&sel.dirs, "cases", "")
+	sel.register(fs, 4)
 	format := fs.String("format", "table", "")
 	out := fs.String("out", "", "")
 	parallel := fs.Int("parallel", conform.DefaultClientParallel, "")
@@ -276,11 +283,7 @@ func clientMatrixCmd(ctx context.Context, st *cli.State, args []string) error {
 	var progs programList
 	fs.Var(&progs, "cmd", "")
 	var sel clientSelection
-	fs.IntVar(&sel.eio, "eio", 0, "")
-	fs.StringVar(&sel.transport, "transport", "", "")
-	fs.Var(&sel.only, "only", "")
-	fs.Var(&sel.skip, "skip", "")
-	fs.Var(&sel.dirs, "cases", "")
+	sel.register(fs, 0)
 	format := fs.String("format", "table", "")
 	out := fs.String("out", "", "")
 	parallel := fs.Int("parallel", conform.DefaultClientParallel, "")
@@ -325,11 +328,7 @@ func clientMatrixCmd(ctx context.Context, st *cli.State, args []string) error {
 func clientListCmd(st *cli.State, args []string) error {
 	fs := newFlagSet("client list")
 	var sel clientSelection
-	fs.IntVar(&sel.eio, "eio", 0, "")
-	fs.StringVar(&sel.transport, "transport", "", "")
-	fs.Var(&sel.only, "only", "")
-	fs.Var(&sel.skip, "skip", "")
-	fs.Var(&sel.dirs, "cases", "")
+	sel.register(fs, 0)
 	format := fs.String("format", "table", "")
 	if err := parseFlags(st, fs, clientListUsage, args); err != nil {
 		return err
