@@ -43,6 +43,12 @@ const (
 	// batchWindow is how long faultOversizeBatch gathers POST bodies: long enough for every
 	// packet of a burst of emits, short against any case's timeout.
 	batchWindow = 100 * time.Millisecond
+	// pairLead is how long faultTwoPolls keeps a POST back after the last pair of GETs went out,
+	// and postWaitMax how long at most (a client that is upgrading may not poll at all): the pair
+	// reaches the server before the packets the client sends meanwhile, so the server has seen
+	// the second GET before it sees what the client does next.
+	pairLead    = 30 * time.Millisecond
+	postWaitMax = 300 * time.Millisecond
 	// noBackoffDelay is faultNoBackoff's delay between attempts: far below the reference
 	// client's 1 s ± 50 %, yet not a busy loop.
 	noBackoffDelay = 10 * time.Millisecond
@@ -77,6 +83,7 @@ type faultProxy struct {
 
 	mu      sync.Mutex
 	early   [][]byte   // two-polls: payloads the second GETs got, for the client's next GET
+	pairAt  time.Time  // two-polls: when the last pair of GETs went out
 	batch   [][]byte   // oversize-batch: bodies gathered for the next upstream POST
 	batchTo string     // oversize-batch: the request URI they go to
 	sending sync.Mutex // oversize-batch: one upstream POST at a time
@@ -132,6 +139,8 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	case session && req.Method == http.MethodGet && p.fault == faultTwoPolls:
 		p.twoPolls(w, req)
 		return
+	case session && req.Method == http.MethodPost && p.fault == faultTwoPolls:
+		p.afterPair()
 	}
 	p.forward(w, req, body)
 }
@@ -190,6 +199,7 @@ func (p *faultProxy) twoPolls(w http.ResponseWriter, req *http.Request) {
 		_, _ = w.Write(body)
 		return
 	}
+	p.pairAt = time.Now()
 	p.mu.Unlock()
 	answers := make(chan polled, 2)
 	for range 2 {
@@ -244,6 +254,20 @@ func (p *faultProxy) twoPolls(w http.ResponseWriter, req *http.Request) {
 	}
 	w.WriteHeader(last.status)
 	_, _ = w.Write(last.body)
+}
+
+// afterPair waits until a pair of GETs went out pairLead ago, or postWaitMax has passed.
+func (p *faultProxy) afterPair() {
+	deadline := time.Now().Add(postWaitMax)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		at := p.pairAt
+		p.mu.Unlock()
+		if !at.IsZero() && time.Since(at) >= pairLead {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // gather keeps a POST body for the next batch, starting the batch's timer if it is the first.

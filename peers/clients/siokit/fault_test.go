@@ -120,3 +120,42 @@ func TestNoBackoff(t *testing.T) {
 		t.Errorf("reconnect %+v, want %+v", opts.Reconnect, want)
 	}
 }
+
+// TestTwoPolls: every long poll reaches the server twice at once, and what
+// the second GET got is the client's next GET's answer, so nothing is lost.
+func TestTwoPolls(t *testing.T) {
+	var mu sync.Mutex
+	gets := 0
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		gets++
+		n := gets
+		mu.Unlock()
+		time.Sleep(time.Duration(n) * 20 * time.Millisecond) // answered in order
+		_, _ = w.Write([]byte(`42["` + string(rune('0'+n)) + `"]`))
+	}))
+	defer up.Close()
+	p, err := startFaultProxy(faultTwoPolls, up.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() string {
+		resp, err := http.Get(p.URL() + "/socket.io/?EIO=4&transport=polling&sid=s1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	first := get()
+	time.Sleep(100 * time.Millisecond) // the second answer is in
+	if second := get(); first != `42["1"]` || second != `42["2"]` {
+		t.Errorf("the client got %q then %q, want both answers in order", first, second)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if gets != 2 {
+		t.Errorf("the server saw %d GETs, want 2 (the second client GET answered from what the first pair got)", gets)
+	}
+}
