@@ -35,7 +35,8 @@ Commands:
   run      run the cases against one server and write a report
   list     list the cases
   matrix   run the cases against several servers and compare them
-  client   judge a Socket.IO client library: 'client run --cmd CMD', 'client list'
+  client   judge Socket.IO client libraries: 'client run --cmd CMD',
+           'client matrix --cmd NAME=CMD ...', 'client list'
   version  print the version (also --version)
 
 Run 'sioconform <command> -h' for a command's options.
