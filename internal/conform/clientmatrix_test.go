@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/siokit/siokit/internal/conform"
 	"github.com/siokit/siokit/internal/testpeer"
 	"github.com/siokit/siokit/reports"
@@ -50,18 +48,10 @@ var clientReasonKinds = map[string]string{
 // or 0 (both), Peer a known client peer.
 func loadClientExpectations(tb testing.TB, cases []*conform.Case) []*implementation {
 	tb.Helper()
-	data, err := os.ReadFile(clientExpectationsFile)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	var doc struct {
 		Clients []*implementation `yaml:"clients"`
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		tb.Fatalf("%s: %v", clientExpectationsFile, err)
-	}
+	readStrict(tb, clientExpectationsFile, &doc)
 	names := map[string]bool{}
 	for _, im := range doc.Clients {
 		where := clientExpectationsFile + ": " + im.Name

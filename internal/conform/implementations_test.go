@@ -128,18 +128,10 @@ func loadExpectations(tb testing.TB, cases []*conform.Case) []*implementation {
 	if *expectFlag != "" {
 		expectationsFile = *expectFlag
 	}
-	data, err := os.ReadFile(expectationsFile)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	var doc struct {
 		Implementations []*implementation `yaml:"implementations"`
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		tb.Fatalf("%s: %v", expectationsFile, err)
-	}
+	readStrict(tb, expectationsFile, &doc)
 	names := map[string]bool{}
 	for _, im := range doc.Implementations {
 		where := expectationsFile + ": " + im.Name
@@ -169,6 +161,21 @@ func loadExpectations(tb testing.TB, cases []*conform.Case) []*implementation {
 		tb.FailNow()
 	}
 	return doc.Implementations
+}
+
+// readStrict decodes the YAML file path into v, failing tb on an unknown
+// field as on any other error.
+func readStrict(tb testing.TB, path string, v any) {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
 }
 
 // checkGroups checks where's groups of expected non-pass verdicts: every
