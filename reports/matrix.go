@@ -132,3 +132,51 @@ var mdEscaper = strings.NewReplacer("|", `\|`, "&", "&amp;", "<", "&lt;", ">", "
 func mdCell(s string) string {
 	return mdEscaper.Replace(oneLine(s))
 }
+
+// ConformMatrixReasons writes, under a ConformMatrix, the reason of every
+// cell that is not a pass: one line per cell, target by target in order,
+// cases sorted, each the case's message (for an n/a, why it does not
+// apply). It writes nothing when every cell passed. With markdown it
+// writes a list, else plain lines. names and reps must have the same
+// length; a nil report has no cells.
+func ConformMatrixReasons(w io.Writer, names []string, reps []*conform.Report, markdown bool) error {
+	if len(names) != len(reps) {
+		return fmt.Errorf("reports: matrix: %d names for %d reports", len(names), len(reps))
+	}
+	var buf bytes.Buffer
+	for i, r := range reps {
+		if r == nil {
+			continue
+		}
+		res := slices.Clone(r.Results)
+		slices.SortStableFunc(res, func(a, b conform.Result) int { return strings.Compare(a.ID, b.ID) })
+		for _, c := range res {
+			if c.Verdict == conform.Pass {
+				continue
+			}
+			cell := matrixCell[c.Verdict]
+			if cell == "" {
+				cell = string(c.Verdict)
+			}
+			if markdown {
+				fmt.Fprintf(&buf, "* %s `%s` **%s**: %s\n", mdEscaper.Replace(oneLine(names[i])), c.ID, cell, mdEscaper.Replace(oneLine(c.Message)))
+			} else {
+				fmt.Fprintf(&buf, "%s %s %s: %s\n", oneLine(names[i]), c.ID, cell, oneLine(c.Message))
+			}
+		}
+	}
+	if buf.Len() == 0 {
+		return nil
+	}
+	head := "\nWhy each cell that is not a pass:\n"
+	if markdown {
+		head += "\n"
+	}
+	if _, err := io.WriteString(w, head); err != nil {
+		return fmt.Errorf("reports: matrix: %w", err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("reports: matrix: %w", err)
+	}
+	return nil
+}

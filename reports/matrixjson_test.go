@@ -45,3 +45,39 @@ func TestConformMatrixJSON(t *testing.T) {
 		t.Error("a length mismatch was accepted")
 	}
 }
+
+// TestConformMatrixReasons: one line per non-pass cell, target by target,
+// cases sorted, markdown escaped; nothing at all when every cell passed.
+func TestConformMatrixReasons(t *testing.T) {
+	names := []string{"a|b", "ok", "gone"}
+	reps := []*conform.Report{
+		{Results: []conform.Result{
+			{ID: "z", Verdict: conform.Fail, Message: "step 1: want <x>\ngot y"},
+			{ID: "m", Verdict: conform.Pass},
+			{ID: "b", Verdict: conform.NA, Message: "no cookie"},
+		}},
+		{Results: []conform.Result{{ID: "m", Verdict: conform.Pass}}},
+		nil,
+	}
+	var buf bytes.Buffer
+	if err := ConformMatrixReasons(&buf, names, reps, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := "\nWhy each cell that is not a pass:\na|b b n-a: no cookie\na|b z FAIL: step 1: want <x>\\ngot y\n"; buf.String() != want {
+		t.Errorf("table reasons %q, want %q", buf.String(), want)
+	}
+	buf.Reset()
+	if err := ConformMatrixReasons(&buf, names, reps, true); err != nil {
+		t.Fatal(err)
+	}
+	if want := "* a\\|b `z` **FAIL**: step 1: want &lt;x&gt;\\ngot y\n"; !bytes.HasSuffix(buf.Bytes(), []byte(want)) {
+		t.Errorf("markdown reasons %q, want the suffix %q", buf.String(), want)
+	}
+	buf.Reset()
+	if err := ConformMatrixReasons(&buf, names[1:], reps[1:], true); err != nil || buf.Len() != 0 {
+		t.Errorf("all passing: %q, %v; want nothing", buf.String(), err)
+	}
+	if err := ConformMatrixReasons(&buf, names[:1], reps, false); err == nil {
+		t.Error("a length mismatch was accepted")
+	}
+}

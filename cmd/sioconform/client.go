@@ -81,8 +81,9 @@ Options:
   --transport T, --only GLOB, --skip GLOB, --cases DIR   as for client run
   --parallel N       cases (client processes) at once per program
                      (default %d)
-  --format FORMAT    table (default), markdown, html (one page, each
-                     non-pass cell with its reason) or json (every
+  --format FORMAT    table (default) or markdown (each with the reason of
+                     every non-pass cell under the matrix), html (one page,
+                     each non-pass cell with its reason) or json (every
                      program's report, reasons and traces included)
   --out FILE         write the matrix to FILE instead of stdout
 

@@ -19,7 +19,9 @@ func TestClientMatrix(t *testing.T) {
 	if r.code != cli.ExitFailed || !strings.Contains(r.stderr, "failed or errored cases: dies") || strings.Contains(r.stderr, "refuses") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
-	for _, want := range []string{"│ case", "│ refuses ", "│ dies ", "client.sio5.connect.first", "│ n-a ", "│ FAIL ", "passed 0/2"} {
+	for _, want := range []string{"│ case", "│ refuses ", "│ dies ", "client.sio5.connect.first", "│ n-a ", "│ FAIL ", "passed 0/2",
+		"\nWhy each cell that is not a pass:\nrefuses client.sio5.connect.first n-a: the client program refused the environment (exit 2): no such transport\n",
+		"\ndies client.sio5.connect.no-event-before FAIL: step 0 (srv_accept, line "} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("matrix lacks %q:\n%s", want, r.stdout)
 		}
@@ -54,7 +56,8 @@ func TestClientMatrix(t *testing.T) {
 		t.Errorf("html: exit %d, stderr %q\n%.500s", r.code, r.stderr, data)
 	}
 	r = runCLI(t, newFake(), "client", "matrix", "--cmd", "dies=exit 3", "--only", "client.sio5.connect.first", "--format", "markdown")
-	if r.code != cli.ExitFailed || !strings.HasPrefix(r.stdout, "| case ") || !strings.Contains(r.stdout, "| FAIL ") {
+	if r.code != cli.ExitFailed || !strings.HasPrefix(r.stdout, "| case ") || !strings.Contains(r.stdout, "| FAIL ") ||
+		!strings.Contains(r.stdout, "\n* dies `client.sio5.connect.first` **FAIL**: step 0") || !strings.Contains(r.stdout, "exited with code 3") {
 		t.Errorf("markdown: exit %d\n%s", r.code, r.stdout)
 	}
 

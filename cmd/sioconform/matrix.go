@@ -36,6 +36,8 @@ Options:
   --cases DIR        also load every *.yaml case file below DIR; repeatable
   --parallel N       cases run at once per server (default %d)
   --markdown         print a GitHub markdown table instead of a terminal one
+                     (table and markdown list under the matrix the reason
+                     of every cell that is not a pass)
   --format FORMAT    table (default), markdown (= --markdown), html (one
                      self-contained page, cells coloured by verdict with
                      each non-pass's reason, filterable by case id prefix)
@@ -218,7 +220,10 @@ func runMatrix(ctx context.Context, st *cli.State, dst *output, fm string, mts [
 		case "json":
 			return reports.ConformMatrixJSON(w, names, reps)
 		}
-		return reports.ConformMatrix(w, names, reps, fm == "markdown")
+		if err := reports.ConformMatrix(w, names, reps, fm == "markdown"); err != nil {
+			return err
+		}
+		return reports.ConformMatrixReasons(w, names, reps, fm == "markdown")
 	}); err != nil {
 		return err
 	}
