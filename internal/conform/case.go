@@ -42,6 +42,10 @@ type Case struct {
 	// Transport is what a client case asks its program for
 	// (SIOCONFORM_TRANSPORT): polling, websocket or upgrade.
 	Transport string
+	// Env is what a client case sets of the contract's optional
+	// environment (docs/conformance.md §6.1: SIOCONFORM_AUTH, _NAMESPACE,
+	// _RECONNECTION_*), added to the program's environment.
+	Env map[string]string
 	// Timeout bounds the whole case.
 	Timeout time.Duration
 	File    string

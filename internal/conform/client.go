@@ -136,6 +136,7 @@ func runClientCase(ctx context.Context, c *Case, cfg *ClientConfig) Result {
 		res.Verdict, res.Message = Error, err.Error()
 		return res
 	}
+	r.proc = proc
 	// The program's start (a runtime loading, on a busy machine seconds)
 	// is not the case's time: the case's timeout runs from the first thing
 	// the program does, which stays in the inbox for the first step.
@@ -205,6 +206,9 @@ func startClient(cfg *ClientConfig, c *Case, url string) (*clientProc, error) {
 		"SIOCONFORM_TRANSPORT="+c.Transport,
 		"SIOCONFORM_EIO="+strconv.Itoa(c.EIO),
 		"SIOCONFORM_NAMESPACE=/")
+	for k, v := range c.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	p := &clientProc{cmd: cmd, log: &capBuffer{max: 64 << 10}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	cmd.WaitDelay = time.Second

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,17 +19,56 @@ import (
 )
 
 // clientExpected is what each client peer gets from the client suite:
-// every case not listed passes. Each entry says why.
+// every case not listed passes. Each entry says why; each non-pass was
+// checked in the library's source (peers/README.md, "Client peers").
 var clientExpected = map[string]map[string]conform.Verdict{
-	"siokit-client": {},
-	"node4-client":  {},
-	"node2-client":  {}, // socket.io-client 2.5.0: EIO3 only, so the eio4 cases are n/a
+	"siokit-client": {
+		// A documented choice (docs/conformance.md §6.7, "siokit's own
+		// client"): any packet from the server proves the connection
+		// alive, not only a PING (protocol/client's read watchdog).
+		"client.eio4.heartbeat.messages-no-ping": conform.Warn,
+	},
+	"node4-client": {},
+	"deno-client":  {},
+	"bun-client":   {},
+	"node2-client": {}, // socket.io-client 2.5.0: EIO3 only, so the eio4 cases are n/a
 	"python-client": {
 		// python-socketio 5.7.2 over WebSocket: disconnect() closes the
 		// socket before its write loop has sent the DISCONNECT
 		// (peers/README.md, "Client peers", python-client (2)).
 		"client.sio5.disconnect.client": conform.Fail,
+		// python-engineio 4.3.4 knows no maxPayload: its write loop
+		// POSTs every queued packet in one payload.
+		"client.eio4.polling.max-payload": conform.Fail,
+		// A close packet is disconnect(abort=True): the state is then
+		// "disconnected", so python-socketio does not reconnect.
+		"client.eio4.close.packet-polling": conform.Warn,
+		// No ping deadline over polling: only the GET's timeout,
+		// max(pingInterval, pingTimeout) + 5 s.
+		"client.eio4.heartbeat.ping-timeout-polling": conform.Warn,
+		"client.eio4.heartbeat.messages-no-ping":     conform.Warn,
+		// A packet it cannot decode is logged and dropped (engineio's
+		// "unexpected packet", socketio's handler task failing): the
+		// session carries on, no close, no reconnect.
+		"client.eio4.malformed.unknown-type-closes":    conform.Warn,
+		"client.sio5.malformed.bad-json-closes":        conform.Warn,
+		"client.sio5.malformed.unknown-type-closes":    conform.Warn,
+		"client.sio5.malformed.event-not-array-closes": conform.Warn,
+		"client.sio5.malformed.bad-attachment-closes":  conform.Warn,
+		// The jitter is absolute: delay + randomization_factor·(2r−1)
+		// seconds (client._handle_reconnect), ±0.5 s on a 100 ms delay.
+		"client.sio5.reconnect.backoff-grows": conform.Warn,
+		"client.sio5.reconnect.backoff-cap":   conform.Warn,
+		// 5.7.2 has no connection state recovery: CONNECT carries only auth.
+		"client.sio5.csr.pid-offset": conform.Warn,
 	},
+	"go-zishang-v3-client": zishangExpected,
+}
+
+// clientRacy lists, per client, the cases whose verdict depends on a race
+// in the library, with the verdicts seen; any of them is accepted.
+var clientRacy = map[string]map[string][]conform.Verdict{
+	"go-zishang-v3-client": zishangRacy,
 }
 
 // shellCmd is the --cmd line that runs a client peer: its folder, then its
@@ -51,8 +91,8 @@ func TestClientSuite(t *testing.T) {
 		t.Fatal(err)
 	}
 	sel := conform.SelectClient(cases, 0, "", nil, nil)
-	if len(sel) < 20 {
-		t.Fatalf("want at least 20 client cases, got %d", len(sel))
+	if len(sel) < 60 {
+		t.Fatalf("want at least 60 client cases (issue 13), got %d", len(sel))
 	}
 	names := make([]string, 0, len(clientExpected))
 	for n := range clientExpected {
@@ -76,6 +116,12 @@ func TestClientSuite(t *testing.T) {
 				eio[c.ID] = c.EIO
 			}
 			for _, r := range rep.Results {
+				if seen := clientRacy[name][r.ID]; len(seen) > 0 {
+					if !slices.Contains(seen, r.Verdict) {
+						t.Errorf("%s: got %s, want one of %v: %s\n%s", r.ID, r.Verdict, seen, r.Message, traceText(r))
+					}
+					continue
+				}
 				w := want[r.ID]
 				switch {
 				case w != "":
@@ -90,8 +136,12 @@ func TestClientSuite(t *testing.T) {
 					t.Errorf("%s: got %s, want %s: %s\n%s", r.ID, r.Verdict, w, r.Message, traceText(r))
 				}
 			}
+			// Issue 13 asks for under 30 s per client, which every client
+			// meets on a quiet machine (docs/conformance.md §6.6); the
+			// shared one runs other suites alongside (load 10 on 2 cores
+			// seen), so the test fails only at twice that.
 			if took > 60*time.Second {
-				t.Errorf("the client suite took %v against %s (want well under 30 s)", took, name)
+				t.Errorf("the client suite took %v against %s (want under 30 s)", took, name)
 			}
 			t.Logf("%s: %d cases in %v", name, len(rep.Results), took.Round(time.Millisecond))
 		})
@@ -205,4 +255,55 @@ func TestBadClientProgram(t *testing.T) {
 	// Live until stdin closes (the contract's "exit now").
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	os.Exit(0)
+}
+
+// zishangExpected is what github.com/zishang520/socket.io/clients/socket/v3
+// v3.0.6 gets, from its source (module cache, clients/engine/v3 and
+// clients/socket/v3).
+var zishangExpected = map[string]conform.Verdict{
+	// polling.go puts doPoll and write in one serial queue (writeQueue):
+	// a POST waits until the held GET returns, so whatever the client
+	// emits while the server holds its poll stays unsent.
+	"client.eio4.noop.ignored":                     conform.Fail,
+	"client.eio4.polling.batch":                    conform.Fail,
+	"client.eio4.polling.max-payload":              conform.Fail,
+	"client.eio4.polling.noop-repoll":              conform.Fail,
+	"client.eio4.polling.one-get":                  conform.Fail,
+	"client.eio4.polling.one-post":                 conform.Fail,
+	"client.sio5.ack.empty":                        conform.Fail,
+	"client.sio5.binary.polling-emit":              conform.Fail,
+	"client.sio5.binary.polling-received":          conform.Fail,
+	"client.sio5.connect.no-event-before":          conform.Fail,
+	"client.sio5.emit.ack":                         conform.Fail,
+	"client.sio5.event.utf8-polling":               conform.Fail,
+	"client.eio4.malformed.polling-garbage-closes": conform.Warn,
+	// Polling or WebSocket first at random (see zishangRacy): either
+	// way no emit of the program comes back over polling in time.
+	"client.eio4.upgrade.not-offered": conform.Fail,
+	// Leaving (or being refused) a second namespace deafens "/":
+	// RemoveListener matches listeners by code pointer, which every
+	// socket's closure shares (peers/README.md, zishang (1)).
+	"client.sio5.disconnect.server-one-namespace": conform.Fail,
+	"client.sio5.connect-error.one-namespace":     conform.Fail,
+	// After a refused reconnection attempt the Manager tries no more:
+	// one "reconnect attempt 1", then nothing.
+	"client.sio5.reconnect.backoff-cap":      conform.Warn,
+	"client.sio5.reconnect.backoff-defaults": conform.Warn,
+	"client.sio5.reconnect.backoff-grows":    conform.Warn,
+}
+
+// zishangRacy are its cases that vary from run to run. The default
+// transports are a types.Set, whose order is a map's: in an upgrade case
+// the client starts on polling or on WebSocket at random (and then probes
+// a second WebSocket). It also sends its CONNECT again now and then while
+// handling a binary packet.
+var zishangRacy = map[string][]conform.Verdict{
+	"client.eio4.upgrade.not-offered":              {conform.Fail},
+	"client.eio4.upgrade.sequence":                 {conform.Pass, conform.Fail},
+	"client.eio4.upgrade.no-polling-after":         {conform.Pass, conform.Fail},
+	"client.eio4.upgrade.bad-probe-answer":         {conform.Pass, conform.Warn},
+	"client.eio4.handshake.query-upgrade":          {conform.Pass, conform.Fail},
+	"client.sio5.binary.received":                  {conform.Pass, conform.Fail},
+	"client.sio5.ack.binary":                       {conform.Pass, conform.Fail},
+	"client.sio5.malformed.event-not-array-closes": {conform.Pass, conform.Warn},
 }

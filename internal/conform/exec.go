@@ -30,6 +30,8 @@ type runner struct {
 	secrets map[string]bool
 	// srv is the server a client case plays (srv_* steps); nil in server cases.
 	srv *scriptServer
+	// proc is the client program of a client case (srv_alive looks at it).
+	proc *clientProc
 }
 
 // wsConn is one named WebSocket of a case.

@@ -250,17 +250,18 @@ func (h *caseHeader) apply(d *yamldoc.Decoder, path, field string, c *Case) {
 // is easier to find in a file than an index.
 func (cd *caseDoc) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	var b struct {
-		ID          string     `yaml:"id"`
-		Description string     `yaml:"description"`
-		Spec        string     `yaml:"spec"`
-		Strength    string     `yaml:"strength"`
-		Rule        string     `yaml:"rule"`
-		Official    string     `yaml:"official"`
-		Header      caseHeader `yaml:",inline"`
-		Serial      bool       `yaml:"serial"`
-		Slow        bool       `yaml:"slow"`
-		OnFail      *string    `yaml:"on_fail"`
-		Steps       *yaml.Node `yaml:"steps"`
+		ID          string            `yaml:"id"`
+		Description string            `yaml:"description"`
+		Spec        string            `yaml:"spec"`
+		Strength    string            `yaml:"strength"`
+		Rule        string            `yaml:"rule"`
+		Official    string            `yaml:"official"`
+		Header      caseHeader        `yaml:",inline"`
+		Serial      bool              `yaml:"serial"`
+		Slow        bool              `yaml:"slow"`
+		OnFail      *string           `yaml:"on_fail"`
+		Env         map[string]string `yaml:"env"`
+		Steps       *yaml.Node        `yaml:"steps"`
 	}
 	if n.Kind != yaml.MappingNode {
 		d.Errorf(n, field, "want a mapping, got %s", yamldoc.Describe(n))
@@ -285,6 +286,9 @@ func (cd *caseDoc) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field stri
 	b.Header.apply(d, path, field, &c)
 	if idRE.MatchString(c.ID) && (c.Side == "client") != strings.HasPrefix(c.ID, "client.") {
 		d.Fieldf(yamldoc.Join(path, "id"), "%q: client cases (side: client), and only they, have ids client.…", c.ID)
+	}
+	if len(b.Env) > 0 {
+		checkClientEnv(d, path, field, &c, b.Env)
 	}
 	if c.Side == "client" && c.Transport == "" {
 		d.Fieldf(yamldoc.Join(field, "transport"), "a client case says its transport: polling, websocket or upgrade")

@@ -43,6 +43,9 @@ type scriptServer struct {
 	wsMu     sync.Mutex        // serialises WebSocket writes
 	upgraded bool              // packets go on the WebSocket (see onWS)
 	upgrades []string          // what the accepted handshake offered
+	posts    int               // POSTs being answered (srv_post_delay makes them last)
+	postWait time.Duration     // how long a POST's answer waits (srv_post_delay)
+	mark     time.Time         // the server's last close or refusal, for reconnection gaps
 	wg       sync.WaitGroup
 }
 
@@ -53,6 +56,7 @@ type srvItem struct {
 	frame transport.Frame // a packet as a WebSocket frame would carry it
 	hs    *handshakeReq   // a handshake request (no sid), waiting for srv_accept
 	event string          // a protocol slip the server saw, e.g. a second GET in flight
+	body  int             // a polled packet: the size in bytes of the POST body it came in
 }
 
 // describe is the item as messages show it.
@@ -186,7 +190,19 @@ func (s *scriptServer) servePost(w http.ResponseWriter, req *http.Request) {
 	s.r.addTrace(at, "recv", "http", "poll", "POST "+shorten(string(body)))
 	s.mu.Lock()
 	upgraded := s.upgraded
+	s.posts++
+	overlap, wait := s.posts > 1, s.postWait
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.posts--
+		s.mu.Unlock()
+	}()
+	if overlap {
+		// engine.io-protocol v4 allows one POST at a time per session,
+		// as for GETs; the slip is the case's to judge.
+		s.push(srvItem{at: at, via: "poll", event: "a second POST while another POST is in flight: " + quoteShort(string(body))})
+	}
 	if upgraded {
 		s.push(srvItem{at: at, via: "poll", event: "a polling POST after the upgrade: " + quoteShort(string(body))})
 		http.Error(w, "upgraded", http.StatusBadRequest)
@@ -204,7 +220,13 @@ func (s *scriptServer) servePost(w http.ResponseWriter, req *http.Request) {
 		if bin {
 			kind = transport.BinaryFrame
 		}
-		s.push(srvItem{at: at, via: "poll", frame: transport.Frame{Kind: kind, Data: data, Time: at}})
+		s.push(srvItem{at: at, via: "poll", frame: transport.Frame{Kind: kind, Data: data, Time: at}, body: len(body)})
+	}
+	if wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-req.Context().Done():
+		}
 	}
 	w.Header().Set("Content-Type", "text/html")
 	_, _ = w.Write([]byte("ok"))
@@ -458,7 +480,7 @@ func (s *scriptServer) answerHandshake(hr *handshakeReq, h engineio.Handshake, w
 // 400, and later requests of the session get 400.
 func (s *scriptServer) closeSession() {
 	s.mu.Lock()
-	s.closed = true
+	s.closed, s.mark = true, time.Now()
 	if s.held != nil {
 		close(s.held.answer)
 		s.held = nil

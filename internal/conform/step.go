@@ -80,6 +80,11 @@ func init() {
 		{"srv_hold", func() action { return &srvHold{} }},
 		{"srv_close", func() action { return &srvClose{} }},
 		{"srv_silent", func() action { return &srvSilent{} }},
+		{"srv_refuse", func() action { return &srvRefuse{} }},
+		{"srv_alive", func() action { return &srvAlive{} }},
+		{"srv_raw", func() action { return &srvRaw{} }},
+		{"srv_post_delay", func() action { return &srvPostDelay{} }},
+		{"srv_batch", func() action { return &srvBatch{} }},
 	}
 }
 

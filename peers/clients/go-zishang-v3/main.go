@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -79,6 +80,20 @@ func main() {
 	nsp := os.Getenv("SIOCONFORM_NAMESPACE")
 	if nsp == "" {
 		nsp = "/"
+	}
+	// The reconnection settings a case may set (docs/conformance.md §6.1), in ms as the library takes them.
+	for name, set := range map[string]func(float64){
+		"SIOCONFORM_RECONNECTION_DELAY":     opts.SetReconnectionDelay,
+		"SIOCONFORM_RECONNECTION_DELAY_MAX": opts.SetReconnectionDelayMax,
+		"SIOCONFORM_RANDOMIZATION_FACTOR":   opts.SetRandomizationFactor,
+	} {
+		if v, ok := os.LookupEnv(name); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				fail("%s=%q is not a number", name, v)
+			}
+			set(f)
+		}
 	}
 	p.manager = socket.NewManager(url, opts)
 	p.manager.On("reconnect_attempt", func(a ...any) { logf("reconnect attempt %v", a) })

@@ -50,9 +50,21 @@ if (eio !== wantEIO) fail(`socket.io-client ${MAJOR}.x speaks only Engine.IO v${
 const transports = { polling: ["polling"], websocket: ["websocket"], upgrade: undefined }[transport];
 if (!(transport in { polling: 1, websocket: 1, upgrade: 1 })) fail(`unknown SIOCONFORM_TRANSPORT=${JSON.stringify(transport)}`);
 
-// Everything else stays at the library's defaults (reconnection, backoff, timeouts): cases test them.
+// Everything else stays at the library's defaults (reconnection, backoff, timeouts): cases test them,
+// but for the reconnection settings a case may set (§6.1), the same option names in 4.x and 2.x.
 const managerOpts = {};
 if (transports) managerOpts.transports = transports;
+const reconnection = {
+  SIOCONFORM_RECONNECTION_DELAY: "reconnectionDelay",
+  SIOCONFORM_RECONNECTION_DELAY_MAX: "reconnectionDelayMax",
+  SIOCONFORM_RANDOMIZATION_FACTOR: "randomizationFactor",
+};
+for (const [name, opt] of Object.entries(reconnection)) {
+  if (env[name] === undefined) continue;
+  const v = Number(env[name]);
+  if (!Number.isFinite(v) || v < 0) fail(`${name}=${JSON.stringify(env[name])} is not a number`);
+  managerOpts[opt] = v;
+}
 const manager = new lib.Manager(url, managerOpts);
 
 // {"$bin": base64} in commands stands for a binary argument; it must leave as real binary.

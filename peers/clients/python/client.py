@@ -65,10 +65,25 @@ class Client(socketio.AsyncClient):
         await super()._handle_event(namespace, id, data)
 
 
+def reconnection_settings(env):
+    """The reconnection settings a case may set (docs/conformance.md §6.1), in the library's units:
+    the contract's milliseconds become seconds."""
+    out = {}
+    for name, key, scale in (("SIOCONFORM_RECONNECTION_DELAY", "reconnection_delay", 1000),
+                             ("SIOCONFORM_RECONNECTION_DELAY_MAX", "reconnection_delay_max", 1000),
+                             ("SIOCONFORM_RANDOMIZATION_FACTOR", "randomization_factor", 1)):
+        if name in env:
+            try:
+                out[key] = float(env[name]) / scale
+            except ValueError:
+                fail(f"{name}={env[name]!r} is not a number")
+    return out
+
+
 class Peer:
-    def __init__(self, auth):
+    def __init__(self, auth, settings):
         self.auth = auth
-        self.sio = Client()  # library defaults: reconnection on, its backoff
+        self.sio = Client(**settings)  # library defaults but what the case set: reconnection on, its backoff
         self.answers = {}  # (nsp, event) → args
         self.exiting = False
 
@@ -166,7 +181,7 @@ async def main():
             fail("SIOCONFORM_AUTH must be a JSON object")
     nsp = env.get("SIOCONFORM_NAMESPACE") or "/"
 
-    peer = Peer(auth)
+    peer = Peer(auth, reconnection_settings(env))
     loop = asyncio.get_running_loop()
 
     # A closed stdin means sioconform is gone: never outlive it.

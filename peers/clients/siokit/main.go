@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/siokit/siokit/protocol/client"
 	"github.com/siokit/siokit/protocol/engineio"
@@ -83,7 +85,27 @@ func main() {
 	if nsp == "" {
 		nsp = "/"
 	}
+	// The reconnection settings a case may set (docs/conformance.md §6.1); the rest stays at
+	// protocol/client's defaults.
+	for name, set := range map[string]func(float64){
+		"SIOCONFORM_RECONNECTION_DELAY":     func(f float64) { opts.Reconnect.Delay = time.Duration(f * float64(time.Millisecond)) },
+		"SIOCONFORM_RECONNECTION_DELAY_MAX": func(f float64) { opts.Reconnect.DelayMax = time.Duration(f * float64(time.Millisecond)) },
+		"SIOCONFORM_RANDOMIZATION_FACTOR": func(f float64) {
+			if opts.Reconnect.Randomization = f; f == 0 {
+				opts.Reconnect.Randomization = -1 // 0 in Options means the default
+			}
+		},
+	} {
+		if v, ok := os.LookupEnv(name); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				fail("%s=%q is not a number", name, v)
+			}
+			set(f)
+		}
+	}
 	if f := os.Getenv("SIOKIT_FAULT"); f != "" {
+		// After the case's settings: a fault overrides them.
 		url = applyFault(f, url, opts) // one rule broken on purpose: fault.go
 	}
 	conn, err := client.New(url, opts)
