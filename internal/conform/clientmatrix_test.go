@@ -182,9 +182,11 @@ func TestClientImplementations(t *testing.T) {
 	t.Logf("wrote %s", *clientMatrixOut)
 }
 
-// checkClientTables fails where clientExpectationsFile and
-// clientExpected (TestClientSuite) expect different verdicts of a peer
-// both list: two tables of one truth, until one absorbs the other.
+// checkClientTables fails where clientExpectationsFile does not accept a
+// verdict clientExpected or clientRacy (TestClientSuite) expects of a peer:
+// two tables of one truth, until one absorbs the other. It may accept
+// more: a race seen here and not there (the matrix's runs take a wrong
+// verdict twice more, alone, before it counts).
 func checkClientTables(t *testing.T, impls []*implementation, cases []*conform.Case) {
 	t.Helper()
 	for _, im := range impls {
@@ -198,8 +200,14 @@ func checkClientTables(t *testing.T, impls []*implementation, cases []*conform.C
 			if o == "" {
 				o = conform.Pass
 			}
-			if !accepts(want, c.ID, o) {
-				t.Errorf("%s: %s expects %s of %s, client_test.go's clientExpected %s", im.Peer, clientExpectationsFile, expected(want, c.ID), c.ID, o)
+			theirs := []conform.Verdict{o}
+			if racy := clientRacy[im.Peer][c.ID]; len(racy) > 0 {
+				theirs = racy // TestClientSuite takes these instead
+			}
+			for _, v := range theirs {
+				if !accepts(want, c.ID, v) {
+					t.Errorf("%s: %s expects %s of %s, client_test.go %s", im.Peer, clientExpectationsFile, expected(want, c.ID), c.ID, v)
+				}
 			}
 		}
 		for id := range old {
