@@ -14,7 +14,7 @@ import (
 // server matrix's table, its JSON keeps each non-pass's reason, html and
 // markdown render, and bad flags are usage errors that run nothing.
 func TestClientMatrix(t *testing.T) {
-	only := []string{"--only", "client.sio5.connect"}
+	only := []string{"--only", "client.sio5.connect.first,client.sio5.connect.no-event-before"}
 	r := runCLI(t, newFake(), append([]string{"client", "matrix", "--cmd", "refuses=echo no such transport >&2; exit 2", "--cmd", "dies=exit 3"}, only...)...)
 	if r.code != cli.ExitFailed || !strings.Contains(r.stderr, "failed or errored cases: dies") || strings.Contains(r.stderr, "refuses") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
