@@ -20,6 +20,7 @@ var allowed = map[string][]string{
 	"protocol/transport": {"protocol/engineio"},
 	"protocol/client":    {"protocol/engineio", "protocol/socketio", "protocol/transport"},
 	"protocol/server":    {"protocol/engineio", "protocol/socketio"},
+	"protocol/prototest": {"protocol/client"},
 
 	"scenarios":           {"internal/yamldoc"},
 	"internal/yamldoc":    {},

@@ -9,6 +9,7 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/siokit/siokit/internal/testpeer"
 	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/prototest"
 )
 
 const idleClients = 1000
@@ -97,20 +98,11 @@ func BenchmarkIdleClients(b *testing.B) {
 func echoClient(tb testing.TB, p *testpeer.Peer, mode client.Mode) (*client.Socket, chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := client.New(p.URL, &client.Options{Mode: mode})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { c.Close() })
+	c := prototest.Dial(tb, p.URL, &client.Options{Mode: mode})
 	s := c.Socket("/")
 	done := make(chan struct{}, 1)
 	s.On("echo", func(*client.Message) { done <- struct{}{} })
-	if err := c.Open(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	if err := s.Connect(ctx, nil); err != nil {
-		tb.Fatal(err)
-	}
+	prototest.OpenConnect(tb, ctx, c, s, nil)
 	return s, done
 }
 

@@ -1,0 +1,119 @@
+// Package prototest holds what the tests of protocol/* and internal/*
+// need when they talk to a Socket.IO server through protocol/client, in the
+// spirit of net/http/httptest: a bounded context, an inbox for handler
+// deliveries, a poll-until helper and a dial that closes at cleanup.
+//
+// It imports only protocol packages, so that a test anywhere below the
+// client can use it without an import pointing upwards.
+package prototest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/siokit/siokit/protocol/client"
+)
+
+// Timeouts of the helpers: generous, because a loaded 2-core machine
+// running several suites at once is slow, and a test that hangs should
+// still fail with a message instead of at the go test deadline.
+const (
+	// ContextTimeout bounds the context Context returns.
+	ContextTimeout = 60 * time.Second
+	// NextTimeout is how long Inbox.Next waits for a delivery.
+	NextTimeout = 20 * time.Second
+)
+
+// Context returns a context cancelled after ContextTimeout or when tb
+// ends, whichever comes first.
+func Context(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), ContextTimeout)
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+// Inbox collects the messages delivered to a client handler, so a test
+// can wait for them in order.
+type Inbox struct{ ch chan *client.Message }
+
+// inboxSize is large enough for the bursts the tests send without a
+// handler ever blocking the client's reader.
+const inboxSize = 256
+
+// NewInbox returns an empty inbox.
+func NewInbox() *Inbox { return &Inbox{ch: make(chan *client.Message, inboxSize)} }
+
+// Handler is a client.Handler that keeps a copy of m: the client reuses
+// its message after the handler returns.
+func (b *Inbox) Handler(m *client.Message) { b.ch <- m.Clone() }
+
+// C is the channel of the delivered messages, for tests that select on
+// it with other events.
+func (b *Inbox) C() <-chan *client.Message { return b.ch }
+
+// Next returns the next delivered message, failing tb if none comes
+// within NextTimeout; what names the message in that failure.
+func (b *Inbox) Next(tb testing.TB, what string) *client.Message {
+	tb.Helper()
+	select {
+	case m := <-b.ch:
+		return m
+	case <-time.After(NextTimeout):
+		tb.Fatalf("no %s within %v", what, NextTimeout)
+		return nil
+	}
+}
+
+// None fails tb if a message is delivered within d: what is said of it.
+func (b *Inbox) None(tb testing.TB, d time.Duration, what string) {
+	tb.Helper()
+	select {
+	case m := <-b.ch:
+		tb.Fatalf("%s: got %s", what, m.Args)
+	case <-time.After(d):
+	}
+}
+
+// WaitFor polls cond until it holds, failing tb after d; what names the
+// condition in that failure.
+func WaitFor(tb testing.TB, d time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Dial returns a client of url with opts (nil for the defaults), closed
+// when tb ends.
+func Dial(tb testing.TB, url string, opts *client.Options) *client.Conn {
+	tb.Helper()
+	c, err := client.New(url, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// NoReconnect is the options of a client that fails instead of
+// reconnecting, in mode: what a test of one session wants.
+func NoReconnect(mode client.Mode) *client.Options {
+	return &client.Options{Mode: mode, Reconnect: client.Reconnect{Disabled: true}}
+}
+
+// OpenConnect opens c's Engine.IO session and connects s, one of c's
+// sockets, with auth as its CONNECT payload, failing tb on either error.
+func OpenConnect(tb testing.TB, ctx context.Context, c *client.Conn, s *client.Socket, auth any) {
+	tb.Helper()
+	if err := c.Open(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.Connect(ctx, auth); err != nil {
+		tb.Fatal(err)
+	}
+}
