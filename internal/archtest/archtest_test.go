@@ -22,7 +22,7 @@ var allowed = map[string][]string{
 	"protocol/server":    {"protocol/engineio", "protocol/socketio"},
 	"protocol/prototest": {"protocol/client"},
 
-	"scenarios":           {"internal/yamldoc"},
+	"scenarios":           {"internal/yamldoc", "protocol/socketio"},
 	"internal/yamldoc":    {},
 	"internal/cli":        {"internal/redact"},
 	"internal/redact":     {},

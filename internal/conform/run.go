@@ -2,6 +2,7 @@ package conform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"path"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/siokit/siokit/protocol/socketio"
 	"github.com/siokit/siokit/protocol/transport"
 )
 
@@ -124,9 +126,9 @@ func globMatch(pattern, id string) bool {
 // target cannot be reached at all (checked by a handshake probe first) or
 // the URL is unusable.
 func Run(ctx context.Context, cases []*Case, cfg Config) (*Report, error) {
-	base, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("conform: bad target URL %q: want http(s)://host[:port]", cfg.URL)
+	base, err := targetBase(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	rep := &Report{Target: RedactURL(cfg.URL), EIO: cfg.EIO, Started: time.Now()}
 	if err := probe(ctx, base, cfg.EIO); err != nil {
@@ -192,6 +194,32 @@ func Run(ctx context.Context, cases []*Case, cfg Config) (*Report, error) {
 	rep.Results = results
 	rep.Duration = time.Since(rep.Started)
 	return rep, nil
+}
+
+// targetBase is the URL every request of a run is built on: the target
+// as given, http(s) only (sioconform speaks to an HTTP server and picks
+// the transport per case), without a trailing slash. Its parts are read
+// by socketio.ParseTarget, the one parser of target URLs.
+func targetBase(raw string) (*url.URL, error) {
+	t, err := socketio.ParseTarget(strings.TrimRight(raw, "/"))
+	if err != nil || t.Scheme != "http" && t.Scheme != "https" {
+		return nil, fmt.Errorf("conform: bad target URL %q: want http(s)://host[:port]", RedactURL(raw))
+	}
+	return &url.URL{Scheme: t.Scheme, User: t.User, Host: t.Host, Path: t.Path, RawQuery: t.RawQuery, Fragment: t.Fragment}, nil
+}
+
+// CheckTarget validates a target URL the way the engine needs it from a
+// user: an http(s) origin, no path, so that mistakes are usage errors
+// before any case runs rather than an "unreachable" later.
+func CheckTarget(raw string) error {
+	t, err := socketio.ParseTarget(raw)
+	if err != nil || t.Scheme != "http" && t.Scheme != "https" {
+		return errors.New("want http(s)://host[:port]")
+	}
+	if strings.Trim(t.Path, "/") != "" || t.RawQuery != "" || t.Fragment != "" {
+		return errors.New("want an origin without path or query: cases choose their own paths")
+	}
+	return nil
 }
 
 // probe checks that something answers HTTP at the target: a handshake GET
