@@ -20,11 +20,7 @@ import (
 // signal is accepted because the machine is shared: under other load the
 // spinners get less CPU but the scheduler lag grows.
 func TestGeneratorBottleneckWarning(t *testing.T) {
-	b, err := StartBuiltin(target.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBuiltin(t, target.Options{})
 	s := parseScenario(t, `name: busy
 load: {clients: 2, ramp: 0s, hold: 2500ms, grace: 1s}
 flow:
