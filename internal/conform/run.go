@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,31 +73,41 @@ func SelectSlow(cases []*Case, eio int, only, skip []string) []*Case {
 }
 
 func selectCases(cases []*Case, eio int, only, skip []string, slow bool) []*Case {
-	var prefixes []string
-	switch eio {
-	case 4:
-		prefixes = []string{"eio4.", "sio5."}
-	case 3:
-		prefixes = []string{"eio3.", "sio4."}
-	}
+	prefixes := versionPrefixes("", eio)
 	var out []*Case
 	for _, c := range cases {
 		if c.Side == "client" {
 			continue // played by RunClient (SelectClient)
 		}
-		if prefixes != nil && !strings.HasPrefix(c.ID, prefixes[0]) && !strings.HasPrefix(c.ID, prefixes[1]) {
-			continue
+		if selected(c.ID, prefixes, only, skip) && (slow || !c.Slow) {
+			out = append(out, c)
 		}
-		if len(only) > 0 && !matchAny(only, c.ID) {
-			continue
-		}
-		if matchAny(skip, c.ID) || c.Slow && !slow {
-			continue
-		}
-		out = append(out, c)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// versionPrefixes are the case ID prefixes of one Engine.IO version and
+// the Socket.IO revision it carries (4: eio4. and sio5.; 3: eio3. and
+// sio4.), each after side ("client." for client cases); nil for 0, all
+// versions.
+func versionPrefixes(side string, eio int) []string {
+	switch eio {
+	case 4:
+		return []string{side + "eio4.", side + "sio5."}
+	case 3:
+		return []string{side + "eio3.", side + "sio4."}
+	}
+	return nil
+}
+
+// selected reports whether a case ID has one of prefixes (any when nil),
+// matches only (any when empty) and no skip pattern.
+func selected(id string, prefixes, only, skip []string) bool {
+	if prefixes != nil && !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(id, p) }) {
+		return false
+	}
+	return (len(only) == 0 || matchAny(only, id)) && !matchAny(skip, id)
 }
 
 func matchAny(patterns []string, id string) bool {
