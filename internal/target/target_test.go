@@ -3,7 +3,6 @@ package target_test
 import (
 	"bytes"
 	"errors"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -24,19 +23,7 @@ func start(t *testing.T, opts target.Options) (*target.Target, string) {
 		opts.Server.PingInterval, opts.Server.PingTimeout = 300*time.Millisecond, time.Second
 	}
 	tg := target.New(opts)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- tg.Serve(ln) }()
-	t.Cleanup(func() {
-		tg.Close()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return tg, "http://" + ln.Addr().String()
+	return tg, prototest.Serve(t, tg)
 }
 
 func connect(t *testing.T, url string, mode client.Mode, nsp string, auth any) (*client.Conn, *client.Socket, map[string]*prototest.Inbox) {

@@ -1,7 +1,8 @@
 // Package prototest holds what the tests of protocol/* and internal/*
 // need when they talk to a Socket.IO server through protocol/client, in the
 // spirit of net/http/httptest: a bounded context, an inbox for handler
-// deliveries, a poll-until helper and a dial that closes at cleanup.
+// deliveries, a poll-until helper, a dial that closes at cleanup and a
+// server on 127.0.0.1:0 for the length of a test.
 //
 // It imports only protocol packages, so that a test anywhere below the
 // client can use it without an import pointing upwards.
@@ -9,6 +10,7 @@ package prototest
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -116,4 +118,36 @@ func OpenConnect(tb testing.TB, ctx context.Context, c *client.Conn, s *client.S
 	if err := s.Connect(ctx, auth); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// Server is what Serve needs of a server: protocol/server's and
+// internal/target's both are.
+type Server interface {
+	Serve(ln net.Listener) error
+	Close() error
+}
+
+// Serve serves srv on 127.0.0.1:0 until tb ends and returns its base URL,
+// http://127.0.0.1:<port>. At the end it closes srv and fails tb if Serve
+// returned an error or did not return within 5 s of the close.
+func Serve(tb testing.TB, srv Server) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	tb.Cleanup(func() {
+		srv.Close()
+		select {
+		case err := <-done:
+			if err != nil {
+				tb.Errorf("Serve: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			tb.Error("Serve did not return after Close")
+		}
+	})
+	return "http://" + ln.Addr().String()
 }

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"encoding/json"
-	"net"
 	"testing"
 	"time"
 
@@ -23,24 +22,7 @@ var modes = []client.Mode{client.PollingOnly, client.WebSocketOnly, client.Polli
 // start serves srv on 127.0.0.1:0 and returns its base URL.
 func start(t testing.TB, srv *server.Server) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Serve did not return after Close")
-		}
-	})
-	return "http://" + ln.Addr().String()
+	return prototest.Serve(t, srv)
 }
 
 // newTestServer builds a server with a small handler set like the
