@@ -168,31 +168,7 @@ func testFeatures(t *testing.T, p *testpeer.Peer, f flavour, mode client.Mode) {
 		}
 	})
 
-	t.Run("binary both ways", func(t *testing.T) {
-		b1, b2 := []byte{1, 2, 3}, []byte{}
-		if err := root.Emit("message", b1, map[string]any{"nested": b2}); err != nil {
-			t.Fatal(err)
-		}
-		m := back.Next(t, "binary message-back")
-		var got1 []byte
-		var got2 struct {
-			Nested []byte `json:"nested"`
-		}
-		if err := m.Decode(&got1, &got2); err != nil {
-			t.Fatalf("decode %s: %v", m.Args, err)
-		}
-		if !bytes.Equal(got1, b1) || got2.Nested == nil || len(got2.Nested) != 0 {
-			t.Fatalf("binary echo %v %v, want %v and empty", got1, got2.Nested, b1)
-		}
-		am, err := root.EmitWithAck(ctx, "message-with-ack", []byte{4, 5, 6})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got3 []byte
-		if err := am.Decode(&got3); err != nil || !bytes.Equal(got3, []byte{4, 5, 6}) {
-			t.Fatalf("binary ack %v (%v), want 04 05 06", got3, err)
-		}
-	})
+	t.Run("binary both ways", func(t *testing.T) { prototest.BinaryBothWays(t, ctx, root, back) })
 
 	t.Run("server-initiated emit and ack", func(t *testing.T) {
 		if err := root.Emit("server-emit", "pushed", "x", 7); err != nil {

@@ -9,6 +9,7 @@
 package prototest
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"testing"
@@ -150,4 +151,36 @@ func Serve(tb testing.TB, srv Server) string {
 		}
 	})
 	return "http://" + ln.Addr().String()
+}
+
+// BinaryBothWays checks the handler contract's binary round trips on
+// root, connected to a server with peers/README.md's handlers, whose
+// "message-back" events back receives: a buffer and an empty nested one
+// come back as sent, a buffer acked by "message-with-ack" too. The Node
+// peers and the built-in server are held to the same check.
+func BinaryBothWays(tb testing.TB, ctx context.Context, root *client.Socket, back *Inbox) {
+	tb.Helper()
+	b1 := []byte{1, 2, 3}
+	if err := root.Emit("message", b1, map[string]any{"nested": []byte{}}); err != nil {
+		tb.Fatal(err)
+	}
+	m := back.Next(tb, "binary message-back")
+	var got1 []byte
+	var got2 struct {
+		Nested []byte `json:"nested"`
+	}
+	if err := m.Decode(&got1, &got2); err != nil {
+		tb.Fatalf("decode %s: %v", m.Args, err)
+	}
+	if !bytes.Equal(got1, b1) || got2.Nested == nil || len(got2.Nested) != 0 {
+		tb.Fatalf("binary echo %v %v, want %v and empty", got1, got2.Nested, b1)
+	}
+	am, err := root.EmitWithAck(ctx, "message-with-ack", []byte{4, 5, 6})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var got3 []byte
+	if err := am.Decode(&got3); err != nil || !bytes.Equal(got3, []byte{4, 5, 6}) {
+		tb.Fatalf("binary ack %v (%v), want 04 05 06", got3, err)
+	}
 }

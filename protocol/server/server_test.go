@@ -98,26 +98,7 @@ func testFeatures(t *testing.T, url string, mode client.Mode) {
 		}
 	})
 
-	t.Run("binary both ways", func(t *testing.T) {
-		b1 := []byte{1, 2, 3}
-		if err := root.Emit("message", b1, map[string]any{"nested": []byte{}}); err != nil {
-			t.Fatal(err)
-		}
-		m := back.Next(t, "binary message-back")
-		var got1 []byte
-		var got2 struct{ Nested []byte }
-		if err := m.Decode(&got1, &got2); err != nil || !bytes.Equal(got1, b1) || got2.Nested == nil || len(got2.Nested) != 0 {
-			t.Fatalf("binary echo %v %v (%v)", got1, got2.Nested, err)
-		}
-		am, err := root.EmitWithAck(ctx, "message-with-ack", []byte{4, 5, 6})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got3 []byte
-		if err := am.Decode(&got3); err != nil || !bytes.Equal(got3, []byte{4, 5, 6}) {
-			t.Fatalf("binary ack %v (%v)", got3, err)
-		}
-	})
+	t.Run("binary both ways", func(t *testing.T) { prototest.BinaryBothWays(t, ctx, root, back) })
 
 	t.Run("server ack", func(t *testing.T) {
 		m, err := root.EmitWithAck(ctx, "server-ack", "q", 41)
