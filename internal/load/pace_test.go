@@ -1,0 +1,115 @@
+package load
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/siokit/siokit/internal/metrics"
+	"github.com/siokit/siokit/internal/target"
+)
+
+// A paced loop whose body ends with an emit_ack sleeps toward its next
+// iteration from the ack callback (ackWait.due). These tests hold what
+// that must not change: the count, one iteration per interval at most,
+// the next iteration waiting for a slow ack, and the flow ending at the
+// end of the load rather than at its next due time.
+
+func pacedRun(t *testing.T, delay time.Duration, src string, iterations int64) (*metrics.Result, time.Duration) {
+	t.Helper()
+	b, err := StartBuiltin(target.Options{Delay: delay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	start := time.Now()
+	res := runUntil(t, parseScenario(t, src), Options{Target: b.URL}, func(r *metrics.Result) bool {
+		return r.Counters["iterations"] >= iterations || r.TotalErrors() > 0
+	})
+	return res, time.Since(start)
+}
+
+func TestPacedAckLoopKeepsItsSchedule(t *testing.T) {
+	t.Parallel()
+	// 3 clients, 8 iterations 50 ms apart, then 4 more of a body with an
+	// emit before the emit_ack.
+	res, took := pacedRun(t, 0, `name: paced
+load: {clients: 3, ramp: 0s, hold: 1m, grace: 5s}
+flow:
+  - connect: {}
+  - loop:
+      count: 8
+      rate: 20
+      steps:
+        - emit_ack: {event: echo-ack, args: [x], timeout: 30s}
+  - loop:
+      count: 4
+      rate: 20
+      steps:
+        - emit: {event: echo, args: [y]}
+        - emit_ack: {event: echo-ack, args: [x], timeout: 30s}
+`, 3*12)
+	if it, acks, n := res.Counters["iterations"], res.Counters["acks"], res.StatsOf("ack").Count; it != 36 || acks != 36 || n != 36 {
+		t.Errorf("%d iterations, %d acks, %d ack samples; want 36 each (errors %v)", it, acks, n, res.Errors)
+	}
+	// 7 + 3 intervals at least: an iteration never starts early.
+	if min := 10 * 50 * time.Millisecond; took < min {
+		t.Errorf("the loops took %v, less than their %v of intervals", took, min)
+	}
+}
+
+func TestPacedAckLoopWaitsForASlowAck(t *testing.T) {
+	t.Parallel()
+	const delay = 120 * time.Millisecond // more than the 50 ms interval
+	res, took := pacedRun(t, delay, `name: slow
+load: {clients: 2, ramp: 0s, hold: 1m, grace: 5s}
+flow:
+  - connect: {}
+  - loop:
+      count: 5
+      rate: 20
+      steps:
+        - emit_ack: {event: echo-ack, args: [x], timeout: 30s}
+`, 2*5)
+	if it, acks := res.Counters["iterations"], res.Counters["acks"]; it != 10 || acks != 10 {
+		t.Errorf("%d iterations, %d acks; want 10 each (errors %v)", it, acks, res.Errors)
+	}
+	if st := res.StatsOf("ack"); st.Min < delay {
+		t.Errorf("fastest ack %v, below the server's delay %v: measured from the wrong send", st.Min, delay)
+	}
+	if min := 5 * delay; took < min {
+		t.Errorf("5 round trips of at least %v took %v: an iteration did not wait for its ack", delay, took)
+	}
+}
+
+func TestPacedAckLoopEndsWithTheLoad(t *testing.T) {
+	t.Parallel()
+	b, err := StartBuiltin(target.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	// One iteration every 3 s; the load ends 600 ms in, while every flow
+	// sleeps toward its second iteration.
+	s := parseScenario(t, `name: ends
+load: {clients: 2, ramp: 0s, hold: 600ms, grace: 5s}
+flow:
+  - connect: {}
+  - loop:
+      rate: 0.33
+      steps:
+        - emit_ack: {event: echo-ack, args: [x], timeout: 30s}
+`)
+	start := time.Now()
+	res, err := Run(context.Background(), s, Options{Target: b.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	if acks := res.Counters["acks"]; acks != 2 || res.TotalErrors() != 0 {
+		t.Errorf("%d acks, errors %v; want 2 and none", acks, res.Errors)
+	}
+	if took >= 2500*time.Millisecond {
+		t.Errorf("the run took %v: the flows waited for their next iteration (3 s in) after the load ended (600 ms in)", took)
+	}
+}
