@@ -38,7 +38,10 @@ type vclient struct {
 
 	opened  bool
 	closing atomic.Bool // our own disconnects are not errors
-	up      atomic.Bool // counted in clients_connected
+	// held: the flow ended and the client stays connected until the
+	// load ends (see run); holdEnded: endHold ran.
+	held, holdEnded atomic.Bool
+	up              atomic.Bool // counted in clients_connected
 	// expectDrop marks the next session end as deliberate (a fault or a
 	// reconnect step): counted as a disconnect, not as an error.
 	expectDrop atomic.Bool
@@ -201,21 +204,47 @@ func (c *vclient) sleepUntil(ctx context.Context, t time.Time) bool {
 	}
 }
 
-func (c *vclient) run(hold bool) {
-	defer c.close()
+// run runs the client's flow. A closed-model client whose flow ended
+// still connected is held: it stays connected until the load ends with
+// no goroutine of its own (run returns true, and endHold releases it),
+// which is most of an idle client's memory otherwise (the flow's stack,
+// grown by the connect, parked in a select).
+func (c *vclient) run(hold bool) (held bool) {
 	if c.err != nil {
 		c.shard.ErrorCause(metrics.ErrHandshake, c.err)
+		c.close()
+		return false
+	}
+	if err := c.steps(c.r.s.Flow); err != nil || !hold || c.closing.Load() {
+		c.close()
+		return false
+	}
+	// Held first, then the checks: the end of the load (run.closeHeld)
+	// and the end of the connection (KindDone) look at held after they
+	// happened, so one side or the other sees the other's.
+	c.held.Store(true)
+	if c.r.loadCtx.Err() != nil || isClosed(c.conn.Done()) {
+		c.endHold()
+	}
+	return true
+}
+
+// endHold closes a held client and releases it, once: at the end of the
+// load or when its connection is finished for good.
+func (c *vclient) endHold() {
+	if !c.held.Load() || !c.holdEnded.CompareAndSwap(false, true) {
 		return
 	}
-	if err := c.steps(c.r.s.Flow); err != nil {
-		return
-	}
-	if hold && !c.closing.Load() {
-		// Closed model: stay connected until the load ends.
-		select {
-		case <-c.r.loadCtx.Done():
-		case <-c.conn.Done():
-		}
+	c.close()
+	c.r.release(c)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -853,6 +882,10 @@ func (c *vclient) Observe(e client.Event) {
 		}
 	case client.KindReconnectFailed:
 		c.r.reach.lost(true, e.Err)
+	case client.KindDone:
+		if c.held.Load() {
+			go c.endHold() // not on the connection's goroutine: close waits for it
+		}
 	case client.KindReconnect:
 		s.Add(metrics.Reconnects, 1)
 		s.Record(metrics.Reconnect, e.Duration)
