@@ -19,8 +19,9 @@ import (
 // next iteration slept toward): two runs of the same length that differ
 // only by 500 iterations per client, against a Node peer in its own
 // process, so that the difference is the iterations' alone. The client
-X
-// its per-emit channel, callback, timer and JSON encoding went.
+// library's share is 1 (TestEchoAllocs). It was 17.7 before the
+// runner's per-emit channel, callback and timer and the arguments'
+// encoding/json went; 2.3 after.
 func TestHotPathAllocs(t *testing.T) {
 	peer := testpeer.Start(t, "node4")
 	const clients, extra = 2, 500
