@@ -528,7 +528,10 @@ func (a *ackWait) done(_ *client.Message, err error) {
 	// Nothing of a is touched after acked is set: the flow, once it sees
 	// it, may reuse a at once.
 	a.acked.Store(true)
-	if !due.IsZero() && c.r.loadCtx.Err() == nil {
+	// Only toward a time before the load's end: the flow must see that
+	// end when it comes. (Cancelling the run ends the grace too, which
+	// the flow waits on.)
+	if !due.IsZero() && due.Before(c.r.loadEnd) && c.r.loadCtx.Err() == nil {
 		if d := due.Sub(now); d > 0 {
 			c.timer.Reset(d)
 			return
@@ -582,34 +585,20 @@ func (c *vclient) emitAck(st *scenarios.Step) error {
 		return nil
 	}
 	c.sentOK(st, args)
-	load := c.r.loadCtx.Done()
-	for {
-		select {
-		case <-a.ch:
+	select {
+	case <-a.ch:
+		a.reused = true
+		return nil
+	case <-timer:
+		// The ack came before the next iteration was due, and that time
+		// has come.
+		if a.acked.Load() { // always: only the callback arms the timer here
 			a.reused = true
-			return nil
-		case <-timer:
-			// The ack came before the next iteration was due, and that
-			// time has come.
-			if a.acked.Load() { // always: only the callback arms the timer here
-				a.reused = true
-				c.bodyEnd = a.ackAt
-			}
-			return nil
-		case <-load:
-			// The load ended: an ack that came already (the flow sleeps
-			// until the next iteration, which will not run) ends the
-			// step; otherwise the ack is still awaited, within the grace.
-			if a.acked.Load() {
-				if timer != nil {
-					c.timer.Stop()
-				}
-				return nil
-			}
-			load = nil
-		case <-c.r.graceCtx.Done():
-			return errAbort
+			c.bodyEnd = a.ackAt
 		}
+		return nil
+	case <-c.r.graceCtx.Done():
+		return errAbort
 	}
 }
 

@@ -109,6 +109,7 @@ type run struct {
 	start   time.Time
 
 	loadCtx  context.Context // ends when the load phase ends
+	loadEnd  time.Time       // loadCtx's deadline
 	graceCtx context.Context // ends when the grace ends
 
 	waited map[string]bool // event names some wait step waits for
@@ -284,6 +285,7 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 	graceCtx, cancelGrace := context.WithDeadline(ctx, r.start.Add(phase+r.s.Load.Grace))
 	defer cancelGrace()
 	r.loadCtx, r.graceCtx = loadCtx, graceCtx
+	r.loadEnd = r.start.Add(phase)
 
 	stopProgress := r.progress()
 	stopFaults := r.faults()
