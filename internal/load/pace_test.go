@@ -113,3 +113,35 @@ flow:
 		t.Errorf("the run took %v: the flows waited for their next iteration (3 s in) after the load ended (600 ms in)", took)
 	}
 }
+
+// TestAckInFlightEndsWithTheGrace: an ack still awaited when the grace
+// ends (the server holds it 3 s) ends the flow then: the run closes the
+// client, which fails the ack, without counting a timeout or an error.
+func TestAckInFlightEndsWithTheGrace(t *testing.T) {
+	t.Parallel()
+	b, err := StartBuiltin(target.Options{Delay: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	s := parseScenario(t, `name: grace
+load: {clients: 2, ramp: 0s, hold: 300ms, grace: 500ms}
+flow:
+  - connect: {}
+  - loop:
+      rate: 10
+      steps:
+        - emit_ack: {event: echo-ack, args: [x], timeout: 30s}
+`)
+	start := time.Now()
+	res, err := Run(context.Background(), s, Options{Target: b.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took >= 2500*time.Millisecond {
+		t.Errorf("the run took %v: the flows waited for their acks (3 s) past the grace (800 ms in)", took)
+	}
+	if sent, acks := res.Counters["messages_sent"], res.Counters["acks"]; sent != 2 || acks != 0 || res.TotalErrors() != 0 {
+		t.Errorf("%d sent, %d acks, errors %v; want 2 sent, no ack, no error", sent, acks, res.Errors)
+	}
+}
