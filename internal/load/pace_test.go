@@ -15,6 +15,9 @@ import (
 // the next iteration waiting for a slow ack, and the flow ending at the
 // end of the load rather than at its next due time.
 
+// pacedRun runs src against a built-in target with the reply delay, to
+// its end or, when iterations is not 0, until that many iterations are
+// done; it returns the result and how long the run took.
 func pacedRun(t *testing.T, delay time.Duration, src string, iterations int64) (*metrics.Result, time.Duration) {
 	t.Helper()
 	b, err := StartBuiltin(target.Options{Delay: delay})
@@ -22,10 +25,18 @@ func pacedRun(t *testing.T, delay time.Duration, src string, iterations int64) (
 		t.Fatal(err)
 	}
 	defer b.Close()
+	s, opts := parseScenario(t, src), Options{Target: b.URL}
 	start := time.Now()
-	res := runUntil(t, parseScenario(t, src), Options{Target: b.URL}, func(r *metrics.Result) bool {
-		return r.Counters["iterations"] >= iterations || r.TotalErrors() > 0
-	})
+	if iterations > 0 {
+		res := runUntil(t, s, opts, func(r *metrics.Result) bool {
+			return r.Counters["iterations"] >= iterations || r.TotalErrors() > 0
+		})
+		return res, time.Since(start)
+	}
+	res, err := Run(context.Background(), s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return res, time.Since(start)
 }
 
@@ -84,14 +95,9 @@ flow:
 
 func TestPacedAckLoopEndsWithTheLoad(t *testing.T) {
 	t.Parallel()
-	b, err := StartBuiltin(target.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
 	// One iteration every 3 s; the load ends 600 ms in, while every flow
 	// sleeps toward its second iteration.
-	s := parseScenario(t, `name: ends
+	res, took := pacedRun(t, 0, `name: ends
 load: {clients: 2, ramp: 0s, hold: 600ms, grace: 5s}
 flow:
   - connect: {}
@@ -99,13 +105,7 @@ flow:
       rate: 0.33
       steps:
         - emit_ack: {event: echo-ack, args: [x], timeout: 30s}
-`)
-	start := time.Now()
-	res, err := Run(context.Background(), s, Options{Target: b.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	took := time.Since(start)
+`, 0)
 	if acks := res.Counters["acks"]; acks != 2 || res.TotalErrors() != 0 {
 		t.Errorf("%d acks, errors %v; want 2 and none", acks, res.Errors)
 	}
@@ -119,12 +119,7 @@ flow:
 // client, which fails the ack, without counting a timeout or an error.
 func TestAckInFlightEndsWithTheGrace(t *testing.T) {
 	t.Parallel()
-	b, err := StartBuiltin(target.Options{Delay: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	s := parseScenario(t, `name: grace
+	res, took := pacedRun(t, 3*time.Second, `name: grace
 load: {clients: 2, ramp: 0s, hold: 300ms, grace: 500ms}
 flow:
   - connect: {}
@@ -132,13 +127,8 @@ flow:
       rate: 10
       steps:
         - emit_ack: {event: echo-ack, args: [x], timeout: 30s}
-`)
-	start := time.Now()
-	res, err := Run(context.Background(), s, Options{Target: b.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(start); took >= 2500*time.Millisecond {
+`, 0)
+	if took >= 2500*time.Millisecond {
 		t.Errorf("the run took %v: the flows waited for their acks (3 s) past the grace (800 ms in)", took)
 	}
 	if sent, acks := res.Counters["messages_sent"], res.Counters["acks"]; sent != 2 || acks != 0 || res.TotalErrors() != 0 {
