@@ -69,6 +69,9 @@ type vclient struct {
 	// is when the next iteration is due (see ackWait.due); bodyEnd is
 	// then when that emit_ack's ack came.
 	nextDue, bodyEnd time.Time
+	// prewait is set while the flow sleeps toward nextDue on the timer
+	// its ack callback armed: close cuts that sleep short.
+	prewait atomic.Bool
 
 	mu     sync.Mutex
 	inbox  []inboxEvent
@@ -251,6 +254,13 @@ func isClosed(ch <-chan struct{}) bool {
 func (c *vclient) close() {
 	if c.conn == nil {
 		return
+	}
+	if c.prewait.Load() && c.r.graceCtx.Err() != nil {
+		// A run cancelled (or past its grace) while the flow sleeps
+		// toward its next iteration: wake it, to stop at once. Only then:
+		// the flow stops at its next step, so the early fire cannot reach
+		// a later use of the timer.
+		c.timer.Reset(0)
 	}
 	first := !c.closing.Swap(true)
 	c.conn.Close()
@@ -533,6 +543,7 @@ func (a *ackWait) done(_ *client.Message, err error) {
 	// the flow waits on.)
 	if !due.IsZero() && due.Before(c.r.loadEnd) && c.r.loadCtx.Err() == nil {
 		if d := due.Sub(now); d > 0 {
+			c.prewait.Store(true)
 			c.timer.Reset(d)
 			return
 		}
@@ -595,8 +606,9 @@ func (c *vclient) emitAck(st *scenarios.Step) error {
 		a.reused = true
 	case <-timer:
 		// The ack came before the next iteration was due, and that time
-		// has come.
-		if a.acked.Load() { // always: only the callback arms the timer here
+		// has come (or close cut the sleep short).
+		c.prewait.Store(false)
+		if a.acked.Load() { // always: only the callback and close arm the timer here
 			a.reused = true
 			c.bodyEnd = a.ackAt
 		}

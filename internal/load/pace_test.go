@@ -135,3 +135,35 @@ flow:
 		t.Errorf("%d sent, %d acks, errors %v; want 2 sent, no ack, no error", sent, acks, res.Errors)
 	}
 }
+
+// TestPacedAckLoopStopsWhenCancelled: a run cancelled while its flows
+// sleep toward their next iteration (due 2.5 s in, the cancel 600 ms in)
+// ends without waiting for it: no flow is left behind when Run returns.
+func TestPacedAckLoopStopsWhenCancelled(t *testing.T) {
+	b, err := StartBuiltin(target.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	s := parseScenario(t, `name: cancelled
+load: {clients: 2, ramp: 0s, hold: 1m, grace: 5s}
+flow:
+  - connect: {}
+  - loop:
+      rate: 0.4
+      steps:
+        - emit_ack: {event: echo-ack, args: [x], timeout: 30s}
+`)
+	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+	defer cancel()
+	res, err := Run(ctx, s, Options{Target: b.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := goroutinesIn("internal/load.(*vclient)"); n != 0 {
+		t.Errorf("%d goroutines still in the runner's client code after Run returned (the flows sleep until 2.5 s)", n)
+	}
+	if acks := res.Counters["acks"]; acks != 2 || res.TotalErrors() != 0 || !res.Partial {
+		t.Errorf("%d acks, errors %v, partial %v; want 2, none, partial", acks, res.Errors, res.Partial)
+	}
+}
