@@ -12,6 +12,9 @@
 # With taskset available each generator runs on core 0 alone (the issue's
 # "each generator given one core"); the target gets the others.
 #
+# "idle" as a transport measures memory per idle WebSocket client instead
+# (env IDLE clients, default 5000; the issue's goal: at most 20 KiB).
+#
 # Usage: bench/cost.sh [transports] (default "websocket polling")
 #   env CLIENTS (100), RATE (10), HOLD (10s), REPS (3); SIOLOAD=path runs
 #   that sioload binary instead of building this tree's (an older build, to
@@ -58,6 +61,27 @@ cputime() { # command... -> prints user+sys seconds; output in $tmp/out
 }
 
 for tr in $transports; do
+	if [ "$tr" = idle ]; then
+		# Memory per idle WebSocket client: IDLE clients connect over 10 s
+		# and stay connected 15 s; sioload's own figure, heap+stack at its
+		# peak less the base before the first client, per client.
+		cat >"$tmp/idle.yaml" <<EOF
+name: idle
+transport: websocket
+load: {model: closed, clients: ${IDLE:-5000}, ramp: 10s, hold: 15s, grace: 5s}
+flow:
+  - connect: {}
+EOF
+		for rep in $(seq "$reps"); do
+			"$tmp/sioload" run "$tmp/idle.yaml" --target "$target" --quiet --out "$tmp/idle.json" >/dev/null || true
+			python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1])); h = r["health"]; n = r["peak_clients"]
+print("idle      rep %s  sioload  %d clients  %.1f KiB heap+stack per client at peak (base %.1f MiB, peak %.1f MiB, rss %.1f MiB), %d errors" % (sys.argv[2], n,
+    (h["peak_mem_bytes"] - h["base_mem_bytes"]) / max(n, 1) / 1024, h["base_mem_bytes"] / 2**20, h["peak_mem_bytes"] / 2**20, h["rss_bytes"] / 2**20, sum(r.get("errors", {}).values())))' "$tmp/idle.json" "$rep"
+		done
+		continue
+	fi
 	cat >"$tmp/cost.yaml" <<EOF
 name: cost
 transport: $tr

@@ -38,19 +38,23 @@ func (v *Vars) Payload(n int) string {
 	if n <= 0 {
 		return ""
 	}
-	b := make([]byte, n)
+	return string(appendPayload(make([]byte, 0, n), n))
+}
+
+// appendPayload appends n random ASCII letters to dst.
+func appendPayload(dst []byte, n int) []byte {
 	// Eight letters per random number: one call per letter was a few
 	// percent of a load run's CPU. (The letters are filler; the slight
 	// bias of a byte modulo 52 does not matter.)
 	var r uint64
-	for i := range b {
+	for i := range max(n, 0) {
 		if i%8 == 0 {
 			r = rand.Uint64()
 		}
-		b[i] = payloadAlphabet[byte(r)%byte(len(payloadAlphabet))]
+		dst = append(dst, payloadAlphabet[byte(r)%byte(len(payloadAlphabet))])
 		r >>= 8
 	}
-	return string(b)
+	return dst
 }
 
 // binMarker starts the placeholder text that Binary returns; AppendJSON
@@ -211,24 +215,29 @@ func (t Text) renderFast(v *Vars) string {
 			return v.Payload(p.n)
 		}
 	}
-	var b []byte
+	return string(t.appendFast(nil, v))
+}
+
+// appendFast appends what renderFast returns to dst, so that arguments
+// render straight into the emit's buffer.
+func (t Text) appendFast(dst []byte, v *Vars) []byte {
 	for _, p := range t.fast {
 		switch p.kind {
 		case partText:
-			b = append(b, p.text...)
+			dst = append(dst, p.text...)
 		case partClient:
-			b = strconv.AppendInt(b, int64(v.Client), 10)
+			dst = strconv.AppendInt(dst, int64(v.Client), 10)
 		case partSeq:
-			b = strconv.AppendInt(b, v.Seq, 10)
+			dst = strconv.AppendInt(dst, v.Seq, 10)
 		case partSendTime:
-			b = strconv.AppendInt(b, v.SendTime, 10)
+			dst = strconv.AppendInt(dst, v.SendTime, 10)
 		case partPayload:
-			b = append(b, v.Payload(p.n)...)
+			dst = appendPayload(dst, p.n)
 		case partBinary:
-			b = append(b, v.Binary(p.n)...)
+			dst = append(dst, v.Binary(p.n)...)
 		}
 	}
-	return string(b)
+	return dst
 }
 
 type valueKind uint8
@@ -243,11 +252,13 @@ const (
 // Value is a compiled JSON value whose string leaves are templates: the
 // arguments of an emit, an auth object, a wait's match.
 type Value struct {
-	kind  valueKind
-	raw   []byte // valConst: the JSON encoding
-	text  Text   // valText
-	keys  []string
-	elems []*Value
+	kind valueKind
+	raw  []byte // valConst: the JSON encoding
+	text Text   // valText
+	keys []string
+	// keyJSON holds the keys JSON-encoded, once rather than per rendering.
+	keyJSON [][]byte
+	elems   []*Value
 }
 
 // CompileValue compiles a YAML-decoded value (maps, slices, strings,
@@ -281,6 +292,8 @@ func CompileValue(x any) (*Value, error) {
 		}
 		sort.Strings(v.keys) // stable wire output
 		for _, k := range v.keys {
+			kj, _ := json.Marshal(k)
+			v.keyJSON = append(v.keyJSON, kj)
 			ev, err := CompileValue(x[k])
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
@@ -315,18 +328,20 @@ func (v *Value) appendJSON(dst []byte, vars *Vars) ([]byte, error) {
 	case valConst:
 		return append(dst, v.raw...), nil
 	case valText:
-		s, err := v.text.Render(vars)
-		if err != nil {
-			return dst, err
+		// Rendered in place, after an opening quote that stays if the
+		// text is a plain string and goes if it is a number.
+		dst = append(dst, '"')
+		start := len(dst)
+		if v.text.fast != nil {
+			dst = v.text.appendFast(dst, vars)
+		} else {
+			s, err := v.text.Render(vars)
+			if err != nil {
+				return dst[:start-1], err
+			}
+			dst = append(dst, s...)
 		}
-		if rest, ok := strings.CutPrefix(s, binMarker); ok {
-			return append(dst, `{"_placeholder":true,"num":`+rest+`}`...), nil
-		}
-		if isJSONNumber(s) {
-			return append(dst, s...), nil
-		}
-		raw, _ := json.Marshal(s)
-		return append(dst, raw...), nil
+		return quoteRendered(dst, start), nil
 	case valArray:
 		dst = append(dst, '[')
 		for i, e := range v.elems {
@@ -345,8 +360,7 @@ func (v *Value) appendJSON(dst []byte, vars *Vars) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			k, _ := json.Marshal(v.keys[i])
-			dst = append(append(dst, k...), ':')
+			dst = append(append(dst, v.keyJSON[i]...), ':')
 			var err error
 			if dst, err = e.appendJSON(dst, vars); err != nil {
 				return dst, err
@@ -370,17 +384,85 @@ func (v *Value) Eval(vars *Vars) (any, error) {
 	return x, nil
 }
 
-// isJSONNumber reports whether s is exactly one JSON number, so that
-// "{{.Seq}}" renders 7 rather than "7".
-func isJSONNumber(s string) bool {
-	if s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
+// quoteRendered turns the text rendered at dst[start:], just after an
+// opening quote, into its JSON value: an attachment placeholder for a
+// {{.Binary N}} marker, the number itself for a JSON number ("{{.Seq}}"
+// renders 7 rather than "7"), otherwise a JSON string exactly as
+// encoding/json writes it.
+func quoteRendered(dst []byte, start int) []byte {
+	text := dst[start:]
+	switch {
+	case bytes.HasPrefix(text, []byte(binMarker)):
+		num := string(text[len(binMarker):])
+		return append(dst[:start-1], `{"_placeholder":true,"num":`+num+`}`...)
+	case isJSONNumber(text):
+		copy(dst[start-1:], text)
+		return dst[:len(dst)-1]
+	case plainJSONString(text):
+		return append(dst, '"')
+	}
+	raw, _ := json.Marshal(string(text))
+	return append(dst[:start-1], raw...)
+}
+
+// plainJSONString reports whether encoding/json writes s between quotes
+// as it is: printable ASCII without a quote, a backslash or the HTML
+// characters it escapes.
+func plainJSONString(s []byte) bool {
+	for _, c := range s {
+		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// isJSONNumber reports whether s is exactly one JSON number (RFC 8259
+// grammar) that a float64 holds without overflow.
+func isJSONNumber(s []byte) bool {
+	i, n := 0, len(s)
+	digits := func() int {
+		j := i
+		for i < n && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	if i < n && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < n && s[i] == '0':
+		i++
+	case digits() == 0:
 		return false
 	}
-	if _, err := strconv.ParseFloat(s, 64); err != nil {
+	// Only an exponent or hundreds of digits can overflow a float64.
+	plain := n <= 300
+	if i < n && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < n && (s[i] == 'e' || s[i] == 'E') {
+		plain = false
+		i++
+		if i < n && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i != n {
 		return false
 	}
-	var n json.Number
-	return json.Unmarshal([]byte(s), &n) == nil && bytes.Equal([]byte(n), []byte(s))
+	if plain {
+		return true
+	}
+	_, err := strconv.ParseFloat(string(s), 64)
+	return err == nil
 }
 
 // varNames lists what a template may name after the dot: the exported

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,7 +38,10 @@ type vclient struct {
 
 	opened  bool
 	closing atomic.Bool // our own disconnects are not errors
-	up      atomic.Bool // counted in clients_connected
+	// held: the flow ended and the client stays connected until the
+	// load ends (see run); holdEnded: endHold ran.
+	held, holdEnded atomic.Bool
+	up              atomic.Bool // counted in clients_connected
 	// expectDrop marks the next session end as deliberate (a fault or a
 	// reconnect step): counted as a disconnect, not as an error.
 	expectDrop atomic.Bool
@@ -54,6 +58,20 @@ type vclient struct {
 	// lateness shifts measurements in a paced loop: how late the current
 	// iteration started compared with its intended time.
 	lateness time.Duration
+	// socks are the sockets of r.nsps, in that order: Conn.Socket takes
+	// the connection's lock and a map lookup, once per emit otherwise.
+	socks []*client.Socket
+	// timer is the flow's one timer (loop pacing, think, waits), made on
+	// first use: a timer per sleep was an allocation per iteration.
+	timer *time.Timer
+	aw    *ackWait
+	// nextDue, set by a paced loop for the emit_ack that ends its body,
+	// is when the next iteration is due (see ackWait.due); bodyEnd is
+	// then when that emit_ack's ack came.
+	nextDue, bodyEnd time.Time
+	// prewait is set while the flow sleeps toward nextDue on the timer
+	// its ack callback armed: close cuts that sleep short.
+	prewait atomic.Bool
 
 	mu     sync.Mutex
 	inbox  []inboxEvent
@@ -129,8 +147,10 @@ func newClient(r *run, id int) *vclient {
 	}
 	c.conn, c.err = client.New(u, opts)
 	if c.err == nil {
-		for _, ns := range r.nsps {
-			c.conn.Socket(ns).OnAny(c.onEvent)
+		c.socks = make([]*client.Socket, len(r.nsps))
+		for i, ns := range r.nsps {
+			c.socks[i] = c.conn.Socket(ns)
+			c.socks[i].OnAny(c.onEvent)
 		}
 	}
 	return c
@@ -150,27 +170,97 @@ func (c *vclient) render(src string) string {
 	return out
 }
 
-func (c *vclient) run(hold bool) {
-	defer c.close()
+// sock returns the socket of namespace ns ("" is "/").
+func (c *vclient) sock(ns string) *client.Socket {
+	ns = nsOf(ns)
+	for i, n := range c.r.nsps {
+		if n == ns {
+			return c.socks[i]
+		}
+	}
+	return c.conn.Socket(ns)
+}
+
+// ensureTimer makes the client's timer, stopped, if it has none.
+func (c *vclient) ensureTimer() {
+	if c.timer == nil {
+		c.timer = time.NewTimer(time.Hour)
+		c.timer.Stop()
+	}
+}
+
+// sleepUntil waits until t or ctx's end on the client's timer; it
+// reports whether t came.
+func (c *vclient) sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	c.ensureTimer()
+	c.timer.Reset(d)
+	select {
+	case <-c.timer.C:
+		return true
+	case <-ctx.Done():
+		c.timer.Stop()
+		return false
+	}
+}
+
+// run runs the client's flow. A closed-model client whose flow ended
+// still connected is held: it stays connected until the load ends with
+// no goroutine of its own (run returns true, and endHold releases it),
+// which is most of an idle client's memory otherwise (the flow's stack,
+// grown by the connect, parked in a select).
+func (c *vclient) run(hold bool) (held bool) {
 	if c.err != nil {
 		c.shard.ErrorCause(metrics.ErrHandshake, c.err)
+		c.close()
+		return false
+	}
+	if err := c.steps(c.r.s.Flow); err != nil || !hold || c.closing.Load() {
+		c.close()
+		return false
+	}
+	// Held first, then the checks: the end of the load (run.closeHeld)
+	// and the end of the connection (KindDone) look at held after they
+	// happened, so one side or the other sees the other's.
+	c.held.Store(true)
+	if c.r.loadCtx.Err() != nil || isClosed(c.conn.Done()) {
+		c.endHold()
+	}
+	return true
+}
+
+// endHold closes a held client and releases it, once: at the end of the
+// load or when its connection is finished for good.
+func (c *vclient) endHold() {
+	if !c.held.Load() || !c.holdEnded.CompareAndSwap(false, true) {
 		return
 	}
-	if err := c.steps(c.r.s.Flow); err != nil {
-		return
-	}
-	if hold && !c.closing.Load() {
-		// Closed model: stay connected until the load ends.
-		select {
-		case <-c.r.loadCtx.Done():
-		case <-c.conn.Done():
-		}
+	c.close()
+	c.r.release(c)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
 func (c *vclient) close() {
 	if c.conn == nil {
 		return
+	}
+	if c.prewait.Load() && c.r.graceCtx.Err() != nil {
+		// A run cancelled (or past its grace) while the flow sleeps
+		// toward its next iteration: wake it, to stop at once. Only then:
+		// the flow stops at its next step, so the early fire cannot reach
+		// a later use of the timer.
+		c.timer.Reset(0)
 	}
 	first := !c.closing.Swap(true)
 	c.conn.Close()
@@ -237,7 +327,7 @@ func (c *vclient) step(st *scenarios.Step) error {
 		if st.ThinkMax > st.Think {
 			d += rand.N(st.ThinkMax - st.Think + 1)
 		}
-		if !sleepUntil(c.r.loadCtx, time.Now().Add(d)) {
+		if !c.sleepUntil(c.r.loadCtx, time.Now().Add(d)) {
 			return errAbort
 		}
 	case scenarios.StepLoop:
@@ -248,7 +338,7 @@ func (c *vclient) step(st *scenarios.Step) error {
 		return c.reconnect(st)
 	case scenarios.StepDisconnect:
 		if st.Namespace != "" {
-			c.conn.Socket(st.Namespace).Disconnect()
+			c.sock(st.Namespace).Disconnect()
 			return nil
 		}
 		c.closing.Store(true)
@@ -284,7 +374,7 @@ func (c *vclient) connect(st *scenarios.Step) error {
 		}
 		auth = a
 	}
-	if err := c.conn.Socket(nsOf(st.Namespace)).Connect(ctx, auth); err != nil {
+	if err := c.sock(st.Namespace).Connect(ctx, auth); err != nil {
 		var ce *client.ConnectError
 		var de *client.DisconnectError
 		// A refusal was counted by the hook (KindConnectError), a session
@@ -316,7 +406,7 @@ func (c *vclient) emit(st *scenarios.Step) {
 	c.vars.SendTime = c.sendTime().UnixMicro()
 	args, bufs, err := c.args(st)
 	if err == nil {
-		err = c.conn.Socket(nsOf(st.Namespace)).Send(client.Outgoing{Event: st.Event, Args: args, Buffers: bufs})
+		err = c.sock(st.Namespace).Send(client.Outgoing{Event: st.Event, Args: args, Buffers: bufs})
 	}
 	if err != nil {
 		c.shard.ErrorCause(metrics.ErrEmit, err)
@@ -400,7 +490,85 @@ func timeoutOf(st *scenarios.Step) time.Duration {
 	return scenarios.DefaultTimeout
 }
 
+// ackWait is the emit_ack a client's flow waits for. The flow waits for
+// each ack before it goes on, so one ackWait and its callback serve emit
+// after emit, with no allocation; a new one is made only when the last
+// one's callback may still run (its wait was abandoned).
+type ackWait struct {
+	c      *vclient
+	st     *scenarios.Step
+	sent   time.Time
+	args   []byte // join/leave: the arguments, for the room registry
+	member bool
+	// due, when set, is when the next iteration of the loop whose body
+	// this emit_ack ends is due: an ack that comes earlier arms the
+	// client's timer for then, so that the flow wakes once per
+	// iteration (at the due time) rather than at the ack and again at
+	// the due time.
+	due    time.Time
+	ackAt  time.Time     // when the callback ran
+	acked  atomic.Bool   // the callback ran
+	ch     chan struct{} // the callback's wake-up, unless it armed the timer
+	fn     client.AckFunc
+	reused bool // the flow saw the callback's signal: free for the next emit
+}
+
+// done is the ack callback. It runs on the connection's reader (or, for
+// a timeout, on the ack table's timer): record, then wake the flow or
+// arm its timer.
+func (a *ackWait) done(_ *client.Message, err error) {
+	now := time.Now()
+	c := a.c
+	switch {
+	case err == nil:
+		c.shard.Record(metrics.Ack, now.Sub(a.sent))
+		c.shard.Add(metrics.Acks, 1)
+		if a.member {
+			c.membership(a.st, a.args)
+		}
+	case errors.Is(err, client.ErrAckTimeout):
+		c.shard.Add(metrics.AckTimeouts, 1)
+		c.shard.ErrorCause(metrics.ErrAckTimeout, fmt.Errorf("emit_ack %q: no ack within %s", a.st.Event, timeoutOf(a.st)))
+	default:
+		// The session ended first; the disconnect is counted by the
+		// hook, unless it was ours.
+	}
+	a.ackAt = now
+	due, ch := a.due, a.ch
+	// Nothing of a is touched after acked is set: the flow, once it sees
+	// it, may reuse a at once.
+	a.acked.Store(true)
+	// Only toward a time before the load's end: the flow must see that
+	// end when it comes. (Cancelling the run ends the grace too, which
+	// the flow waits on.)
+	if !due.IsZero() && due.Before(c.r.loadEnd) && c.r.loadCtx.Err() == nil {
+		if d := due.Sub(now); d > 0 {
+			c.prewait.Store(true)
+			c.timer.Reset(d)
+			return
+		}
+	}
+	ch <- struct{}{}
+}
+
+// ackWaitFor returns the client's ackWait, ready for a new emit.
+func (c *vclient) ackWaitFor(st *scenarios.Step, sent time.Time) *ackWait {
+	a := c.aw
+	if a == nil || !a.reused {
+		a = &ackWait{c: c, ch: make(chan struct{}, 1)}
+		a.fn = a.done
+		c.aw = a
+	}
+	a.reused = false
+	a.acked.Store(false)
+	a.st, a.sent, a.member, a.args = st, sent, false, nil
+	a.due, a.ackAt = time.Time{}, time.Time{}
+	return a
+}
+
 func (c *vclient) emitAck(st *scenarios.Step) error {
+	due := c.nextDue
+	c.nextDue = time.Time{}
 	c.shard.Add(metrics.Operations, 1)
 	c.vars.Seq++
 	sent := c.sendTime()
@@ -410,45 +578,45 @@ func (c *vclient) emitAck(st *scenarios.Step) error {
 		c.shard.ErrorCause(metrics.ErrEmit, err)
 		return nil
 	}
-	done := make(chan struct{})
-	member := st.Event == "join" || st.Event == "leave"
-	if member {
+	a := c.ackWaitFor(st, sent)
+	if st.Event == "join" || st.Event == "leave" {
 		// args is the client's scratch buffer; the ack comes later.
+		a.member = true
 		args = append([]byte(nil), args...)
+		a.args = args
 	}
-	err = c.conn.Socket(nsOf(st.Namespace)).Send(client.Outgoing{
-		Event: st.Event, Args: args, Buffers: bufs, Timeout: timeoutOf(st),
-		Ack: func(_ *client.Message, err error) {
-			// Runs on the reader (or timer) goroutine: record, then wake
-			// the flow.
-			switch {
-			case err == nil:
-				c.shard.Record(metrics.Ack, time.Since(sent))
-				c.shard.Add(metrics.Acks, 1)
-				if member {
-					c.membership(st, args)
-				}
-			case errors.Is(err, client.ErrAckTimeout):
-				c.shard.Add(metrics.AckTimeouts, 1)
-				c.shard.ErrorCause(metrics.ErrAckTimeout, fmt.Errorf("emit_ack %q: no ack within %s", st.Event, timeoutOf(st)))
-			default:
-				// The session ended first; the disconnect is counted by
-				// the hook, unless it was ours.
-			}
-			close(done)
-		},
-	})
+	var timer <-chan time.Time
+	if !due.IsZero() {
+		c.ensureTimer()
+		a.due, timer = due, c.timer.C
+	}
+	err = c.sock(st.Namespace).Send(client.Outgoing{Event: st.Event, Args: args, Buffers: bufs, Timeout: timeoutOf(st), Ack: a.fn})
 	if err != nil {
 		c.shard.ErrorCause(metrics.ErrEmit, err)
 		return nil
 	}
 	c.sentOK(st, args)
+	// The end of the grace needs no case of its own (a channel shared by
+	// every client, whose lock was most of this wait's cost): the run
+	// closes every client then, which fails the pending ack, and the
+	// flow, woken by the callback, stops at its next step. The ack's
+	// timeout bounds the wait in any case.
 	select {
-	case <-done:
-		return nil
-	case <-c.r.graceCtx.Done():
+	case <-a.ch:
+		a.reused = true
+	case <-timer:
+		// The ack came before the next iteration was due, and that time
+		// has come (or close cut the sleep short).
+		c.prewait.Store(false)
+		if a.acked.Load() { // always: only the callback and close arm the timer here
+			a.reused = true
+			c.bodyEnd = a.ackAt
+		}
+	}
+	if c.r.graceCtx.Err() != nil {
 		return errAbort
 	}
+	return nil
 }
 
 func (c *vclient) wait(st *scenarios.Step) error {
@@ -472,12 +640,13 @@ func (c *vclient) wait(st *scenarios.Step) error {
 	}
 	c.waiter = w
 	c.mu.Unlock()
-	t := time.NewTimer(timeoutOf(st))
-	defer t.Stop()
+	c.ensureTimer()
+	c.timer.Reset(timeoutOf(st))
+	defer c.timer.Stop()
 	select {
 	case <-w.ch:
 		return nil
-	case <-t.C:
+	case <-c.timer.C:
 		c.shard.ErrorCause(metrics.ErrWaitTimeout, fmt.Errorf("wait %q: no matching event within %s", st.Event, timeoutOf(st)))
 	case <-c.r.graceCtx.Done():
 	}
@@ -515,9 +684,19 @@ func (c *vclient) loop(st *scenarios.Step) error {
 	if st.Rate > 0 {
 		interval = time.Duration(float64(time.Second) / st.Rate)
 	}
-	defer func() { c.lateness = 0 }()
+	defer func() { c.lateness, c.nextDue, c.bodyEnd = 0, time.Time{}, time.Time{} }()
+	body := st.Steps
+	// A paced body that ends with an emit_ack sleeps toward the next
+	// iteration from the ack (see ackWait.due).
+	ackLast := interval > 0 && len(body) > 0 && body[len(body)-1].Kind == scenarios.StepEmitAck
 	for k := 0; ; k++ {
-		if st.Count > 0 && k >= st.Count || st.For > 0 && time.Since(start) >= st.For {
+		// The iteration's end: when the ack of a body that slept toward
+		// this iteration came, which is when the loop would have looked.
+		end := time.Now()
+		if !c.bodyEnd.IsZero() {
+			end, c.bodyEnd = c.bodyEnd, time.Time{}
+		}
+		if st.Count > 0 && k >= st.Count || st.For > 0 && end.Sub(start) >= st.For {
 			return nil
 		}
 		if interval > 0 {
@@ -525,7 +704,7 @@ func (c *vclient) loop(st *scenarios.Step) error {
 			// previous ones were; a late start is carried into the
 			// measurements through lateness.
 			due := start.Add(time.Duration(k) * interval)
-			if !sleepUntil(c.r.loadCtx, due) {
+			if !c.sleepUntil(c.r.loadCtx, due) {
 				return errAbort
 			}
 			c.lateness = max(0, time.Since(due))
@@ -533,8 +712,24 @@ func (c *vclient) loop(st *scenarios.Step) error {
 		if c.r.loadCtx.Err() != nil {
 			return errAbort
 		}
-		if err := c.steps(st.Steps); err != nil {
-			return err
+		if !ackLast {
+			if err := c.steps(body); err != nil {
+				return err
+			}
+		} else {
+			if err := c.steps(body[:len(body)-1]); err != nil {
+				return err
+			}
+			// Only toward an iteration that will run: the loop would
+			// end before a later one.
+			if next := start.Add(time.Duration(k+1) * interval); (st.Count == 0 || k+1 < st.Count) && (st.For == 0 || next.Sub(start) < st.For) {
+				c.nextDue = next
+			}
+			err := c.steps(body[len(body)-1:])
+			c.nextDue = time.Time{}
+			if err != nil {
+				return err
+			}
 		}
 		c.shard.Add(metrics.Iterations, 1)
 	}
@@ -693,6 +888,10 @@ func (c *vclient) Observe(e client.Event) {
 		}
 	case client.KindReconnectFailed:
 		c.r.reach.lost(true, e.Err)
+	case client.KindDone:
+		if c.held.Load() {
+			go c.endHold() // not on the connection's goroutine: close waits for it
+		}
 	case client.KindReconnect:
 		s.Add(metrics.Reconnects, 1)
 		s.Record(metrics.Reconnect, e.Duration)

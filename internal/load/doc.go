@@ -6,7 +6,9 @@
 //
 // The closed model ramps linearly from 0 to Load.Clients over Load.Ramp,
 // then holds for Load.Hold; a client whose flow ends stays connected
-// until the load ends (unless its flow disconnects). The open model starts
+// until the load ends (unless its flow disconnects), held by its
+// connection alone: no goroutine of the runner's waits for it, which is
+// what keeps an idle client cheap. The open model starts
 // clients at Load.ArrivalRate per second for Load.Duration on a fixed
 // schedule (start + n/rate, never accumulated sleeps); an arrival that
 // would exceed Load.MaxClients concurrent clients is dropped and counted

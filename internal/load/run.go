@@ -109,6 +109,7 @@ type run struct {
 	start   time.Time
 
 	loadCtx  context.Context // ends when the load phase ends
+	loadEnd  time.Time       // loadCtx's deadline
 	graceCtx context.Context // ends when the grace ends
 
 	waited map[string]bool // event names some wait step waits for
@@ -284,6 +285,7 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 	graceCtx, cancelGrace := context.WithDeadline(ctx, r.start.Add(phase+r.s.Load.Grace))
 	defer cancelGrace()
 	r.loadCtx, r.graceCtx = loadCtx, graceCtx
+	r.loadEnd = r.start.Add(phase)
 
 	stopProgress := r.progress()
 	stopFaults := r.faults()
@@ -294,6 +296,7 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 	}
 	<-loadCtx.Done()
 	unreachable, gone := r.reach.unreachable(r.start, r.rec.ClientsConnected())
+	r.closeHeld()
 
 	// Grace: let flows finish in-flight acks and waits, but no longer
 	// than the grace period.
@@ -514,15 +517,52 @@ func (r *run) launch(id int, hold bool) {
 	r.mu.Unlock()
 	r.active.Add(1)
 	c.shard.Add(metrics.ClientsStarted, 1)
-	r.wg.Go(func() {
-		defer func() {
-			r.active.Add(-1)
-			r.mu.Lock()
-			delete(r.clients, id)
-			r.mu.Unlock()
+	r.wg.Add(1)
+	go func() {
+		if !c.run(hold) {
+			r.release(c)
+		} // else held: endHold releases it
+	}()
+}
+
+// release forgets a client whose flow and closing are over.
+func (r *run) release(c *vclient) {
+	r.active.Add(-1)
+	r.mu.Lock()
+	delete(r.clients, c.id)
+	r.mu.Unlock()
+	r.wg.Done()
+}
+
+// heldClosers bounds the goroutines that close the held clients at the
+// end of the load: one per client would bring back, at the very end, the
+// stacks that holding without goroutines saved (and the peak memory the
+// run reports). A WebSocket closes in microseconds, a polling session in
+// a round trip: 256 at a time close thousands well within CloseTimeout.
+const heldClosers = 256
+
+// closeHeld ends the held clients when the load ends.
+func (r *run) closeHeld() {
+	r.mu.Lock()
+	var held []*vclient
+	for _, c := range r.clients {
+		if c.held.Load() {
+			held = append(held, c)
+		}
+	}
+	r.mu.Unlock()
+	next := make(chan *vclient, len(held))
+	for _, c := range held {
+		next <- c
+	}
+	close(next)
+	for range min(len(held), heldClosers) {
+		go func() {
+			for c := range next {
+				c.endHold()
+			}
 		}()
-		c.run(hold)
-	})
+	}
 }
 
 // closeAll closes every client still running, concurrently: closing one

@@ -23,7 +23,7 @@ func (c *vclient) broadcast(st *scenarios.Step) error {
 	defer func() { c.lateness = saved }()
 	for k := 0; ; k++ {
 		due := start.Add(time.Duration(k) * st.Every)
-		if !sleepUntil(c.r.loadCtx, due) {
+		if !c.sleepUntil(c.r.loadCtx, due) {
 			return nil // the load ended: the step is over, not failed
 		}
 		c.lateness = max(0, time.Since(due))
@@ -65,7 +65,7 @@ func (c *vclient) broadcastOnce(st *scenarios.Step) {
 	}
 	b = append(b, ']')
 	c.r.fan.sent(bid, sent, c.r.rooms.members(st.Room))
-	err = c.conn.Socket(nsOf(st.Namespace)).Send(client.Outgoing{Event: "broadcast", Args: b, Buffers: bufs})
+	err = c.sock(st.Namespace).Send(client.Outgoing{Event: "broadcast", Args: b, Buffers: bufs})
 	if err != nil {
 		c.shard.ErrorCause(metrics.ErrEmit, err)
 		return

@@ -346,18 +346,24 @@ func Merge(rs ...*Result) *Result {
 	return out
 }
 
+// mergeHealth adds the health of one part to the others'. The parts are
+// processes that ran side by side (segments, workers), so what they used
+// adds up, as in the merged timeline: with the peaks and bases of memory
+// summed, MemPerClient over the summed clients is what one client cost,
+// where the largest peak less the smallest base over every part's
+// clients was about 1/N of it. (Summed peaks bound the simultaneous peak
+// from above; parts of one run peak together.) Cores stays the largest:
+// parts on one machine share its cores.
 func mergeHealth(dst, src *Health) {
-	dst.CPU = math.Max(dst.CPU, src.CPU)
+	dst.CPU += src.CPU
 	dst.Cores = max(dst.Cores, src.Cores)
-	dst.RSS = max(dst.RSS, src.RSS)
-	dst.Heap = max(dst.Heap, src.Heap)
-	dst.Goroutines = max(dst.Goroutines, src.Goroutines)
+	dst.RSS += src.RSS
+	dst.Heap += src.Heap
+	dst.Goroutines += src.Goroutines
 	dst.CPUSeconds += src.CPUSeconds
-	dst.MeanCPU = math.Max(dst.MeanCPU, src.MeanCPU)
-	dst.PeakMem = max(dst.PeakMem, src.PeakMem)
-	if dst.BaseMem == 0 || (src.BaseMem != 0 && src.BaseMem < dst.BaseMem) {
-		dst.BaseMem = src.BaseMem
-	}
+	dst.MeanCPU += src.MeanCPU
+	dst.PeakMem += src.PeakMem
+	dst.BaseMem += src.BaseMem
 	dst.Samples += src.Samples
 	if src.TimerLag != nil && src.TimerLag.Histogram != nil {
 		if dst.TimerLag == nil {

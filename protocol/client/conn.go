@@ -359,7 +359,12 @@ func (c *Conn) Open(ctx context.Context) error {
 	return nil
 }
 
-func (c *Conn) closeDone() { c.doneOnce.Do(func() { close(c.done) }) }
+func (c *Conn) closeDone() {
+	c.doneOnce.Do(func() {
+		close(c.done)
+		c.emit(Event{Kind: KindDone, Err: c.Err()})
+	})
+}
 
 // openSession does the handshake and the upgrade; on success the session
 // is open and packets that came with the handshake have been dispatched.

@@ -48,6 +48,11 @@ const (
 	KindReconnect
 	// KindReconnectFailed: reconnection gave up after Attempt attempts.
 	KindReconnectFailed
+	// KindDone: the connection is finished for good and Done is closed
+	// (closed by Close, or the session ended with no reconnection to
+	// come); Err is Conn.Err. Observers that would otherwise park a
+	// goroutine on Done per connection can act on this instead.
+	KindDone
 )
 
 var kindNames = [...]string{
@@ -56,7 +61,7 @@ var kindNames = [...]string{
 	KindAckTimeout: "ack_timeout", KindAckSent: "ack_sent", KindPacket: "packet",
 	KindNamespaceDisconnect: "namespace_disconnect", KindDisconnect: "disconnect",
 	KindReconnectAttempt: "reconnect_attempt", KindReconnect: "reconnect",
-	KindReconnectFailed: "reconnect_failed",
+	KindReconnectFailed: "reconnect_failed", KindDone: "done",
 }
 
 func (k Kind) String() string {

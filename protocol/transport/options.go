@@ -115,6 +115,7 @@ func netDialer(o *Options) *net.Dialer {
 	d := &net.Dialer{}
 	if o.LocalAddr != nil {
 		d.LocalAddr = o.LocalAddr
+		d.Control = bindNoPort
 	}
 	return d
 }

@@ -1,0 +1,38 @@
+package metrics
+
+import (
+	"math"
+	"testing"
+)
+
+// TestMergedMemoryPerClient: the merge of workers' results (processes
+// side by side) reports what one client cost, not that divided by the
+// number of workers: memory and CPU add up over the parts.
+func TestMergedMemoryPerClient(t *testing.T) {
+	const base, perClient, clients = 16 << 20, 20 << 10, 1000
+	part := func() *Result {
+		r := newResult()
+		r.PeakClients = clients
+		r.Health = &Health{Cores: 2, BaseMem: base, PeakMem: base + clients*perClient, RSS: 60 << 20, Heap: 40 << 20,
+			Goroutines: 2 * clients, CPU: 0.5, MeanCPU: 0.4, CPUSeconds: 4}
+		return r
+	}
+	one := part()
+	if got := one.Health.MemPerClient(one.PeakClients); got != perClient {
+		t.Fatalf("one part: %v B per client, want %d", got, perClient)
+	}
+	m := Merge(part(), part(), part())
+	h := m.Health
+	if m.PeakClients != 3*clients {
+		t.Fatalf("merged peak clients %d, want %d", m.PeakClients, 3*clients)
+	}
+	if got := h.MemPerClient(m.PeakClients); math.Abs(got-perClient) > 1e-9 {
+		t.Errorf("merged: %.1f B per client, want %d (each worker's)", got, perClient)
+	}
+	if h.RSS != 3*60<<20 || h.Heap != 3*40<<20 || h.Goroutines != 6*clients {
+		t.Errorf("merged rss %d, heap %d, goroutines %d: want the sums of the parts'", h.RSS, h.Heap, h.Goroutines)
+	}
+	if math.Abs(h.CPU-1.5) > 1e-9 || math.Abs(h.MeanCPU-1.2) > 1e-9 || h.CPUSeconds != 12 || h.Cores != 2 {
+		t.Errorf("merged cpu peak %v, mean %v, %v s, %d cores: want 1.5, 1.2, 12 s on the parts' 2 cores", h.CPU, h.MeanCPU, h.CPUSeconds, h.Cores)
+	}
+}
