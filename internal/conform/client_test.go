@@ -302,9 +302,14 @@ var zishangExpected = map[string]conform.Verdict{
 // the client starts on polling or on WebSocket at random (and then probes
 // a second WebSocket). It also sends its CONNECT again now and then while
 // handling a binary packet, and with the reconnection options set now and
-// then sends no CONNECT at all (about one run in twelve of a malformed
-// case: the first step then fails).
+// then sends no CONNECT at all, first or after a reconnection (about one
+// run in twelve of a malformed case; seen under load in the reconnection
+// cases). Its DISCONNECT races the transport close (peers/README.md,
+// zishang (4)): in isolation the close mostly wins.
 var zishangRacy = map[string][]conform.Verdict{
+	"client.sio5.disconnect.client":                    {conform.Pass, conform.Fail},
+	"client.sio5.reconnect.rejoins-namespaces":         {conform.Pass, conform.Warn},
+	"client.sio5.reconnect.transport-close-polling":    {conform.Pass, conform.Warn},
 	"client.eio4.upgrade.not-offered":                  {conform.Fail},
 	"client.eio4.upgrade.sequence":                     {conform.Pass, conform.Fail},
 	"client.eio4.upgrade.no-polling-after":             {conform.Pass, conform.Fail},
