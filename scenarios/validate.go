@@ -3,8 +3,18 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"net/url"
+
+	"github.com/siokit/siokit/protocol/socketio"
 )
+
+// CheckTarget reports whether raw is a target a run can dial: an http,
+// https, ws or wss URL with a host (socketio.ParseTarget, the one parser
+// of target URLs). The scenario's target fields and sioload's --target
+// are held to it.
+func CheckTarget(raw string) error {
+	_, err := socketio.ParseTarget(raw)
+	return err
+}
 
 // Validate checks the semantic rules that the YAML types alone do not:
 // required fields, enumerations, model parameters and step arguments. It
@@ -15,13 +25,11 @@ func (s *Scenario) Validate() error {
 	if s.Name == "" {
 		v.errf("name", "", "is required")
 	}
-	if s.Target != "" {
-		if u, err := url.Parse(s.Target); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ws" && u.Scheme != "wss") {
-			v.errf("target", "", "want an http, https, ws or wss URL, got %q", s.Target)
-		}
+	if s.Target != "" && CheckTarget(s.Target) != nil {
+		v.errf("target", "", "want an http, https, ws or wss URL, got %q", s.Target)
 	}
 	for i, t := range s.Targets {
-		if u, err := url.Parse(t); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ws" && u.Scheme != "wss") {
+		if CheckTarget(t) != nil {
 			v.errf(fmt.Sprintf("targets[%d]", i), "targets", "want an http, https, ws or wss URL, got %q", t)
 		}
 	}

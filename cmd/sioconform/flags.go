@@ -4,10 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"path"
-	"strings"
 
 	"github.com/siokit/siokit/internal/cli"
 	"github.com/siokit/siokit/internal/conform"
@@ -99,18 +97,4 @@ func (s *selection) pick(eng engine, all []*conform.Case, eio int) ([]*conform.C
 			version, s.only.String(), s.skip.String()), cli.ExitUsage)
 	}
 	return cases, nil
-}
-
-// checkTarget validates a target URL the way the engine needs it: an
-// http(s) origin, no path, so that mistakes are usage errors before any
-// case runs rather than an "unreachable" later.
-func checkTarget(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return errors.New("want http(s)://host[:port]")
-	}
-	if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
-		return errors.New("want an origin without path or query: cases choose their own paths")
-	}
-	return nil
 }

@@ -97,7 +97,7 @@ func (l *targetList) Set(v string) error {
 			return fmt.Errorf("%s: unknown option %q (only eio=)", t.name, o)
 		}
 	}
-	if err := checkTarget(t.url); err != nil {
+	if err := conform.CheckTarget(t.url); err != nil {
 		return fmt.Errorf("%s: %s: %w", t.name, t.url, err)
 	}
 	for _, prev := range *l {

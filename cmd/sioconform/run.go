@@ -131,7 +131,7 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	if *target == "" {
 		return usageErr(fs, "--url is required")
 	}
-	if err := checkTarget(*target); err != nil {
+	if err := conform.CheckTarget(*target); err != nil {
 		return usageErr(fs, "--url %s: %v", conform.RedactURL(*target), err)
 	}
 	render, ok := runFormats[*format]

@@ -113,8 +113,7 @@ func (o *overrides) check(fs *flag.FlagSet) error {
 // checkTargetURL wants an http, https, ws or wss URL with a host: a bare
 // "127.0.0.1:3000" parses as something else entirely.
 func checkTargetURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || !slices.Contains([]string{"http", "https", "ws", "wss"}, u.Scheme) {
+	if scenarios.CheckTarget(raw) != nil {
 		return fmt.Errorf("%q is not a server URL: want http://, https://, ws:// or wss://HOST[:PORT]", raw)
 	}
 	return nil

@@ -48,25 +48,15 @@ type ClientConfig struct {
 // all) and transport ("" = all), then applies only and skip as Select
 // does. Sorted by ID.
 func SelectClient(cases []*Case, eio int, transport string, only, skip []string) []*Case {
-	var prefixes []string
-	switch eio {
-	case 4:
-		prefixes = []string{"client.eio4.", "client.sio5."}
-	case 3:
-		prefixes = []string{"client.eio3.", "client.sio4."}
-	}
+	prefixes := versionPrefixes("client.", eio)
 	var out []*Case
 	for _, c := range cases {
 		if c.Side != "client" || transport != "" && c.Transport != transport {
 			continue
 		}
-		if prefixes != nil && !strings.HasPrefix(c.ID, prefixes[0]) && !strings.HasPrefix(c.ID, prefixes[1]) {
-			continue
+		if selected(c.ID, prefixes, only, skip) {
+			out = append(out, c)
 		}
-		if len(only) > 0 && !matchAny(only, c.ID) || matchAny(skip, c.ID) {
-			continue
-		}
-		out = append(out, c)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
@@ -132,16 +122,7 @@ func runClientCase(ctx context.Context, c *Case, cfg *ClientConfig) Result {
 		case <-cctx.Done():
 		}
 	}()
-	for i, s := range c.steps {
-		err := r.exec(cctx, s)
-		if err == nil {
-			continue
-		}
-		res.Step = i
-		res.Verdict, res.Message, res.Diff = r.judge(s, err, cctx)
-		res.Message = fmt.Sprintf("step %d (%s, line %d): %s", i, s.kind, s.line, res.Message)
-		break
-	}
+	r.runSteps(cctx, c.steps, &res)
 	cancel()
 	res.Duration = time.Since(r.start) // the case's own time, without the program's exit
 	code, exited := proc.exitCode()

@@ -1,12 +1,8 @@
 package conform
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/siokit/siokit/internal/testpeer"
 )
 
 // TestClientCaseLoad: a client file's keys (side, transport) and the srv_*
@@ -63,25 +59,7 @@ func TestClientCaseLoad(t *testing.T) {
 // TestClientDocExample keeps the client case shown in docs/conformance.md
 // §6.7 the same as the built-in one it says it is.
 func TestClientDocExample(t *testing.T) {
-	root, err := testpeer.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := os.ReadFile(filepath.Join(root, "docs", "conformance.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(doc)
-	start := strings.Index(s, "```yaml\nside: client")
-	if start < 0 {
-		t.Fatal("docs/conformance.md has no client case example")
-	}
-	start += len("```yaml\n")
-	end := strings.Index(s[start:], "```")
-	cases, err := parseFile("conformance.md", []byte(s[start:start+end]))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cases := docExample(t, "docs/conformance.md", "side: client", "client case")
 	builtin, err := LoadBuiltinClient()
 	if err != nil {
 		t.Fatal(err)

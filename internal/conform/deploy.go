@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/siokit/siokit/protocol/socketio"
 	"github.com/siokit/siokit/protocol/transport"
 )
 
@@ -108,12 +108,12 @@ type deployRun struct {
 // intervals) and returns one Result per check in report order. The error is non-nil only when
 // the URL is unusable or nothing answers at it.
 func RunDeployment(ctx context.Context, cfg DeployConfig) (*Report, error) {
-	base, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("conform: bad target URL %q: want http(s)://host[:port]", cfg.URL)
+	base, err := targetBase(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Path == "" {
-		cfg.Path = "/socket.io/"
+		cfg.Path = socketio.DefaultPath
 	}
 	if cfg.Sessions <= 0 {
 		cfg.Sessions = 20

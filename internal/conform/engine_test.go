@@ -54,7 +54,10 @@ func (s *suite) again(id string) (Result, error) {
 	return Result{}, fmt.Errorf("no case %s", id)
 }
 
-func dumpFailure(res Result) string {
+// DumpFailure is a result's verdict, message, diff and trace, as the
+// tests print a case that did not do what they want; exported for the
+// black-box tests of package conform_test.
+func DumpFailure(res Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s (%v)\n  %s\n", res.ID, res.Verdict, res.Duration.Round(time.Millisecond), res.Message)
 	if res.Diff != "" {
@@ -143,11 +146,11 @@ func checkSuite(t *testing.T, eio int, s *suite, wantCount int) {
 		}
 		switch {
 		case r.Verdict != want && TooSlowToJudge(r):
-			t.Logf("inconclusive: %s: its 1 MB went out after the first ping was due, every run; the last:\n%s", r.ID, dumpFailure(r))
+			t.Logf("inconclusive: %s: its 1 MB went out after the first ping was due, every run; the last:\n%s", r.ID, DumpFailure(r))
 		case r.Verdict != want:
-			t.Errorf("verdict %s, want %s (also when run alone twice):\n%s", r.Verdict, want, dumpFailure(r))
+			t.Errorf("verdict %s, want %s (also when run alone twice):\n%s", r.Verdict, want, DumpFailure(r))
 		default:
-			t.Logf("flake: %s gave %s in the suite, %s alone; first trace:\n%s", first.ID, first.Verdict, want, dumpFailure(first))
+			t.Logf("flake: %s gave %s in the suite, %s alone; first trace:\n%s", first.ID, first.Verdict, want, DumpFailure(first))
 		}
 	}
 	if rep.Duration > 2*time.Minute {
@@ -201,11 +204,7 @@ cases:
 	if err != nil {
 		t.Fatal(err)
 	}
-	peer := testpeer.Start(t, "node4-contract")
-	rep, err := Run(context.Background(), cases, Config{URL: peer.URL, EIO: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := runOn(t, testpeer.Start(t, "node4-contract").URL, cases)
 	byID := map[string]Result{}
 	for _, r := range rep.Results {
 		byID[r.ID] = r
@@ -214,20 +213,20 @@ cases:
 	if st.Verdict != Fail || st.Step != 0 || !strings.Contains(st.Message, "want status 201, got 200") ||
 		!strings.Contains(st.Diff, "expected: status 201") || len(st.Trace) != 2 ||
 		!strings.HasPrefix(st.Trace[0].Summary, "GET /engine.io/?EIO=4&transport=polling") {
-		t.Errorf("wrong status case:\n%s", dumpFailure(st))
+		t.Errorf("wrong status case:\n%s", DumpFailure(st))
 	}
 	// The first ping may come before the echo on a busy machine (the open
 	// came 356 ms after the upgrade request once): it is skipped.
 	echo := byID["eio4.wrong.echo"]
 	if echo.Verdict != Fail || echo.Step != 2 || !strings.Contains(echo.Message, `want "4bye", got "4hello"`) ||
 		!strings.Contains(echo.Diff, `got: "4hello"`) {
-		t.Errorf("wrong echo case:\n%s", dumpFailure(echo))
+		t.Errorf("wrong echo case:\n%s", DumpFailure(echo))
 	}
 	if v := byID["eio4.wrong.var"]; v.Verdict != Error || !strings.Contains(v.Message, "undefined variable ${nope}") {
-		t.Errorf("undefined variable case:\n%s", dumpFailure(v))
+		t.Errorf("undefined variable case:\n%s", DumpFailure(v))
 	}
 	if v := byID["eio4.wrong.probe"]; v.Verdict != NA {
-		t.Errorf("probe case:\n%s", dumpFailure(v))
+		t.Errorf("probe case:\n%s", DumpFailure(v))
 	}
 }
 

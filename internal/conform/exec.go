@@ -63,16 +63,7 @@ func runCase(ctx context.Context, c *Case, base *url.URL, cfg *Config) Result {
 	r := &runner{c: c, base: base, start: time.Now(), vars: vars,
 		conns: map[string]*wsConn{}, asyncs: map[string]*asyncReq{}, secrets: map[string]bool{}}
 	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
-	for i, s := range c.steps {
-		err := r.exec(cctx, s)
-		if err == nil {
-			continue
-		}
-		res.Step = i
-		res.Verdict, res.Message, res.Diff = r.judge(s, err, cctx)
-		res.Message = fmt.Sprintf("step %d (%s, line %d): %s", i, s.kind, s.line, res.Message)
-		break
-	}
+	r.runSteps(cctx, c.steps, &res)
 	if res.Verdict != Pass {
 		r.drainUnread()
 	}
@@ -84,6 +75,21 @@ func runCase(ctx context.Context, c *Case, base *url.URL, cfg *Config) Result {
 	sanitize(&res, r.secrets, cfg.ShowSecrets)
 	r.mu.Unlock()
 	return res
+}
+
+// runSteps runs steps in order until one fails; that step decides res's
+// verdict and message (server and client cases alike).
+func (r *runner) runSteps(ctx context.Context, steps []*step, res *Result) {
+	for i, s := range steps {
+		err := r.exec(ctx, s)
+		if err == nil {
+			continue
+		}
+		res.Step = i
+		res.Verdict, res.Message, res.Diff = r.judge(s, err, ctx)
+		res.Message = fmt.Sprintf("step %d (%s, line %d): %s", i, s.kind, s.line, res.Message)
+		return
+	}
 }
 
 // judge turns a step error into a verdict, message and diff.

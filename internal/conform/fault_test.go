@@ -54,15 +54,15 @@ func TestFaultsFailMatchingCases(t *testing.T) {
 					// contract's 500 ms session life: on a busy machine the
 					// proxy alone can take longer, even for a case run alone.
 					if slowThroughProxy.MatchString(r.ID) || TooSlowToJudge(r) {
-						t.Logf("%s failed behind the proxy (allowed: 1 MB within 500 ms):\n%s", r.ID, dumpFailure(r))
+						t.Logf("%s failed behind the proxy (allowed: 1 MB within 500 ms):\n%s", r.ID, DumpFailure(r))
 						continue
 					}
 					if !tc.allowed.MatchString(r.ID) && !failsAlone(t, sel, r.ID, p.URL) {
 						// A loaded 2-core machine can delay one frame past a
 						// deadline; the same case run alone decides.
-						t.Logf("%s failed once, passed alone:\n%s", r.ID, dumpFailure(r))
+						t.Logf("%s failed once, passed alone:\n%s", r.ID, DumpFailure(r))
 					} else if !tc.allowed.MatchString(r.ID) {
-						t.Errorf("%s failed, but it does not check what %s breaks:\n%s", r.ID, tc.fault, dumpFailure(r))
+						t.Errorf("%s failed, but it does not check what %s breaks:\n%s", r.ID, tc.fault, DumpFailure(r))
 					}
 				}
 			}

@@ -449,17 +449,7 @@ func mismatches(im *implementation, rep *conform.Report) []string {
 }
 
 // dump is a result's message, diff and trace, indented.
-func dump(res conform.Result) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "  %s: %s (%v)\n  %s\n", res.ID, res.Verdict, res.Duration.Round(time.Millisecond), res.Message)
-	if res.Diff != "" {
-		fmt.Fprintf(&b, "  diff:\n    %s\n", strings.ReplaceAll(res.Diff, "\n", "\n    "))
-	}
-	for _, e := range res.Trace {
-		fmt.Fprintf(&b, "    %6dms %-4s %-7s %-4s %s\n", e.At.Milliseconds(), e.Dir, e.Kind, e.Conn, e.Summary)
-	}
-	return b.String()
-}
+func dump(res conform.Result) string { return "  " + conform.DumpFailure(res) }
 
 // runsFlag is how many times TestImplementations runs each suite.
 var runsFlag = flag.Int("conform.runs", 1, "TestImplementations: run every suite this many times against the same server and print the stress figures (bench/conform-stress.sh)")

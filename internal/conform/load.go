@@ -170,6 +170,22 @@ func lookup(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
+// exactlyOne reports whether the mapping n holds exactly one of keys, and
+// says so at n when it does not. A key counts when present, even if its
+// value is refused: one message is enough.
+func exactlyOne(d *yamldoc.Decoder, n *yaml.Node, field string, keys ...string) bool {
+	count := 0
+	for _, k := range keys {
+		if lookup(n, k) != nil {
+			count++
+		}
+	}
+	if count != 1 {
+		d.Errorf(n, field, "want exactly one of %s", strings.Join(keys, ", "))
+	}
+	return count == 1
+}
+
 // without returns the entries of the mapping n but key's: for a key
 // decoded on its own, later. n itself is left as is.
 func without(n *yaml.Node, key string) []*yaml.Node {

@@ -2,15 +2,18 @@ package conform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/siokit/siokit/protocol/socketio"
 	"github.com/siokit/siokit/protocol/transport"
 )
 
@@ -70,31 +73,41 @@ func SelectSlow(cases []*Case, eio int, only, skip []string) []*Case {
 }
 
 func selectCases(cases []*Case, eio int, only, skip []string, slow bool) []*Case {
-	var prefixes []string
-	switch eio {
-	case 4:
-		prefixes = []string{"eio4.", "sio5."}
-	case 3:
-		prefixes = []string{"eio3.", "sio4."}
-	}
+	prefixes := versionPrefixes("", eio)
 	var out []*Case
 	for _, c := range cases {
 		if c.Side == "client" {
 			continue // played by RunClient (SelectClient)
 		}
-		if prefixes != nil && !strings.HasPrefix(c.ID, prefixes[0]) && !strings.HasPrefix(c.ID, prefixes[1]) {
-			continue
+		if selected(c.ID, prefixes, only, skip) && (slow || !c.Slow) {
+			out = append(out, c)
 		}
-		if len(only) > 0 && !matchAny(only, c.ID) {
-			continue
-		}
-		if matchAny(skip, c.ID) || c.Slow && !slow {
-			continue
-		}
-		out = append(out, c)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// versionPrefixes are the case ID prefixes of one Engine.IO version and
+// the Socket.IO revision it carries (4: eio4. and sio5.; 3: eio3. and
+// sio4.), each after side ("client." for client cases); nil for 0, all
+// versions.
+func versionPrefixes(side string, eio int) []string {
+	switch eio {
+	case 4:
+		return []string{side + "eio4.", side + "sio5."}
+	case 3:
+		return []string{side + "eio3.", side + "sio4."}
+	}
+	return nil
+}
+
+// selected reports whether a case ID has one of prefixes (any when nil),
+// matches only (any when empty) and no skip pattern.
+func selected(id string, prefixes, only, skip []string) bool {
+	if prefixes != nil && !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(id, p) }) {
+		return false
+	}
+	return (len(only) == 0 || matchAny(only, id)) && !matchAny(skip, id)
 }
 
 func matchAny(patterns []string, id string) bool {
@@ -124,9 +137,9 @@ func globMatch(pattern, id string) bool {
 // target cannot be reached at all (checked by a handshake probe first) or
 // the URL is unusable.
 func Run(ctx context.Context, cases []*Case, cfg Config) (*Report, error) {
-	base, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("conform: bad target URL %q: want http(s)://host[:port]", cfg.URL)
+	base, err := targetBase(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	rep := &Report{Target: RedactURL(cfg.URL), EIO: cfg.EIO, Started: time.Now()}
 	if err := probe(ctx, base, cfg.EIO); err != nil {
@@ -201,6 +214,32 @@ func schedule(cases []*Case, par int, progress func(Result), run func(*Case) Res
 		runOne(i)
 	}
 	return results
+}
+
+// targetBase is the URL every request of a run is built on: the target
+// as given, http(s) only (sioconform speaks to an HTTP server and picks
+// the transport per case), without a trailing slash. Its parts are read
+// by socketio.ParseTarget, the one parser of target URLs.
+func targetBase(raw string) (*url.URL, error) {
+	t, err := socketio.ParseTarget(strings.TrimRight(raw, "/"))
+	if err != nil || t.Scheme != "http" && t.Scheme != "https" {
+		return nil, fmt.Errorf("conform: bad target URL %q: want http(s)://host[:port]", RedactURL(raw))
+	}
+	return &url.URL{Scheme: t.Scheme, User: t.User, Host: t.Host, Path: t.Path, RawQuery: t.RawQuery, Fragment: t.Fragment}, nil
+}
+
+// CheckTarget validates a target URL the way the engine needs it from a
+// user: an http(s) origin, no path, so that mistakes are usage errors
+// before any case runs rather than an "unreachable" later.
+func CheckTarget(raw string) error {
+	t, err := socketio.ParseTarget(raw)
+	if err != nil || t.Scheme != "http" && t.Scheme != "https" {
+		return errors.New("want http(s)://host[:port]")
+	}
+	if strings.Trim(t.Path, "/") != "" || t.RawQuery != "" || t.Fragment != "" {
+		return errors.New("want an origin without path or query: cases choose their own paths")
+	}
+	return nil
 }
 
 // probe checks that something answers HTTP at the target: a handshake GET

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -134,9 +133,9 @@ type Preflight struct {
 // RunPreflight sends one polling handshake to /engine.io/ and one to
 // /socket.io/ and records what answered.
 func RunPreflight(ctx context.Context, target string, eio int) (*Preflight, error) {
-	base, err := url.Parse(strings.TrimRight(target, "/"))
-	if err != nil || base.Host == "" {
-		return nil, fmt.Errorf("conform: bad target URL %q", RedactURL(target))
+	base, err := targetBase(target)
+	if err != nil {
+		return nil, err
 	}
 	if eio == 0 {
 		eio = 4

@@ -59,9 +59,9 @@ func TestSlowCases(t *testing.T) {
 			t.Fatal(err)
 		}
 		if a := again.Results[0]; a.Verdict != Pass {
-			t.Errorf("%s: %s twice; first:\n%s\nsecond:\n%s", r.ID, a.Verdict, dumpFailure(r), dumpFailure(a))
+			t.Errorf("%s: %s twice; first:\n%s\nsecond:\n%s", r.ID, a.Verdict, DumpFailure(r), DumpFailure(a))
 		} else {
-			t.Logf("%s passed on a second run; the first:\n%s", r.ID, dumpFailure(r))
+			t.Logf("%s passed on a second run; the first:\n%s", r.ID, DumpFailure(r))
 		}
 	}
 }

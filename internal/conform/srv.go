@@ -100,19 +100,27 @@ func (s *scriptServer) URL() string { return "http://" + s.ln.Addr().String() }
 // shutdown closes the listener and every connection, releasing held
 // requests, and waits for the WebSocket reader.
 func (s *scriptServer) shutdown() {
+	if ws := s.release(); ws != nil {
+		_ = ws.Close()
+	}
+	_ = s.hs.Close()
+	s.wg.Wait()
+}
+
+// release ends the session for shutdown and srv_close alike: later
+// requests are refused, a held GET is answered, and the WebSocket is
+// detached and returned for the caller to close its own way.
+func (s *scriptServer) release() *websocket.Conn {
 	s.mu.Lock()
-	s.closed = true
+	defer s.mu.Unlock()
+	s.closed, s.mark = true, time.Now()
 	if s.held != nil {
 		close(s.held.answer)
 		s.held = nil
 	}
 	ws := s.ws
-	s.mu.Unlock()
-	if ws != nil {
-		_ = ws.Close()
-	}
-	_ = s.hs.Close()
-	s.wg.Wait()
+	s.ws = nil
+	return ws
 }
 
 // push adds an item to the inbox. Past 1024 unread items the rest are
@@ -479,16 +487,7 @@ func (s *scriptServer) answerHandshake(hr *handshakeReq, h engineio.Handshake, w
 // closeSession is srv_close: the WebSocket is closed, the held GET answered
 // 400, and later requests of the session get 400.
 func (s *scriptServer) closeSession() {
-	s.mu.Lock()
-	s.closed, s.mark = true, time.Now()
-	if s.held != nil {
-		close(s.held.answer)
-		s.held = nil
-	}
-	ws := s.ws
-	s.ws = nil
-	s.mu.Unlock()
-	if ws != nil {
+	if ws := s.release(); ws != nil {
 		s.wsMu.Lock()
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(time.Second))
 		s.wsMu.Unlock()

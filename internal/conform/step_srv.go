@@ -193,17 +193,15 @@ func (x *srvExpect) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	if b.Binary != nil {
 		x.match.binHex, x.match.hasBin = *b.Binary, true
 	}
-	kinds := 0
-	for _, k := range []string{"text", "binary_hex", "packet", "sio", "close"} {
-		if lookup(n, k) != nil {
-			kinds++
-		}
-	}
-	if kinds != 1 {
-		d.Errorf(n, field, "want exactly one of text, binary_hex, packet, sio, close")
-	}
-	if b.Via != "" && b.Via != "poll" && b.Via != "ws" {
-		d.Fieldf(yamldoc.Join(field, "via"), "want poll or ws, got %q", b.Via)
+	exactlyOne(d, n, field, "text", "binary_hex", "packet", "sio", "close")
+	checkVia(d, field, b.Via)
+}
+
+// checkVia refuses a via other than poll or ws: the transport a
+// server-side step waits on or sends over.
+func checkVia(d *yamldoc.Decoder, field, via string) {
+	if via != "" && via != "poll" && via != "ws" {
+		d.Fieldf(yamldoc.Join(field, "via"), "want poll or ws, got %q", via)
 	}
 }
 
@@ -319,9 +317,7 @@ func (w *srvSend) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	if n1 != 1 {
 		d.Errorf(n, field, "want exactly one of text, texts, binary_hex, command")
 	}
-	if b.Via != "" && b.Via != "poll" && b.Via != "ws" {
-		d.Fieldf(yamldoc.Join(field, "via"), "want poll or ws, got %q", b.Via)
-	}
+	checkVia(d, field, b.Via)
 }
 
 func (w *srvSend) run(_ context.Context, r *runner, _ *step) error {

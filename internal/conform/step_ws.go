@@ -258,21 +258,13 @@ func (x *wsExpect) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	d.Decode(n, field, &b)
 	*x = wsExpect{ws: or(b.WS, "ws"), within: time.Duration(b.Within), notBefore: time.Duration(b.NotBefore), skip: b.Skip}
 	x.match = frameMatch{text: b.Text, packet: b.Packet, sio: b.SIO, code: b.Code}
-	kinds := 0
-	for _, k := range []string{"text", "binary_hex", "packet", "sio", "close"} {
-		if lookup(n, k) != nil { // present, even if refused: one message is enough
-			kinds++
-		}
-	}
 	if b.BinaryHex != nil {
 		x.match.binHex, x.match.hasBin = *b.BinaryHex, true
 	}
 	if b.Close != nil {
 		x.match.close, x.match.hasClose = *b.Close, true
 	}
-	if kinds != 1 {
-		d.Errorf(n, field, "want exactly one of text, binary_hex, packet, sio, close")
-	} else if x.match.code != 0 && !x.match.close {
+	if exactlyOne(d, n, field, "text", "binary_hex", "packet", "sio", "close") && x.match.code != 0 && !x.match.close {
 		d.Errorf(n, yamldoc.Join(field, "code"), "code needs close: true")
 	}
 }

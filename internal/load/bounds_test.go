@@ -22,16 +22,13 @@ func TestSilentServerCountedAtHandshakeTimeout(t *testing.T) {
 		t.Run(tr, func(t *testing.T) {
 			t.Parallel()
 			const clients = 10
-			s, err := scenarios.Parse("t.yaml", fmt.Appendf(nil, `name: silent
+			s := parseScenario(t, fmt.Sprintf(`name: silent
 transport: %s
 timeouts: {handshake: 500ms}
 load: {clients: %d, ramp: 0s, hold: 10s, grace: 1s}
 flow:
   - connect: {}
 `, tr, clients))
-			if err != nil {
-				t.Fatal(err)
-			}
 			var mu sync.Mutex
 			seen := map[string]int64{} // last handshake_error count seen per phase
 			res, err := Run(context.Background(), s, Options{Target: srv.URL, ProgressInterval: 100 * time.Millisecond,
@@ -76,15 +73,12 @@ func TestEndlessBodyLoadBounded(t *testing.T) {
 		t.Run(tr, func(t *testing.T) {
 			srv := hostile.Endless(t, hostile.Config{})
 			const clients = 100
-			s, err := scenarios.Parse("t.yaml", fmt.Appendf(nil, `name: endless
+			s := parseScenario(t, fmt.Sprintf(`name: endless
 transport: %s
 load: {clients: %d, ramp: 500ms, hold: 2s, grace: 1s}
 flow:
   - connect: {}
 `, tr, clients))
-			if err != nil {
-				t.Fatal(err)
-			}
 			mem := hostile.SampleMemory(10 * time.Millisecond)
 			begin := time.Now()
 			res, err := Run(context.Background(), s, Options{Target: srv.URL})

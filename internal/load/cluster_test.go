@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/siokit/siokit/internal/metrics"
 	"github.com/siokit/siokit/internal/testpeer"
 	"github.com/siokit/siokit/protocol/client"
 )
@@ -33,17 +34,7 @@ var oneBroadcast = []string{"every: 1s}\n", "}\n  - think: 30s\n", "think: 500ms
 
 func readNodeWire(t *testing.T, s *client.Socket) nodeWire {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	m, err := s.EmitWithAck(ctx, "stats")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var w []nodeWire
-	if err := json.Unmarshal(m.Args, &w); err != nil || len(w) != 1 {
-		t.Fatalf("stats answer %s: %v", m.Args, err)
-	}
-	return w[0]
+	return askStats[nodeWire](t, s, 20*time.Second)
 }
 
 // statsConn opens a stats connection straight to a node (closed at the test's end) and returns
@@ -308,16 +299,7 @@ func testUpgradeDegradesBehindBlockingProxy(t *testing.T, c *testpeer.Cluster) {
 // every member through the adapter.
 func testTargetsSpreadOverNodes(t *testing.T, c *testpeer.Cluster) {
 	const clients = 12
-	urls := make([]string, len(c.Nodes))
-	for i, n := range c.Nodes {
-		urls[i] = fmt.Sprintf("%q", n.URL)
-	}
-	s := variant(t, "cluster-broadcast.yaml", clients, 3500*time.Millisecond,
-		append(oneBroadcast, "target: http://127.0.0.1:8080", "targets: ["+strings.Join(urls, ", ")+"]")...)
-	res, err := Run(context.Background(), s, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := broadcastToNodes(t, c, clients)
 	for _, n := range c.NodeNames {
 		eq(t, "sessions on "+n, res.Nodes[n], clients/3)
 	}
@@ -334,6 +316,23 @@ func testTargetsSpreadOverNodes(t *testing.T, c *testpeer.Cluster) {
 	if !strings.Contains(res.Target, c.Nodes[0].URL) || !strings.Contains(res.Target, c.Nodes[2].URL) {
 		t.Errorf("report target %q does not name the nodes", res.Target)
 	}
+}
+
+// broadcastToNodes runs cluster-broadcast (one broadcast per client) with targets: the
+// nodes' own URLs, so clients go round robin straight to the nodes, no proxy.
+func broadcastToNodes(t *testing.T, c *testpeer.Cluster, clients int) *metrics.Result {
+	t.Helper()
+	urls := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		urls[i] = fmt.Sprintf("%q", n.URL)
+	}
+	s := variant(t, "cluster-broadcast.yaml", clients, 3500*time.Millisecond,
+		append(oneBroadcast, "target: http://127.0.0.1:8080", "targets: ["+strings.Join(urls, ", ")+"]")...)
+	res, err := Run(context.Background(), s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 // TestCluster runs the load engine against the cluster peer (three socket.io nodes with the
@@ -355,16 +354,7 @@ func TestCluster(t *testing.T) {
 func testNoAdapter(t *testing.T) {
 	const clients = 12
 	c := testpeer.StartCluster(t, testpeer.ClusterOptions{NoAdapter: true})
-	urls := make([]string, len(c.Nodes))
-	for i, n := range c.Nodes {
-		urls[i] = fmt.Sprintf("%q", n.URL)
-	}
-	s := variant(t, "cluster-broadcast.yaml", clients, 3500*time.Millisecond,
-		append(oneBroadcast, "target: http://127.0.0.1:8080", "targets: ["+strings.Join(urls, ", ")+"]")...)
-	res, err := Run(context.Background(), s, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := broadcastToNodes(t, c, clients)
 	b := res.Counters["broadcasts"]
 	eq(t, "broadcasts", b, clients)
 	eq(t, "fanout_received", res.Counters["fanout_received"], 4*b)

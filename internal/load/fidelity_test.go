@@ -7,17 +7,7 @@ import (
 
 	"github.com/siokit/siokit/internal/metrics"
 	"github.com/siokit/siokit/internal/target"
-	"github.com/siokit/siokit/scenarios"
 )
-
-func parseScenario(t *testing.T, src string) *scenarios.Scenario {
-	t.Helper()
-	s, err := scenarios.Parse("t.yaml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 // TestLatencyFidelity: with a known server delay the reported latencies
 // are that delay plus a little. The delay is a floor (the target sleeps
@@ -33,11 +23,7 @@ func TestLatencyFidelity(t *testing.T) {
 	t.Parallel()
 	const delay = 20 * time.Millisecond
 	const clients, count = 4, 20
-	b, err := StartBuiltin(target.Options{Delay: delay})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBuiltin(t, target.Options{Delay: delay})
 	s := parseScenario(t, `name: fidelity
 load: {clients: 4, ramp: 200ms, hold: 1m, grace: 5s}
 flow:

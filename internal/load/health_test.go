@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/siokit/siokit/internal/target"
@@ -20,11 +21,7 @@ import (
 // signal is accepted because the machine is shared: under other load the
 // spinners get less CPU but the scheduler lag grows.
 func TestGeneratorBottleneckWarning(t *testing.T) {
-	b, err := StartBuiltin(target.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBuiltin(t, target.Options{})
 	s := parseScenario(t, `name: busy
 load: {clients: 2, ramp: 0s, hold: 2500ms, grace: 1s}
 flow:
@@ -64,4 +61,30 @@ flow:
 	if !found {
 		t.Errorf("no bottleneck warning: %q", sum.Warnings)
 	}
+}
+
+// TestSamplerSchedule: on a fake clock (testing/synctest) the sampler
+// takes one sample per healthInterval plus the one at stop, and its
+// timer-lag probe sees every lagTick tick exactly on time, so a lag it
+// reports on a real machine is the scheduler's, not the probe's. The
+// 3.5 s it covers take no wall time.
+func TestSamplerSchedule(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newSampler()
+		time.Sleep(3*healthInterval + healthInterval/2)
+		synctest.Wait()
+		iv := s.interval(time.Now())
+		s.stop()
+		h := s.snapshot()
+		if h.Samples != 4 {
+			t.Errorf("samples %d, want 3 ticks and the one at stop", h.Samples)
+		}
+		want := int64((3*healthInterval + healthInterval/2) / lagTick)
+		if h.TimerLag == nil || h.TimerLag.TotalCount() != want || h.TimerLag.Max() != 0 {
+			t.Fatalf("timer lag %v, want %d ticks, none late", h.TimerLag, want)
+		}
+		if iv.TimerLagMax != 0 || iv.TimerLagP99 != 0 {
+			t.Errorf("interval lag p99 %v max %v, want 0", iv.TimerLagP99, iv.TimerLagMax)
+		}
+	})
 }

@@ -27,11 +27,7 @@ import (
 // well within the 20,000 open-file limit and the ephemeral port range.
 func TestManyClients(t *testing.T) {
 	const ws, polling, trips = 2000, 500, 3
-	b, err := StartBuiltin(target.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBuiltin(t, target.Options{})
 	src := func(transport string, clients int) string {
 		return `name: many-` + transport + `
 transport: ` + transport + `

@@ -72,11 +72,7 @@ func TestParseSegment(t *testing.T) {
 // part drops its share of its own clients.
 func TestSegmentsOpenModelAndDrops(t *testing.T) {
 	t.Parallel()
-	b, err := StartBuiltin(target.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBuiltin(t, target.Options{})
 	// Arrivals at 0, 250 ms ... 1.25 s: 6, the last well before the end.
 	open := parseScenario(t, `name: open
 transport: websocket

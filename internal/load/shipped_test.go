@@ -2,7 +2,6 @@ package load
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,17 +81,7 @@ func newNodeCounter(t *testing.T, url string) *nodeCounter {
 
 func (n *nodeCounter) read(t *testing.T) wire {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	m, err := n.sock.EmitWithAck(ctx, "stats")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var w []wire
-	if err := json.Unmarshal(m.Args, &w); err != nil || len(w) != 1 {
-		t.Fatalf("stats answer %s: %v", m.Args, err)
-	}
-	return w[0]
+	return askStats[wire](t, n.sock, 5*time.Second)
 }
 
 type shippedCase struct {
@@ -263,11 +252,7 @@ func TestShippedScenariosBuiltin(t *testing.T) {
 		}
 		t.Run(caseName(c), func(t *testing.T) {
 			t.Parallel()
-			b, err := StartBuiltin(target.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer b.Close()
+			b := startBuiltin(t, target.Options{})
 			s := variant(t, c.file, c.clients, c.hold, c.repl...)
 			res, err := Run(context.Background(), s, Options{Target: b.URL, Restart: b.Restart, Reconnect: fastReconnect})
 			if err != nil {

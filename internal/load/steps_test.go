@@ -24,11 +24,7 @@ flow:
   - reconnect: {timeout: 20s}
   - emit_ack: {event: echo-ack, args: [b], timeout: 20s}
 `
-	b, err := StartBuiltin(target.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBuiltin(t, target.Options{})
 	peer := testpeer.Start(t, "node4")
 	for _, c := range []struct {
 		name, target, path string

@@ -15,11 +15,7 @@ import (
 // account for the totals exactly and carry the faults and phases.
 func TestTimelineRealRun(t *testing.T) {
 	t.Parallel()
-	b, err := StartBuiltin(target.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBuiltin(t, target.Options{})
 	s := variant(t, "reconnect-storm.yaml", 4, 2500*time.Millisecond,
 		"at: 5s, drop: 0.5", "at: 1s, drop: 0.5", "at: 12s, restart_target: true, down: 1s", "at: 1500ms, restart_target: true, down: 300ms")
 	s.Load.Ramp, s.Load.Grace = 500*time.Millisecond, time.Second

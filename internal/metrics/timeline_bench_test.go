@@ -28,13 +28,7 @@ func hourOfStorm(tb testing.TB, intervals int) (*TimelineBuilder, *Result) {
 		for range 10_000 {
 			_ = ev.RecordValue(min(logn(2000), highest))
 		}
-		snap.Counters["messages_sent"] += 10_000
-		snap.Counters["messages_received"] += 10_000
-		snap.Counters["packets_received"] += 10_050
-		snap.Counters["bytes_sent"] += 640_000
-		snap.Counters["bytes_received"] += 640_000
-		snap.Counters["operations"] += 10_000
-		snap.Counters["iterations"] += 10_000
+		addCounts(snap.Counters, stormSecond)
 		snap.Events["echo"] += 10_000
 		if i%60 == 5 {
 			for _, l := range []Latency{Handshake, Connect, Reconnect} {
@@ -43,10 +37,7 @@ func hourOfStorm(tb testing.TB, intervals int) (*TimelineBuilder, *Result) {
 					_ = h.RecordValue(min(logn(50_000), highest))
 				}
 			}
-			snap.Counters["dropped"] += 500
-			snap.Counters["reconnect_attempts"] += 520
-			snap.Counters["reconnects"] += 500
-			snap.Counters["lost"] += 3
+			addCounts(snap.Counters, stormDrop)
 			snap.Errors[ErrWaitTimeout] += 7
 			snap.Errors[ErrConnect] += 20
 			snap.Disconnects["transport close"] += 500
@@ -57,6 +48,21 @@ func hourOfStorm(tb testing.TB, intervals int) (*TimelineBuilder, *Result) {
 			&IntervalHealth{CPU: 0.7, RSS: 300 << 20, Heap: 200 << 20, Goroutines: 3000, TimerLagP99: 0.4, TimerLagMax: 1.2})
 	}
 	return b, snap
+}
+
+// The counters of hourOfStorm: what every second adds (the echoes),
+// and what a drop adds on top.
+var (
+	stormSecond = map[string]int64{"messages_sent": 10_000, "messages_received": 10_000, "packets_received": 10_050,
+		"bytes_sent": 640_000, "bytes_received": 640_000, "operations": 10_000, "iterations": 10_000}
+	stormDrop = map[string]int64{"dropped": 500, "reconnect_attempts": 520, "reconnects": 500, "lost": 3}
+)
+
+// addCounts adds every count of add to m.
+func addCounts(m, add map[string]int64) {
+	for k, v := range add {
+		m[k] += v
+	}
 }
 
 func heapInUse() uint64 {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/siokit/siokit/internal/target"
 	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/prototest"
 )
 
 // fdHeadroom is how many descriptors the child target may open beyond
@@ -162,12 +163,7 @@ func roundTripClient(t *testing.T, url string) (*client.Conn, *client.Socket) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s := c.Socket("/")
-	if err := c.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Connect(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	prototest.OpenConnect(t, ctx, c, s, nil)
 	if err := roundTrip(s); err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,7 @@ package target_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/siokit/siokit/internal/target"
 	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/prototest"
 	"github.com/siokit/siokit/protocol/server"
 	"github.com/siokit/siokit/protocol/transport"
 )
@@ -24,56 +23,19 @@ func start(t *testing.T, opts target.Options) (*target.Target, string) {
 		opts.Server.PingInterval, opts.Server.PingTimeout = 300*time.Millisecond, time.Second
 	}
 	tg := target.New(opts)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- tg.Serve(ln) }()
-	t.Cleanup(func() {
-		tg.Close()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return tg, "http://" + ln.Addr().String()
+	return tg, prototest.Serve(t, tg)
 }
 
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-type inbox struct{ ch chan *client.Message }
-
-func newInbox() *inbox                     { return &inbox{ch: make(chan *client.Message, 256)} }
-func (b *inbox) handler(m *client.Message) { b.ch <- m.Clone() }
-func (b *inbox) next(t *testing.T, what string) *client.Message {
+func connect(t *testing.T, url string, mode client.Mode, nsp string, auth any) (*client.Conn, *client.Socket, map[string]*prototest.Inbox) {
 	t.Helper()
-	select {
-	case m := <-b.ch:
-		return m
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no %s within 20s", what)
-		return nil
-	}
-}
-
-func connect(t *testing.T, url string, mode client.Mode, nsp string, auth any) (*client.Conn, *client.Socket, map[string]*inbox) {
-	t.Helper()
-	c, err := client.New(url, &client.Options{Mode: mode, Reconnect: client.Reconnect{Disabled: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := prototest.Dial(t, url, prototest.NoReconnect(mode))
 	s := c.Socket(nsp)
-	boxes := map[string]*inbox{}
+	boxes := map[string]*prototest.Inbox{}
 	for _, ev := range []string{"auth", "message-back", "echo", "pushed", "room", "ask", "ack-response"} {
-		b := newInbox()
+		b := prototest.NewInbox()
 		boxes[ev] = b
 		if ev != "ask" {
-			s.On(ev, b.handler)
+			s.On(ev, b.Handler)
 		}
 	}
 	s.On("ask", func(m *client.Message) { _ = m.Ack("answer", 42) })
@@ -83,13 +45,7 @@ func connect(t *testing.T, url string, mode client.Mode, nsp string, auth any) (
 		_ = m.Decode(&q, &n)
 		_ = m.Ack("re:"+q, n+1, []byte{9, 8})
 	})
-	ctx := ctxT(t)
-	if err := c.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Connect(ctx, auth); err != nil {
-		t.Fatal(err)
-	}
+	prototest.OpenConnect(t, prototest.Context(t), c, s, auth)
 	return c, s, boxes
 }
 
@@ -100,13 +56,13 @@ func TestContract(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode.String(), func(t *testing.T) {
 			t.Parallel()
-			ctx := ctxT(t)
+			ctx := prototest.Context(t)
 			c, s, in := connect(t, url, mode, "/", map[string]any{"token": "abc"})
-			if m := in["auth"].next(t, "auth"); string(m.Args) != `[{"token":"abc"}]` {
+			if m := in["auth"].Next(t, "auth"); string(m.Args) != `[{"token":"abc"}]` {
 				t.Fatalf("auth %s", m.Args)
 			}
 			_ = s.Emit("message", 1, "2", []byte{3})
-			m := in["message-back"].next(t, "message-back")
+			m := in["message-back"].Next(t, "message-back")
 			var a int
 			var b string
 			var bin []byte
@@ -130,13 +86,13 @@ func TestContract(t *testing.T) {
 			if got := ack("echo", "e"); got != `[]` {
 				t.Fatalf("echo ack %s", got)
 			}
-			if m := in["echo"].next(t, "echo"); string(m.Args) != `["e"]` {
+			if m := in["echo"].Next(t, "echo"); string(m.Args) != `["e"]` {
 				t.Fatalf("echo %s", m.Args)
 			}
 			if got := ack("server-emit", "pushed", 7); got != `["ok"]` {
 				t.Fatalf("server-emit %s", got)
 			}
-			if m := in["pushed"].next(t, "pushed"); string(m.Args) != `[7]` {
+			if m := in["pushed"].Next(t, "pushed"); string(m.Args) != `[7]` {
 				t.Fatalf("pushed %s", m.Args)
 			}
 			if got := ack("server-emit", "disconnect"); !strings.Contains(got, `reserved event name`) {
@@ -146,7 +102,7 @@ func TestContract(t *testing.T) {
 				t.Fatalf("server-ack %s", got)
 			}
 			_ = s.Emit("request-ack", "q", 1)
-			m = in["ack-response"].next(t, "ack-response")
+			m = in["ack-response"].Next(t, "ack-response")
 			var re string
 			var n int
 			if err := m.Decode(&re, &n, &bin); err != nil || re != "re:q" || n != 2 || !bytes.Equal(bin, []byte{9, 8}) {
@@ -158,7 +114,7 @@ func TestContract(t *testing.T) {
 			if got := ack("broadcast", "room-"+mode.String(), "room", "hi", []byte{1}); got != `["ok"]` {
 				t.Fatalf("broadcast %s", got)
 			}
-			m = in["room"].next(t, "room broadcast")
+			m = in["room"].Next(t, "room broadcast")
 			var hi string
 			if err := m.Decode(&hi, &bin); err != nil || hi != "hi" || !bytes.Equal(bin, []byte{1}) {
 				t.Fatalf("room %s %v", m.Args, err)
@@ -167,20 +123,16 @@ func TestContract(t *testing.T) {
 				t.Fatalf("leave %s", got)
 			}
 			ack("broadcast", "room-"+mode.String(), "room", "nobody")
-			select {
-			case m := <-in["room"].ch:
-				t.Fatalf("got %s after leaving", m.Args)
-			case <-time.After(200 * time.Millisecond):
-			}
+			in["room"].None(t, 200*time.Millisecond, "after leaving")
 
 			custom := c.Socket("/custom")
-			cb := newInbox()
-			custom.On("message-back", cb.handler)
+			cb := prototest.NewInbox()
+			custom.On("message-back", cb.Handler)
 			if err := custom.Connect(ctx, nil); err != nil {
 				t.Fatal(err)
 			}
 			_ = custom.Emit("message", "c")
-			if m := cb.next(t, "/custom message-back"); string(m.Args) != `["c"]` {
+			if m := cb.Next(t, "/custom message-back"); string(m.Args) != `["c"]` {
 				t.Fatalf("/custom %s", m.Args)
 			}
 			admin := c.Socket("/admin")
@@ -211,14 +163,14 @@ func TestContract(t *testing.T) {
 // TestPush checks the server-paced events: count, order, timestamps.
 func TestPush(t *testing.T) {
 	_, url := start(t, target.Options{})
-	ctx := ctxT(t)
+	ctx := prototest.Context(t)
 	_, s, in := connect(t, url, client.WebSocketOnly, "/", nil)
 	before := time.Now().UnixMilli()
 	if m, err := s.EmitWithAck(ctx, "push", "pushed", 20, 10); err != nil || string(m.Args) != `["ok"]` {
 		t.Fatalf("push: %v", err)
 	}
 	for want := 1; want <= 10; want++ {
-		m := in["pushed"].next(t, "pushed")
+		m := in["pushed"].Next(t, "pushed")
 		var seq, ts int64
 		if err := m.Decode(&seq, &ts); err != nil || seq != int64(want) || ts < before || ts > time.Now().UnixMilli() {
 			t.Fatalf("push %d: %s %v", want, m.Args, err)
@@ -236,7 +188,7 @@ func TestFaults(t *testing.T) {
 		// bound of 4 s tells pipelined from serialized on any machine.
 		const delay = time.Second
 		_, url := start(t, target.Options{Delay: delay})
-		ctx := ctxT(t)
+		ctx := prototest.Context(t)
 		_, s, _ := connect(t, url, client.WebSocketOnly, "/", nil)
 		begin := time.Now()
 		var wg sync.WaitGroup
@@ -256,7 +208,7 @@ func TestFaults(t *testing.T) {
 	})
 	t.Run("stall", func(t *testing.T) {
 		tg, url := start(t, target.Options{})
-		ctx := ctxT(t)
+		ctx := prototest.Context(t)
 		_, s, _ := connect(t, url, client.WebSocketOnly, "/", nil)
 		// After the stall an ack must not wait another stall: a 2 s stall
 		// tells that apart from a slow round trip on a busy machine.
@@ -284,7 +236,7 @@ func TestFaults(t *testing.T) {
 		got := 0
 		for got+int(tg.Dropped()) < n {
 			select {
-			case <-in["message-back"].ch:
+			case <-in["message-back"].C():
 				got++
 			case <-time.After(5 * time.Second):
 				t.Fatalf("got %d + dropped %d of %d", got, tg.Dropped(), n)
@@ -299,7 +251,7 @@ func TestFaults(t *testing.T) {
 // TestEngineEcho checks the Engine.IO echo server of docs/conformance.md §1.
 func TestEngineEcho(t *testing.T) {
 	_, url := start(t, target.Options{Server: server.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond, CORSOrigin: "*"}})
-	ctx := ctxT(t)
+	ctx := prototest.Context(t)
 	ws, _, err := transport.DialRaw(ctx, strings.Replace(url, "http", "ws", 1)+"/engine.io/?EIO=4&transport=websocket", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/siokit/siokit/internal/testpeer"
 	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/prototest"
 )
 
 const idleClients = 1000
@@ -97,20 +98,11 @@ func BenchmarkIdleClients(b *testing.B) {
 func echoClient(tb testing.TB, p *testpeer.Peer, mode client.Mode) (*client.Socket, chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := client.New(p.URL, &client.Options{Mode: mode})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { c.Close() })
+	c := prototest.Dial(tb, p.URL, &client.Options{Mode: mode})
 	s := c.Socket("/")
 	done := make(chan struct{}, 1)
 	s.On("echo", func(*client.Message) { done <- struct{}{} })
-	if err := c.Open(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	if err := s.Connect(ctx, nil); err != nil {
-		tb.Fatal(err)
-	}
+	prototest.OpenConnect(tb, ctx, c, s, nil)
 	return s, done
 }
 
@@ -124,19 +116,7 @@ func BenchmarkEchoRoundTrip(b *testing.B) {
 	for _, mode := range []client.Mode{client.WebSocketOnly, client.PollingOnly} {
 		b.Run(mode.String(), func(b *testing.B) {
 			s, done := echoClient(b, p, mode)
-			out := client.Outgoing{Event: "echo", Args: echoArgs}
-			for range 100 {
-				s.Send(out)
-				<-done
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				if err := s.Send(out); err != nil {
-					b.Fatal(err)
-				}
-				<-done
-			}
+			benchRoundTrips(b, s, client.Outgoing{Event: "echo", Args: echoArgs}, done)
 		})
 	}
 }
@@ -153,6 +133,13 @@ func BenchmarkAckRoundTrip(b *testing.B) {
 			}
 			done <- struct{}{}
 		}}
+	benchRoundTrips(b, s, out, done)
+}
+
+// benchRoundTrips sends out b.N times, each after the previous one's
+// answer signalled done, with allocations reported; 100 round trips
+// first warm the client's buffers and pools up, uncounted.
+func benchRoundTrips(b *testing.B, s *client.Socket, out client.Outgoing, done <-chan struct{}) {
 	for range 100 {
 		s.Send(out)
 		<-done

@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/siokit/siokit/internal/testpeer"
 	"github.com/siokit/siokit/protocol/client"
 	"github.com/siokit/siokit/protocol/engineio"
+	"github.com/siokit/siokit/protocol/prototest"
 )
 
 // Heartbeat settings for the peers: short enough that several heartbeats
@@ -70,53 +70,10 @@ func (r *recorder) find(k client.Kind) []client.Event {
 	return out
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// inbox collects events delivered to handlers.
-type inbox struct {
-	ch chan *client.Message
-}
-
-func newInbox() *inbox { return &inbox{ch: make(chan *client.Message, 64)} }
-
-func (b *inbox) handler(m *client.Message) { b.ch <- m.Clone() }
-
-func (b *inbox) next(t *testing.T, what string) *client.Message {
-	t.Helper()
-	select {
-	case m := <-b.ch:
-		return m
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no %s within 20s", what)
-		return nil
-	}
-}
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 func dial(t *testing.T, p *testpeer.Peer, f flavour, mode client.Mode, hook client.Hook, path string) *client.Conn {
 	t.Helper()
-	c, err := client.New(p.URL, &client.Options{EIO: f.eio, Mode: mode, Hook: hook, Path: path,
+	return prototest.Dial(t, p.URL, &client.Options{EIO: f.eio, Mode: mode, Hook: hook, Path: path,
 		Reconnect: client.Reconnect{Delay: 100 * time.Millisecond, DelayMax: 500 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }
 
 func wantTransport(mode client.Mode) string {
@@ -146,9 +103,9 @@ func testFeatures(t *testing.T, p *testpeer.Peer, f flavour, mode client.Mode) {
 	rec := newRecorder()
 	c := dial(t, p, f, mode, rec, "")
 	root := c.Socket("/")
-	auth, back, events := newInbox(), newInbox(), newInbox()
-	root.On("auth", auth.handler)
-	root.On("message-back", back.handler)
+	auth, back, events := prototest.NewInbox(), prototest.NewInbox(), prototest.NewInbox()
+	root.On("auth", auth.Handler)
+	root.On("message-back", back.Handler)
 	root.On("q", func(m *client.Message) {
 		var n float64
 		if err := m.Decode(&n); err != nil {
@@ -158,8 +115,8 @@ func testFeatures(t *testing.T, p *testpeer.Peer, f flavour, mode client.Mode) {
 			t.Errorf("ack: %v", err)
 		}
 	})
-	root.On("pushed", events.handler)
-	ctx := ctxT(t)
+	root.On("pushed", events.Handler)
+	ctx := prototest.Context(t)
 	if err := c.Open(ctx); err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -178,7 +135,7 @@ func testFeatures(t *testing.T, p *testpeer.Peer, f flavour, mode client.Mode) {
 	}
 
 	t.Run("auth echo", func(t *testing.T) {
-		m := auth.next(t, "auth event")
+		m := auth.Next(t, "auth event")
 		want := `[{}]`
 		if f.eio == engineio.V4 {
 			want = `[{"token":"abc"}]`
@@ -192,7 +149,7 @@ func testFeatures(t *testing.T, p *testpeer.Peer, f flavour, mode client.Mode) {
 		if err := root.Emit("message", 1, "2", map[string]any{"3": []any{true}}); err != nil {
 			t.Fatal(err)
 		}
-		m := back.next(t, "message-back")
+		m := back.Next(t, "message-back")
 		if want := `[1,"2",{"3":[true]}]`; string(m.Args) != want || m.Event != "message-back" {
 			t.Fatalf("got %s %s, want message-back %s", m.Event, m.Args, want)
 		}
@@ -211,37 +168,13 @@ func testFeatures(t *testing.T, p *testpeer.Peer, f flavour, mode client.Mode) {
 		}
 	})
 
-	t.Run("binary both ways", func(t *testing.T) {
-		b1, b2 := []byte{1, 2, 3}, []byte{}
-		if err := root.Emit("message", b1, map[string]any{"nested": b2}); err != nil {
-			t.Fatal(err)
-		}
-		m := back.next(t, "binary message-back")
-		var got1 []byte
-		var got2 struct {
-			Nested []byte `json:"nested"`
-		}
-		if err := m.Decode(&got1, &got2); err != nil {
-			t.Fatalf("decode %s: %v", m.Args, err)
-		}
-		if !bytes.Equal(got1, b1) || got2.Nested == nil || len(got2.Nested) != 0 {
-			t.Fatalf("binary echo %v %v, want %v and empty", got1, got2.Nested, b1)
-		}
-		am, err := root.EmitWithAck(ctx, "message-with-ack", []byte{4, 5, 6})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got3 []byte
-		if err := am.Decode(&got3); err != nil || !bytes.Equal(got3, []byte{4, 5, 6}) {
-			t.Fatalf("binary ack %v (%v), want 04 05 06", got3, err)
-		}
-	})
+	t.Run("binary both ways", func(t *testing.T) { prototest.BinaryBothWays(t, ctx, root, back) })
 
 	t.Run("server-initiated emit and ack", func(t *testing.T) {
 		if err := root.Emit("server-emit", "pushed", "x", 7); err != nil {
 			t.Fatal(err)
 		}
-		if m := events.next(t, "pushed"); string(m.Args) != `["x",7]` {
+		if m := events.Next(t, "pushed"); string(m.Args) != `["x",7]` {
 			t.Fatalf("pushed %s", m.Args)
 		}
 		m, err := root.EmitWithAck(ctx, "server-ack", "q", 41)
@@ -275,23 +208,23 @@ func testFeatures(t *testing.T, p *testpeer.Peer, f flavour, mode client.Mode) {
 
 	t.Run("namespaces multiplexed", func(t *testing.T) {
 		custom := c.Socket("/custom")
-		cauth, cback := newInbox(), newInbox()
-		custom.On("auth", cauth.handler)
-		custom.On("message-back", cback.handler)
+		cauth, cback := prototest.NewInbox(), prototest.NewInbox()
+		custom.On("auth", cauth.Handler)
+		custom.On("message-back", cback.Handler)
 		if err := custom.Connect(ctx, nil); err != nil {
 			t.Fatalf("connect /custom: %v", err)
 		}
-		cauth.next(t, "/custom auth")
+		cauth.Next(t, "/custom auth")
 		if err := custom.Emit("message", "on custom"); err != nil {
 			t.Fatal(err)
 		}
 		if err := root.Emit("message", "on root"); err != nil {
 			t.Fatal(err)
 		}
-		if m := cback.next(t, "/custom message-back"); string(m.Args) != `["on custom"]` || m.Namespace != "/custom" {
+		if m := cback.Next(t, "/custom message-back"); string(m.Args) != `["on custom"]` || m.Namespace != "/custom" {
 			t.Fatalf("/custom got %s on %s", m.Args, m.Namespace)
 		}
-		if m := back.next(t, "/ message-back"); string(m.Args) != `["on root"]` {
+		if m := back.Next(t, "/ message-back"); string(m.Args) != `["on root"]` {
 			t.Fatalf("/ got %s", m.Args)
 		}
 		if err := custom.Disconnect(); err != nil {
@@ -300,7 +233,7 @@ func testFeatures(t *testing.T, p *testpeer.Peer, f flavour, mode client.Mode) {
 		if err := root.Emit("message", "still here"); err != nil {
 			t.Fatal(err)
 		}
-		if m := back.next(t, "/ message-back after leaving /custom"); string(m.Args) != `["still here"]` {
+		if m := back.Next(t, "/ message-back after leaving /custom"); string(m.Args) != `["still here"]` {
 			t.Fatalf("/ got %s", m.Args)
 		}
 	})
@@ -324,7 +257,7 @@ func testFeatures(t *testing.T, p *testpeer.Peer, f flavour, mode client.Mode) {
 		// however long a busy machine takes, and for at least 1.2 s.
 		before := rec.count(client.KindPacket)
 		begin := time.Now()
-		waitFor(t, 20*time.Second, "3 pings", func() bool { return rec.count(client.KindPacket)-before >= 3 })
+		prototest.WaitFor(t, 20*time.Second, "3 pings", func() bool { return rec.count(client.KindPacket)-before >= 3 })
 		time.Sleep(time.Until(begin.Add(1200 * time.Millisecond)))
 		if got := rec.count(client.KindDisconnect); got != 0 {
 			t.Fatalf("session dropped during heartbeats: %+v", rec.find(client.KindDisconnect))
@@ -332,14 +265,14 @@ func testFeatures(t *testing.T, p *testpeer.Peer, f flavour, mode client.Mode) {
 		if err := root.Emit("message", "alive"); err != nil {
 			t.Fatal(err)
 		}
-		back.next(t, "message-back after heartbeats")
+		back.Next(t, "message-back after heartbeats")
 	})
 
 	t.Run("server-side disconnect", func(t *testing.T) {
 		if err := root.Emit("disconnect-me"); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, "namespace disconnect", func() bool { return !root.Connected() })
+		prototest.WaitFor(t, 5*time.Second, "namespace disconnect", func() bool { return !root.Connected() })
 		evs := rec.find(client.KindNamespaceDisconnect)
 		if len(evs) == 0 || evs[len(evs)-1].Reason != client.ReasonServerDisconnect {
 			t.Fatalf("namespace disconnect events %+v, want reason %q", evs, client.ReasonServerDisconnect)
@@ -384,22 +317,17 @@ func TestReconnect(t *testing.T) {
 				rec := newRecorder()
 				c := dial(t, p, f, mode, rec, "")
 				root := c.Socket("/")
-				back := newInbox()
-				root.On("message-back", back.handler)
-				ctx := ctxT(t)
-				if err := c.Open(ctx); err != nil {
-					t.Fatal(err)
-				}
-				if err := root.Connect(ctx, nil); err != nil {
-					t.Fatal(err)
-				}
+				back := prototest.NewInbox()
+				root.On("message-back", back.Handler)
+				ctx := prototest.Context(t)
+				prototest.OpenConnect(t, ctx, c, root, nil)
 				p.Restart(t)
-				waitFor(t, 8*time.Second, "reconnect", func() bool { return rec.count(client.KindReconnect) > 0 })
-				waitFor(t, 5*time.Second, "namespace back", root.Connected)
+				prototest.WaitFor(t, 8*time.Second, "reconnect", func() bool { return rec.count(client.KindReconnect) > 0 })
+				prototest.WaitFor(t, 5*time.Second, "namespace back", root.Connected)
 				if err := root.Emit("message", "after restart"); err != nil {
 					t.Fatal(err)
 				}
-				if m := back.next(t, "message-back after reconnect"); string(m.Args) != `["after restart"]` {
+				if m := back.Next(t, "message-back after reconnect"); string(m.Args) != `["after restart"]` {
 					t.Fatalf("got %s", m.Args)
 				}
 				att := rec.find(client.KindReconnectAttempt)
@@ -439,24 +367,19 @@ func TestConnectionStateRecovery(t *testing.T) {
 				ticks = append(ticks, n)
 				mu.Unlock()
 			})
-			ctx := ctxT(t)
-			if err := c.Open(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if err := root.Connect(ctx, nil); err != nil {
-				t.Fatal(err)
-			}
+			ctx := prototest.Context(t)
+			prototest.OpenConnect(t, ctx, c, root, nil)
 			sid := root.ID()
 			// Ten ticks 40 ms apart; the transport is dropped after the
 			// second, so some are emitted while the client is away.
 			if err := root.Emit("tick", 10, 40); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 20*time.Second, "2 ticks", func() bool { mu.Lock(); defer mu.Unlock(); return len(ticks) >= 2 })
+			prototest.WaitFor(t, 20*time.Second, "2 ticks", func() bool { mu.Lock(); defer mu.Unlock(); return len(ticks) >= 2 })
 			if err := root.Emit("drop-me"); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 20*time.Second, "recovered connect", func() bool {
+			prototest.WaitFor(t, 20*time.Second, "recovered connect", func() bool {
 				for _, e := range rec.find(client.KindConnect) {
 					if e.Recovered {
 						return true
@@ -467,7 +390,7 @@ func TestConnectionStateRecovery(t *testing.T) {
 			if root.ID() != sid {
 				t.Fatalf("socket id %q after recovery, want %q", root.ID(), sid)
 			}
-			waitFor(t, 20*time.Second, "10 ticks", func() bool { mu.Lock(); defer mu.Unlock(); return len(ticks) >= 10 })
+			prototest.WaitFor(t, 20*time.Second, "10 ticks", func() bool { mu.Lock(); defer mu.Unlock(); return len(ticks) >= 10 })
 			time.Sleep(200 * time.Millisecond) // a duplicate would arrive now
 			mu.Lock()
 			defer mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"github.com/siokit/siokit/internal/testpeer"
 	"github.com/siokit/siokit/protocol/client"
 	"github.com/siokit/siokit/protocol/engineio"
+	"github.com/siokit/siokit/protocol/prototest"
 )
 
 // TestLifecycleEdges covers the corners of a Conn's life that must not
@@ -31,7 +32,7 @@ func TestLifecycleEdges(t *testing.T) {
 	}
 
 	p := testpeer.Start(t, "node4")
-	ctx := ctxT(t)
+	ctx := prototest.Context(t)
 	c, err = client.Dial(ctx, p.URL, &client.Options{Mode: client.WebSocketOnly})
 	if err != nil {
 		t.Fatal(err)
@@ -65,20 +66,15 @@ func TestLifecycleEdges(t *testing.T) {
 // its handler with its arguments.
 func TestEscapedEventName(t *testing.T) {
 	p := testpeer.Start(t, "node4")
-	ctx := ctxT(t)
+	ctx := prototest.Context(t)
 	for _, mode := range modes {
 		c := dial(t, p, flavour{"node4", engineio.V4}, mode, nil, "")
 		root := c.Socket("/")
-		got := newInbox()
-		root.On("a\"b\\c", got.handler)
-		if err := c.Open(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := root.Connect(ctx, nil); err != nil {
-			t.Fatal(err)
-		}
+		got := prototest.NewInbox()
+		root.On("a\"b\\c", got.Handler)
+		prototest.OpenConnect(t, ctx, c, root, nil)
 		root.Emit("server-emit", "a\"b\\c", 7)
-		if m := got.next(t, "escaped event"); string(m.Args) != "[7]" || m.Event != "a\"b\\c" {
+		if m := got.Next(t, "escaped event"); string(m.Args) != "[7]" || m.Event != "a\"b\\c" {
 			t.Fatalf("%v: got %q %s", mode, m.Event, m.Args)
 		}
 	}
@@ -89,16 +85,11 @@ func TestEscapedEventName(t *testing.T) {
 // instead of waiting for a reply that never comes.
 func TestRootRejoinV4(t *testing.T) {
 	p := testpeer.Start(t, "node2")
-	ctx := ctxT(t)
+	ctx := prototest.Context(t)
 	for _, mode := range modes {
 		c := dial(t, p, flavour{"node2", engineio.V3}, mode, nil, "")
 		root := c.Socket("/")
-		if err := c.Open(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := root.Connect(ctx, nil); err != nil {
-			t.Fatal(err)
-		}
+		prototest.OpenConnect(t, ctx, c, root, nil)
 		if err := root.Disconnect(); err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +105,7 @@ func TestRootRejoinV4(t *testing.T) {
 // with 413, killing the session), and nothing is lost.
 func TestPollingBatchesFitMaxPayload(t *testing.T) {
 	p := testpeer.Start(t, "node4", "MAX_HTTP_BUFFER_SIZE=4000")
-	ctx := ctxT(t)
+	ctx := prototest.Context(t)
 	rec := newRecorder()
 	c := dial(t, p, flavour{"node4", engineio.V4}, client.PollingOnly, rec, "")
 	root := c.Socket("/")

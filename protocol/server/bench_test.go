@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/prototest"
 	"github.com/siokit/siokit/protocol/server"
 	"github.com/siokit/siokit/protocol/transport"
 )
@@ -116,7 +117,7 @@ func benchClientEcho(b *testing.B, url string, mode client.Mode, args string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s := c.Socket("/")
-	openConnect(b, ctx, c, s)
+	prototest.OpenConnect(b, ctx, c, s, nil)
 	done := make(chan error, 1)
 	out := client.Outgoing{Event: "message-with-ack", Args: []byte(args),
 		Timeout: 10 * time.Second, Ack: func(m *client.Message, err error) { done <- err }}

@@ -1,13 +1,12 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/prototest"
 	"github.com/siokit/siokit/protocol/server"
 )
 
@@ -23,24 +22,7 @@ var modes = []client.Mode{client.PollingOnly, client.WebSocketOnly, client.Polli
 // start serves srv on 127.0.0.1:0 and returns its base URL.
 func start(t testing.TB, srv *server.Server) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Serve did not return after Close")
-		}
-	})
-	return "http://" + ln.Addr().String()
+	return prototest.Serve(t, srv)
 }
 
 // newTestServer builds a server with a small handler set like the
@@ -105,59 +87,9 @@ func newTestServer(opts *server.Options) *server.Server {
 	return srv
 }
 
+// dial returns a client of url in mode that does not reconnect, closed
+// when t ends.
 func dial(t testing.TB, url string, mode client.Mode) *client.Conn {
 	t.Helper()
-	c, err := client.New(url, &client.Options{Mode: mode, Reconnect: client.Reconnect{Disabled: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// openConnect opens c's Engine.IO session and connects s, one of c's
-// sockets, failing tb on either error.
-func openConnect(tb testing.TB, ctx context.Context, c *client.Conn, s *client.Socket) {
-	tb.Helper()
-	if err := c.Open(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	if err := s.Connect(ctx, nil); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// inbox collects events delivered to a client handler.
-type inbox struct{ ch chan *client.Message }
-
-func newInbox() *inbox { return &inbox{ch: make(chan *client.Message, 64)} }
-
-func (b *inbox) handler(m *client.Message) { b.ch <- m.Clone() }
-
-func (b *inbox) next(t *testing.T, what string) *client.Message {
-	t.Helper()
-	select {
-	case m := <-b.ch:
-		return m
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no %s within 20s", what)
-		return nil
-	}
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return prototest.Dial(t, url, prototest.NoReconnect(mode))
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/prototest"
 	"github.com/siokit/siokit/protocol/server"
 )
 
@@ -22,7 +23,7 @@ func TestManyClients(t *testing.T) {
 	// were never all counted), and heartbeats are not what this tests.
 	srv := newTestServer(&server.Options{PingInterval: 20 * time.Second, PingTimeout: 20 * time.Second})
 	url := start(t, srv)
-	ctx := ctxT(t)
+	ctx := prototest.Context(t)
 	defer func() {
 		if t.Failed() {
 			t.Logf("at the failure: server %+v", srv.Stats())
@@ -38,15 +39,15 @@ func TestManyClients(t *testing.T) {
 		c := dial(t, url, mode)
 		s := c.Socket("/")
 		s.On("all", func(*client.Message) { got.Add(1) })
-		openConnect(t, ctx, c, s)
+		prototest.OpenConnect(t, ctx, c, s, nil)
 		socks[i] = s
 	}
-	waitFor(t, 30*time.Second, "all sockets counted", func() bool { return srv.Stats().Sockets == int64(n) })
+	prototest.WaitFor(t, 30*time.Second, "all sockets counted", func() bool { return srv.Stats().Sockets == int64(n) })
 	before := srv.Stats()
 	if k, err := srv.Of("/").To().EmitCount("all", "x"); err != nil || k != n {
 		t.Fatalf("broadcast reached %d of %d (%v)", k, n, err)
 	}
-	waitFor(t, 20*time.Second, "broadcast delivered", func() bool { return got.Load() >= int64(n) })
+	prototest.WaitFor(t, 20*time.Second, "broadcast delivered", func() bool { return got.Load() >= int64(n) })
 	time.Sleep(200 * time.Millisecond)
 	if got.Load() != int64(n) {
 		t.Fatalf("delivered %d times to %d clients", got.Load(), n)
@@ -57,5 +58,5 @@ func TestManyClients(t *testing.T) {
 	for _, s := range socks {
 		s.Conn().Close()
 	}
-	waitFor(t, 20*time.Second, "all sessions gone", func() bool { st := srv.Stats(); return st.Sessions == 0 && st.Sockets == 0 })
+	prototest.WaitFor(t, 20*time.Second, "all sessions gone", func() bool { st := srv.Stats(); return st.Sessions == 0 && st.Sockets == 0 })
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/siokit/siokit/protocol/engineio"
+	"github.com/siokit/siokit/protocol/prototest"
 	"github.com/siokit/siokit/protocol/server"
 	"github.com/siokit/siokit/protocol/transport"
 )
@@ -238,7 +239,7 @@ func TestHTTPSurface(t *testing.T) {
 		rawReq(t, "GET", s, nil, nil) // CONNECT reply and auth
 		pending := parkGET(s)
 		time.Sleep(100 * time.Millisecond)
-		ctx := ctxT(t)
+		ctx := prototest.Context(t)
 		ws, _, err := transport.DialRaw(ctx, strings.Replace(url, "http", "ws", 1)+"/socket.io/?EIO=4&transport=websocket&sid="+sid, nil)
 		if err != nil {
 			t.Fatal(err)

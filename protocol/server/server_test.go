@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/prototest"
 	"github.com/siokit/siokit/protocol/server"
 )
 
@@ -37,16 +38,16 @@ func TestFeatures(t *testing.T) {
 func testFeatures(t *testing.T, url string, mode client.Mode) {
 	c := dial(t, url, mode)
 	root := c.Socket("/")
-	auth, back, pushed := newInbox(), newInbox(), newInbox()
-	root.On("auth", auth.handler)
-	root.On("message-back", back.handler)
-	root.On("room-event", pushed.handler)
+	auth, back, pushed := prototest.NewInbox(), prototest.NewInbox(), prototest.NewInbox()
+	root.On("auth", auth.Handler)
+	root.On("message-back", back.Handler)
+	root.On("room-event", pushed.Handler)
 	root.On("q", func(m *client.Message) {
 		var n float64
 		_ = m.Decode(&n)
 		_ = m.Ack("answer", n+1)
 	})
-	ctx := ctxT(t)
+	ctx := prototest.Context(t)
 	if err := c.Open(ctx); err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -67,7 +68,7 @@ func testFeatures(t *testing.T, url string, mode client.Mode) {
 	if root.ID() == "" || root.ID() == hs.SID {
 		t.Fatalf("socket id %q (engine sid %q)", root.ID(), hs.SID)
 	}
-	if m := auth.next(t, "auth"); string(m.Args) != `[{"token":"abc"}]` {
+	if m := auth.Next(t, "auth"); string(m.Args) != `[{"token":"abc"}]` {
 		t.Fatalf("auth %s", m.Args)
 	}
 
@@ -78,7 +79,7 @@ func testFeatures(t *testing.T, url string, mode client.Mode) {
 			}
 		}
 		for i := range 20 {
-			m := back.next(t, "message-back")
+			m := back.Next(t, "message-back")
 			var n int
 			var s string
 			if err := m.Decode(&n, &s); err != nil || n != i || s != `x"y` {
@@ -97,26 +98,7 @@ func testFeatures(t *testing.T, url string, mode client.Mode) {
 		}
 	})
 
-	t.Run("binary both ways", func(t *testing.T) {
-		b1 := []byte{1, 2, 3}
-		if err := root.Emit("message", b1, map[string]any{"nested": []byte{}}); err != nil {
-			t.Fatal(err)
-		}
-		m := back.next(t, "binary message-back")
-		var got1 []byte
-		var got2 struct{ Nested []byte }
-		if err := m.Decode(&got1, &got2); err != nil || !bytes.Equal(got1, b1) || got2.Nested == nil || len(got2.Nested) != 0 {
-			t.Fatalf("binary echo %v %v (%v)", got1, got2.Nested, err)
-		}
-		am, err := root.EmitWithAck(ctx, "message-with-ack", []byte{4, 5, 6})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got3 []byte
-		if err := am.Decode(&got3); err != nil || !bytes.Equal(got3, []byte{4, 5, 6}) {
-			t.Fatalf("binary ack %v (%v)", got3, err)
-		}
-	})
+	t.Run("binary both ways", func(t *testing.T) { prototest.BinaryBothWays(t, ctx, root, back) })
 
 	t.Run("server ack", func(t *testing.T) {
 		m, err := root.EmitWithAck(ctx, "server-ack", "q", 41)
@@ -135,24 +117,24 @@ func testFeatures(t *testing.T, url string, mode client.Mode) {
 
 	t.Run("namespaces", func(t *testing.T) {
 		custom := c.Socket("/custom")
-		cback := newInbox()
-		custom.On("message-back", cback.handler)
+		cback := prototest.NewInbox()
+		custom.On("message-back", cback.Handler)
 		if err := custom.Connect(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
 		_ = custom.Emit("message", "on custom")
 		_ = root.Emit("message", "on root")
-		if m := cback.next(t, "/custom message-back"); string(m.Args) != `["on custom"]` || m.Namespace != "/custom" {
+		if m := cback.Next(t, "/custom message-back"); string(m.Args) != `["on custom"]` || m.Namespace != "/custom" {
 			t.Fatalf("/custom got %s on %s", m.Args, m.Namespace)
 		}
-		if m := back.next(t, "/ message-back"); string(m.Args) != `["on root"]` {
+		if m := back.Next(t, "/ message-back"); string(m.Args) != `["on root"]` {
 			t.Fatalf("/ got %s", m.Args)
 		}
 		if err := custom.Disconnect(); err != nil {
 			t.Fatal(err)
 		}
 		_ = root.Emit("message", "still here")
-		if m := back.next(t, "message-back after leaving /custom"); string(m.Args) != `["still here"]` {
+		if m := back.Next(t, "message-back after leaving /custom"); string(m.Args) != `["still here"]` {
 			t.Fatalf("/ got %s", m.Args)
 		}
 	})
@@ -170,13 +152,13 @@ func testFeatures(t *testing.T, url string, mode client.Mode) {
 			t.Fatalf("unknown namespace: %v", err)
 		}
 		_ = root.Emit("message", "after refusals")
-		back.next(t, "message-back after refusals")
+		back.Next(t, "message-back after refusals")
 	})
 
 	t.Run("heartbeat keeps session", func(t *testing.T) {
 		time.Sleep(1500 * time.Millisecond) // five 300 ms heartbeats
 		_ = root.Emit("message", "alive")
-		if m := back.next(t, "message-back after heartbeats"); string(m.Args) != `["alive"]` {
+		if m := back.Next(t, "message-back after heartbeats"); string(m.Args) != `["alive"]` {
 			t.Fatalf("got %s", m.Args)
 		}
 	})
@@ -185,7 +167,7 @@ func testFeatures(t *testing.T, url string, mode client.Mode) {
 		if err := root.Emit("disconnect-me"); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, "namespace disconnect", func() bool { return !root.Connected() })
+		prototest.WaitFor(t, 5*time.Second, "namespace disconnect", func() bool { return !root.Connected() })
 		select {
 		case <-c.Done():
 			t.Fatal("Engine.IO session ended on disconnect(false)")
@@ -207,15 +189,15 @@ func testFeatures(t *testing.T, url string, mode client.Mode) {
 // included) and nobody else, over mixed transports.
 func TestBroadcast(t *testing.T) {
 	url := start(t, newTestServer(nil))
-	ctx := ctxT(t)
-	var boxes []*inbox
+	ctx := prototest.Context(t)
+	var boxes []*prototest.Inbox
 	var socks []*client.Socket
 	for i, mode := range []client.Mode{client.PollingOnly, client.WebSocketOnly, client.PollingThenUpgrade, client.WebSocketOnly} {
 		c := dial(t, url, mode)
 		s := c.Socket("/")
-		b := newInbox()
-		s.On("room-event", b.handler)
-		openConnect(t, ctx, c, s)
+		b := prototest.NewInbox()
+		s.On("room-event", b.Handler)
+		prototest.OpenConnect(t, ctx, c, s, nil)
 		if i < 3 {
 			if _, err := s.EmitWithAck(ctx, "join", "r1"); err != nil {
 				t.Fatal(err)
@@ -227,30 +209,26 @@ func TestBroadcast(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		if m := boxes[i].next(t, "room-event"); string(m.Args) != `["hello","r1"]` {
+		if m := boxes[i].Next(t, "room-event"); string(m.Args) != `["hello","r1"]` {
 			t.Fatalf("member %d got %s", i, m.Args)
 		}
 	}
-	select {
-	case m := <-boxes[3].ch:
-		t.Fatalf("non-member got %s", m.Args)
-	case <-time.After(300 * time.Millisecond):
-	}
+	boxes[3].None(t, 300*time.Millisecond, "non-member")
 }
 
 // TestServerAPI checks the server-side emit helpers directly.
 func TestServerAPI(t *testing.T) {
 	srv := newTestServer(nil)
 	url := start(t, srv)
-	ctx := ctxT(t)
+	ctx := prototest.Context(t)
 	var got *server.Socket
 	connected := make(chan struct{})
 	srv.Of("/custom").OnConnect(func(s *server.Socket) { got = s; close(connected) })
 	c := dial(t, url, client.WebSocketOnly)
 	s := c.Socket("/custom")
-	in := newInbox()
-	s.On("hi", in.handler)
-	openConnect(t, ctx, c, s)
+	in := prototest.NewInbox()
+	s.On("hi", in.Handler)
+	prototest.OpenConnect(t, ctx, c, s, nil)
 	<-connected
 	if err := got.Emit("disconnect"); !errors.Is(err, server.ErrReservedEvent) {
 		t.Fatalf("reserved emit: %v", err)
@@ -258,7 +236,7 @@ func TestServerAPI(t *testing.T) {
 	if n, err := srv.Of("/custom").To().EmitCount("hi", 1, []byte{9}); err != nil || n != 1 {
 		t.Fatalf("namespace emit: %d %v", n, err)
 	}
-	m := in.next(t, "hi")
+	m := in.Next(t, "hi")
 	var n int
 	var b []byte
 	if err := m.Decode(&n, &b); err != nil || n != 1 || !bytes.Equal(b, []byte{9}) {
@@ -268,7 +246,7 @@ func TestServerAPI(t *testing.T) {
 		t.Fatalf("sockets %d", srv.Stats().Sockets)
 	}
 	c.Close()
-	waitFor(t, 5*time.Second, "socket gone", func() bool { return srv.Stats().Sockets == 0 && srv.Stats().Sessions == 0 })
+	prototest.WaitFor(t, 5*time.Second, "socket gone", func() bool { return srv.Stats().Sockets == 0 && srv.Stats().Sessions == 0 })
 	if err := got.Emit("hi"); !errors.Is(err, server.ErrClosed) {
 		t.Fatalf("emit after close: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/prototest"
 	"github.com/siokit/siokit/protocol/server"
 )
 
@@ -43,8 +44,8 @@ func TestEventWire(t *testing.T) {
 			evs := make(chan ev, 8)
 			s.On("1", func(m *client.Message) { evs <- ev{m.Event, string(m.Args)} })
 			s.OnAny(func(m *client.Message) { evs <- ev{m.Event, string(m.Args)} })
-			ctx := ctxT(t)
-			openConnect(t, ctx, c, s)
+			ctx := prototest.Context(t)
+			prototest.OpenConnect(t, ctx, c, s, nil)
 			if err := s.Emit("é<b>&", "x"); err != nil {
 				t.Fatal(err)
 			}

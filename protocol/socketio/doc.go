@@ -58,4 +58,11 @@
 // Where the Node parser's output is not canonical the encoder does not
 // reproduce it: "0/admin" (no ',') and "2/,[…]" re-encode as "0/admin," and
 // "2[…]", and leading zeros in counts and ids are dropped.
+//
+// # Target URLs
+//
+// ParseTarget reads the URL a user gives for a server, as the reference
+// client's io(url) does: the path names the namespace, the query goes into
+// every handshake, ws and wss mean http and https. Both tools and their
+// engines read target URLs through it, so they agree on what one is.
 package socketio

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/siokit/siokit/protocol/prototest"
 	"github.com/siokit/siokit/protocol/transport"
 	"github.com/valyala/fasthttp"
 )
@@ -43,7 +44,7 @@ func newConnLog(t *testing.T) (*httptest.Server, *connLog) {
 // next), so that a session needs no new connection once it is up.
 func TestPollingKeepsItsConnections(t *testing.T) {
 	srv, l := newConnLog(t)
-	ctx := ctxT(t)
+	ctx := prototest.Context(t)
 	var ps []*transport.Polling
 	for _, sid := range []string{"a", "b", "c"} {
 		ps = append(ps, transport.NewPolling(srv.URL+"/socket.io/?EIO=4&transport=polling&sid="+sid, nil))
@@ -119,7 +120,7 @@ func TestPollingServerClosesKeptConnection(t *testing.T) {
 			}()
 		}
 	}()
-	ctx := ctxT(t)
+	ctx := prototest.Context(t)
 	p := transport.NewPolling("http://"+ln.Addr().String()+"/socket.io/?EIO=4&transport=polling&sid=x", nil)
 	defer p.Close()
 	for i := range 3 {

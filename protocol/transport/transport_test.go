@@ -2,21 +2,15 @@ package transport_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"regexp"
 	"testing"
 	"time"
 
 	"github.com/siokit/siokit/internal/testpeer"
+	"github.com/siokit/siokit/protocol/prototest"
 	"github.com/siokit/siokit/protocol/transport"
 )
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 var openRe = regexp.MustCompile(`^0\{"sid":"([^"]+)"`)
 
@@ -24,7 +18,7 @@ var openRe = regexp.MustCompile(`^0\{"sid":"([^"]+)"`)
 // server and checks that every answer is reported exactly as sent.
 func TestRawPolling(t *testing.T) {
 	p := testpeer.Start(t, "node4")
-	ctx := ctxT(t)
+	ctx := prototest.Context(t)
 	base := p.URL + "/socket.io/?EIO=4&transport=polling"
 
 	r, err := transport.RawRequest(ctx, "GET", base, nil, nil, nil)
@@ -69,7 +63,7 @@ func TestRawPolling(t *testing.T) {
 // server close is reported as a close frame.
 func TestRawWebSocket(t *testing.T) {
 	p := testpeer.Start(t, "node4", "PING_INTERVAL=300", "PING_TIMEOUT=200")
-	ctx := ctxT(t)
+	ctx := prototest.Context(t)
 	ws := "ws://" + p.Addr + "/socket.io/?EIO=4&transport=websocket"
 
 	c, resp, err := transport.DialRaw(ctx, ws, nil)
@@ -142,7 +136,7 @@ func TestPooledConnectionOutlivesKeepAlive(t *testing.T) {
 	url := p.URL + "/socket.io/?EIO=4&transport=polling"
 	poll := transport.NewPolling(url, nil)
 	for i := range 2 {
-		if _, _, err := poll.Get(ctxT(t), time.Time{}, nil); err != nil {
+		if _, _, err := poll.Get(prototest.Context(t), time.Time{}, nil); err != nil {
 			t.Fatalf("handshake %d: %v", i, err)
 		}
 		if i == 0 {
