@@ -76,6 +76,16 @@ var clientRacy = map[string]map[string][]conform.Verdict{
 	"go-zishang-v3-client": zishangRacy,
 }
 
+// clientLostConnect lists the clients whose library now and then sends no
+// CONNECT after the Engine.IO open, in any case (zishang v3: its engine
+// and manager goroutines race over the first write; about one case in a
+// hundred). A case that failed only at that first CONNECT step, where it
+// was to pass, is logged, not failed, up to lostConnectMax per run: more
+// would be a client that lost its CONNECT for good.
+var clientLostConnect = map[string]bool{"go-zishang-v3-client": true}
+
+const lostConnectMax = 3
+
 // shellCmd is the --cmd line that runs a client peer: its folder, then its
 // argv, quoted for sh.
 func shellCmd(spec *testpeer.ClientSpec) string {
@@ -120,7 +130,14 @@ func TestClientSuite(t *testing.T) {
 			for _, c := range sel {
 				eio[c.ID] = c.EIO
 			}
+			lost := 0
 			for _, r := range rep.Results {
+				if clientLostConnect[name] && r.Verdict != conform.Pass && r.Step == 1 && want[r.ID] == "" &&
+					strings.Contains(r.Message, "want a Socket.IO packet from the client, nothing came within") {
+					lost++
+					t.Logf("%s: no CONNECT after the open (the library's race, accepted): %s", r.ID, r.Message)
+					continue
+				}
 				if seen := clientRacy[name][r.ID]; len(seen) > 0 {
 					if !slices.Contains(seen, r.Verdict) {
 						t.Errorf("%s: got %s, want one of %v: %s\n%s", r.ID, r.Verdict, seen, r.Message, traceText(r))
@@ -140,6 +157,9 @@ func TestClientSuite(t *testing.T) {
 				if r.Verdict != w {
 					t.Errorf("%s: got %s, want %s: %s\n%s", r.ID, r.Verdict, w, r.Message, traceText(r))
 				}
+			}
+			if lost > lostConnectMax {
+				t.Errorf("%d cases got no CONNECT after the open, want at most %d", lost, lostConnectMax)
 			}
 			// Issue 13 asks for under 30 s per client, which every client
 			// meets on a quiet machine (docs/conformance.md §6.6); the
@@ -301,24 +321,20 @@ var zishangExpected = map[string]conform.Verdict{
 // transports are a types.Set, whose order is a map's: in an upgrade case
 // the client starts on polling or on WebSocket at random (and then probes
 // a second WebSocket). It also sends its CONNECT again now and then while
-// handling a binary packet, and with the reconnection options set now and
-// then sends no CONNECT at all, first or after a reconnection (about one
-// run in twelve of a malformed case; seen under load in the reconnection
-// cases). Its DISCONNECT races the transport close (peers/README.md,
-// zishang (4)): in isolation the close mostly wins.
+// handling a binary packet, and now and then sends no CONNECT after a
+// reconnection (seen under load in the reconnection cases; a missing
+// first CONNECT is clientLostConnect's). Its DISCONNECT races the
+// transport close (peers/README.md, zishang (4)): in isolation the close
+// mostly wins.
 var zishangRacy = map[string][]conform.Verdict{
-	"client.sio5.disconnect.client":                    {conform.Pass, conform.Fail},
-	"client.sio5.reconnect.rejoins-namespaces":         {conform.Pass, conform.Warn},
-	"client.sio5.reconnect.transport-close-polling":    {conform.Pass, conform.Warn},
-	"client.eio4.upgrade.not-offered":                  {conform.Fail},
-	"client.eio4.upgrade.sequence":                     {conform.Pass, conform.Fail},
-	"client.eio4.upgrade.no-polling-after":             {conform.Pass, conform.Fail},
-	"client.eio4.upgrade.bad-probe-answer":             {conform.Pass, conform.Warn},
-	"client.eio4.handshake.polling-first":              {conform.Pass, conform.Warn},
-	"client.sio5.binary.received":                      {conform.Pass, conform.Fail},
-	"client.sio5.ack.binary":                           {conform.Pass, conform.Fail},
-	"client.sio5.malformed.bad-json-closes":            {conform.Pass, conform.Fail},
-	"client.sio5.malformed.bad-json-reconnects":        {conform.Pass, conform.Warn},
-	"client.sio5.malformed.event-not-array-closes":     {conform.Pass, conform.Fail},
-	"client.sio5.malformed.event-not-array-reconnects": {conform.Pass, conform.Warn},
+	"client.sio5.disconnect.client":                 {conform.Pass, conform.Fail},
+	"client.sio5.reconnect.rejoins-namespaces":      {conform.Pass, conform.Warn},
+	"client.sio5.reconnect.transport-close-polling": {conform.Pass, conform.Warn},
+	"client.eio4.upgrade.not-offered":               {conform.Fail},
+	"client.eio4.upgrade.sequence":                  {conform.Pass, conform.Fail},
+	"client.eio4.upgrade.no-polling-after":          {conform.Pass, conform.Fail},
+	"client.eio4.upgrade.bad-probe-answer":          {conform.Pass, conform.Warn},
+	"client.eio4.handshake.polling-first":           {conform.Pass, conform.Warn},
+	"client.sio5.binary.received":                   {conform.Pass, conform.Fail},
+	"client.sio5.ack.binary":                        {conform.Pass, conform.Fail},
 }
