@@ -65,8 +65,9 @@ func SelectClient(cases []*Case, eio int, transport string, only, skip []string)
 // RunClient plays every client case against a fresh process of cfg.Cmd:
 // per case a scripted server on 127.0.0.1:0 and one client program started
 // with the contract's environment, stopped at the end of the case (stdin
-// closed, killed after a grace). The error is non-nil only for an unusable
-// configuration.
+// closed, killed after a grace). Cases run concurrently up to
+// cfg.Parallel, except serial ones, which run alone after the rest (as in
+// Run). The error is non-nil only for an unusable configuration.
 func RunClient(ctx context.Context, cases []*Case, cfg ClientConfig) (*Report, error) {
 	if strings.TrimSpace(cfg.Cmd) == "" {
 		return nil, errors.New("conform: client run needs the client program (--cmd)")
@@ -81,25 +82,7 @@ func RunClient(ctx context.Context, cases []*Case, cfg ClientConfig) (*Report, e
 	if par <= 0 {
 		par = DefaultClientParallel
 	}
-	results := make([]Result, len(cases))
-	var progressMu sync.Mutex
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for i := range cases {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			results[i] = runClientCase(ctx, cases[i], &cfg)
-			if cfg.Progress != nil {
-				progressMu.Lock()
-				cfg.Progress(results[i])
-				progressMu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	rep.Results = results
+	rep.Results = schedule(cases, par, cfg.Progress, func(c *Case) Result { return runClientCase(ctx, c, &cfg) })
 	rep.Duration = time.Since(rep.Started)
 	return rep, nil
 }

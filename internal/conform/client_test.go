@@ -39,7 +39,7 @@ var clientExpected = map[string]map[string]conform.Verdict{
 		"client.sio5.disconnect.client": conform.Fail,
 		// python-engineio 4.3.4 knows no maxPayload: its write loop
 		// POSTs every queued packet in one payload.
-		"client.eio4.polling.max-payload": conform.Fail,
+		"client.eio4.polling.max-payload": conform.Warn,
 		// A close packet is disconnect(abort=True): the state is then
 		// "disconnected", so python-socketio does not reconnect.
 		"client.eio4.close.packet-polling": conform.Warn,
@@ -49,14 +49,19 @@ var clientExpected = map[string]map[string]conform.Verdict{
 		"client.eio4.heartbeat.messages-no-ping":     conform.Warn,
 		// A packet it cannot decode is logged and dropped (engineio's
 		// "unexpected packet", socketio's handler task failing): the
-		// session carries on, no close, no reconnect.
-		"client.eio4.malformed.unknown-type-closes":    conform.Warn,
-		"client.sio5.malformed.bad-json-closes":        conform.Warn,
-		"client.sio5.malformed.unknown-type-closes":    conform.Warn,
-		"client.sio5.malformed.event-not-array-closes": conform.Warn,
-		"client.sio5.malformed.bad-attachment-closes":  conform.Warn,
+		// session carries on, no close, no reconnect. Closing is a MUST
+		// for an EVENT that holds no array.
+		"client.eio4.malformed.unknown-type-closes":        conform.Warn,
+		"client.sio5.malformed.bad-json-closes":            conform.Fail,
+		"client.sio5.malformed.bad-json-reconnects":        conform.Warn,
+		"client.sio5.malformed.unknown-type-closes":        conform.Warn,
+		"client.sio5.malformed.event-not-array-closes":     conform.Fail,
+		"client.sio5.malformed.event-not-array-reconnects": conform.Warn,
+		"client.sio5.malformed.bad-attachment-closes":      conform.Warn,
 		// The jitter is absolute: delay + randomization_factor·(2r−1)
-		// seconds (client._handle_reconnect), ±0.5 s on a 100 ms delay.
+		// seconds (client._handle_reconnect), ±0.5 s on a 20 ms delay;
+		// the bounds let it pass by luck about once in 300 runs (grows)
+		// and 2000 (cap) (internal/conform/cases/client-sio5-reconnect.yaml).
 		"client.sio5.reconnect.backoff-grows": conform.Warn,
 		"client.sio5.reconnect.backoff-cap":   conform.Warn,
 		// 5.7.2 has no connection state recovery: CONNECT carries only auth.
@@ -70,6 +75,16 @@ var clientExpected = map[string]map[string]conform.Verdict{
 var clientRacy = map[string]map[string][]conform.Verdict{
 	"go-zishang-v3-client": zishangRacy,
 }
+
+// clientLostConnect lists the clients whose library now and then sends no
+// CONNECT after the Engine.IO open, in any case (zishang v3: its engine
+// and manager goroutines race over the first write; about one case in a
+// hundred). A case that failed only at that first CONNECT step, where it
+// was to pass, is logged, not failed, up to lostConnectMax per run: more
+// would be a client that lost its CONNECT for good.
+var clientLostConnect = map[string]bool{"go-zishang-v3-client": true}
+
+const lostConnectMax = 3
 
 // shellCmd is the --cmd line that runs a client peer: its folder, then its
 // argv, quoted for sh.
@@ -115,7 +130,14 @@ func TestClientSuite(t *testing.T) {
 			for _, c := range sel {
 				eio[c.ID] = c.EIO
 			}
+			lost := 0
 			for _, r := range rep.Results {
+				if clientLostConnect[name] && r.Verdict != conform.Pass && r.Step == 1 && want[r.ID] == "" &&
+					strings.Contains(r.Message, "want a Socket.IO packet from the client, nothing came within") {
+					lost++
+					t.Logf("%s: no CONNECT after the open (the library's race, accepted): %s", r.ID, r.Message)
+					continue
+				}
 				if seen := clientRacy[name][r.ID]; len(seen) > 0 {
 					if !slices.Contains(seen, r.Verdict) {
 						t.Errorf("%s: got %s, want one of %v: %s\n%s", r.ID, r.Verdict, seen, r.Message, traceText(r))
@@ -135,6 +157,9 @@ func TestClientSuite(t *testing.T) {
 				if r.Verdict != w {
 					t.Errorf("%s: got %s, want %s: %s\n%s", r.ID, r.Verdict, w, r.Message, traceText(r))
 				}
+			}
+			if lost > lostConnectMax {
+				t.Errorf("%d cases got no CONNECT after the open, want at most %d", lost, lostConnectMax)
 			}
 			// Issue 13 asks for under 30 s per client, which every client
 			// meets on a quiet machine (docs/conformance.md §6.6); the
@@ -266,7 +291,7 @@ var zishangExpected = map[string]conform.Verdict{
 	// emits while the server holds its poll stays unsent.
 	"client.eio4.noop.ignored":                     conform.Fail,
 	"client.eio4.polling.batch":                    conform.Fail,
-	"client.eio4.polling.max-payload":              conform.Fail,
+	"client.eio4.polling.max-payload":              conform.Warn,
 	"client.eio4.polling.noop-repoll":              conform.Fail,
 	"client.eio4.polling.one-get":                  conform.Fail,
 	"client.eio4.polling.one-post":                 conform.Fail,
@@ -283,8 +308,8 @@ var zishangExpected = map[string]conform.Verdict{
 	// Leaving (or being refused) a second namespace deafens "/":
 	// RemoveListener matches listeners by code pointer, which every
 	// socket's closure shares (peers/README.md, zishang (1)).
-	"client.sio5.disconnect.server-one-namespace": conform.Fail,
-	"client.sio5.connect-error.one-namespace":     conform.Fail,
+	"client.sio5.disconnect.server-one-namespace": conform.Warn,
+	"client.sio5.connect-error.one-namespace":     conform.Warn,
 	// After a refused reconnection attempt the Manager tries no more:
 	// one "reconnect attempt 1", then nothing.
 	"client.sio5.reconnect.backoff-cap":      conform.Warn,
@@ -296,14 +321,20 @@ var zishangExpected = map[string]conform.Verdict{
 // transports are a types.Set, whose order is a map's: in an upgrade case
 // the client starts on polling or on WebSocket at random (and then probes
 // a second WebSocket). It also sends its CONNECT again now and then while
-// handling a binary packet.
+// handling a binary packet, and now and then sends no CONNECT after a
+// reconnection (seen under load in the reconnection cases; a missing
+// first CONNECT is clientLostConnect's). Its DISCONNECT races the
+// transport close (peers/README.md, zishang (4)): in isolation the close
+// mostly wins.
 var zishangRacy = map[string][]conform.Verdict{
-	"client.eio4.upgrade.not-offered":              {conform.Fail},
-	"client.eio4.upgrade.sequence":                 {conform.Pass, conform.Fail},
-	"client.eio4.upgrade.no-polling-after":         {conform.Pass, conform.Fail},
-	"client.eio4.upgrade.bad-probe-answer":         {conform.Pass, conform.Warn},
-	"client.eio4.handshake.query-upgrade":          {conform.Pass, conform.Fail},
-	"client.sio5.binary.received":                  {conform.Pass, conform.Fail},
-	"client.sio5.ack.binary":                       {conform.Pass, conform.Fail},
-	"client.sio5.malformed.event-not-array-closes": {conform.Pass, conform.Warn},
+	"client.sio5.disconnect.client":                 {conform.Pass, conform.Fail},
+	"client.sio5.reconnect.rejoins-namespaces":      {conform.Pass, conform.Warn},
+	"client.sio5.reconnect.transport-close-polling": {conform.Pass, conform.Warn},
+	"client.eio4.upgrade.not-offered":               {conform.Fail},
+	"client.eio4.upgrade.sequence":                  {conform.Pass, conform.Fail},
+	"client.eio4.upgrade.no-polling-after":          {conform.Pass, conform.Fail},
+	"client.eio4.upgrade.bad-probe-answer":          {conform.Pass, conform.Warn},
+	"client.eio4.handshake.polling-first":           {conform.Pass, conform.Warn},
+	"client.sio5.binary.received":                   {conform.Pass, conform.Fail},
+	"client.sio5.ack.binary":                        {conform.Pass, conform.Fail},
 }

@@ -173,13 +173,24 @@ func Run(ctx context.Context, cases []*Case, cfg Config) (*Report, error) {
 	if par <= 0 {
 		par = DefaultParallel
 	}
+	rep.Results = schedule(cases, par, cfg.Progress, func(c *Case) Result { return runCase(ctx, c, base, &cfg) })
+	rep.Duration = time.Since(rep.Started)
+	return rep, nil
+}
+
+// schedule runs every case through run, up to par at once, except the
+// serial ones, which run alone after the rest: timing cases (a backoff
+// measured to a few tens of ms) must not share a loaded machine's cores
+// with the other cases' programs. progress, if set, hears each result, one
+// call at a time. Results are in the order of cases.
+func schedule(cases []*Case, par int, progress func(Result), run func(*Case) Result) []Result {
 	results := make([]Result, len(cases))
 	var progressMu sync.Mutex
 	runOne := func(i int) {
-		results[i] = runCase(ctx, cases[i], base, &cfg)
-		if cfg.Progress != nil {
+		results[i] = run(cases[i])
+		if progress != nil {
 			progressMu.Lock()
-			cfg.Progress(results[i])
+			progress(results[i])
 			progressMu.Unlock()
 		}
 	}
@@ -202,9 +213,7 @@ func Run(ctx context.Context, cases []*Case, cfg Config) (*Report, error) {
 	for _, i := range serial {
 		runOne(i)
 	}
-	rep.Results = results
-	rep.Duration = time.Since(rep.Started)
-	return rep, nil
+	return results
 }
 
 // targetBase is the URL every request of a run is built on: the target
