@@ -29,13 +29,37 @@ func (r *runner) srvOf() (*scriptServer, error) {
 	return r.srv, nil
 }
 
-// srvWait bounds one wait: within, else the case's deadline.
-func srvWait(ctx context.Context, within time.Duration) (context.Context, context.CancelFunc) {
+// waitCtx bounds one wait: within, else the case's deadline.
+func waitCtx(ctx context.Context, within time.Duration) (context.Context, context.CancelFunc) {
 	if within > 0 {
 		return context.WithTimeout(ctx, within)
 	}
 	return context.WithCancel(ctx)
 }
+
+// srvWaiting is a srv_* step waiting on the client: the case's server,
+// the wait's context, and its start, which "nothing came within" reports.
+type srvWaiting struct {
+	s      *scriptServer
+	ctx    context.Context
+	cancel context.CancelFunc
+	start  time.Time
+}
+
+// srvWait starts a srv_* step's wait on the client, bounded by within
+// (else the case's deadline); the caller cancels it.
+func (r *runner) srvWait(ctx context.Context, within time.Duration) (*srvWaiting, error) {
+	s, err := r.srvOf()
+	if err != nil {
+		return nil, err
+	}
+	w := &srvWaiting{s: s, start: time.Now()}
+	w.ctx, w.cancel = waitCtx(ctx, within)
+	return w, nil
+}
+
+// waited is how long the wait has lasted, as messages show it.
+func (w *srvWaiting) waited() time.Duration { return time.Since(w.start).Round(time.Millisecond) }
 
 // srvAccept is the srv_accept step: the next thing the client does must be
 // a handshake request (no sid) whose query matches; it is answered with an
@@ -69,10 +93,7 @@ func (a *srvAccept) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 		Within       duration   `yaml:"within"`
 		Skip         []string   `yaml:"skip"`
 	}
-	if n.Kind == yaml.ScalarNode && n.Value == "" || yamldoc.IsNull(n) {
-		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line}
-	}
-	d.Decode(n, field, &b)
+	d.Decode(settingsOrEmpty(n), field, &b)
 	*a = srvAccept{sid: or(b.SID, "c0nf0rmS1d"), pingInterval: 25000, pingTimeout: 20000, maxPayload: 1000000,
 		within: time.Duration(b.Within), skip: b.Skip}
 	if b.PingInterval != nil {
@@ -99,21 +120,15 @@ func (a *srvAccept) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 }
 
 func (a *srvAccept) run(ctx context.Context, r *runner, _ *step) error {
-	s, err := r.srvOf()
+	w, err := r.srvWait(ctx, a.within)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	wctx, cancel := srvWait(ctx, a.within)
-	defer cancel()
-	it, err := s.next(wctx, a.skip)
-	for err == nil && it.hs == nil && it.event == "" && it.frame.Kind == transport.CloseFrame {
-		// The previous transport closing is no step of its own before a
-		// new handshake (a reconnect).
-		it, err = s.next(wctx, a.skip)
-	}
+	defer w.cancel()
+	s := w.s
+	it, err := s.nextHandshake(w.ctx, a.skip)
 	if err != nil {
-		return mis("a handshake request", "nothing", "want a handshake request, nothing came within %v", time.Since(start).Round(time.Millisecond))
+		return mis("a handshake request", "nothing", "want a handshake request, nothing came within %v", w.waited())
 	}
 	if it.hs == nil {
 		return mis("a handshake request", it.describe(), "want a handshake request, got %s", shorten(it.describe()))
@@ -172,28 +187,18 @@ type srvExpect struct {
 
 func (x *srvExpect) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	var b struct {
-		Text   *strMatcher `yaml:"text"`
-		Binary *hexBytes   `yaml:"binary_hex"`
-		Packet *pktMatcher `yaml:"packet"`
-		SIO    *sioMatcher `yaml:"sio"`
-		Close  *bool       `yaml:"close"`
+		Frame  frameFields `yaml:",inline"`
 		Via    string      `yaml:"via"`
 		Within duration    `yaml:"within"`
 		Skip   []string    `yaml:"skip"`
 		Among  int         `yaml:"among"`
 	}
 	d.Decode(n, field, &b)
-	*x = srvExpect{match: frameMatch{text: b.Text, packet: b.Packet, sio: b.SIO}, via: b.Via, within: time.Duration(b.Within), skip: b.Skip, among: b.Among}
+	*x = srvExpect{via: b.Via, within: time.Duration(b.Within), skip: b.Skip, among: b.Among}
 	if b.Among < 0 || b.Among > 16 {
 		d.Fieldf(yamldoc.Join(field, "among"), "want 1 to 16, got %d", b.Among)
 	}
-	if b.Close != nil {
-		x.match.close, x.match.hasClose = *b.Close, true
-	}
-	if b.Binary != nil {
-		x.match.binHex, x.match.hasBin = *b.Binary, true
-	}
-	exactlyOne(d, n, field, "text", "binary_hex", "packet", "sio", "close")
+	x.match, _ = b.Frame.match(d, n, field)
 	checkVia(d, field, b.Via)
 }
 
@@ -206,23 +211,22 @@ func checkVia(d *yamldoc.Decoder, field, via string) {
 }
 
 func (x *srvExpect) run(ctx context.Context, r *runner, _ *step) error {
-	s, err := r.srvOf()
+	w, err := r.srvWait(ctx, x.within)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	wctx, cancel := srvWait(ctx, x.within)
-	defer cancel()
+	defer w.cancel()
+	s := w.s
 	want := x.match.describe()
 	var aside []srvItem
 	defer func() { s.back = append(aside, s.back...) }()
 	for tries := 1; ; tries++ {
-		it, err := s.next(wctx, x.skip)
+		it, err := s.next(w.ctx, x.skip)
 		if err != nil {
 			if len(aside) > 0 {
 				return mis(want, aside[0].describe(), "want %s from the client, got only %s", shorten(want), shorten(aside[0].describe()))
 			}
-			return mis(want, "nothing", "want %s from the client, nothing came within %v", shorten(want), time.Since(start).Round(time.Millisecond))
+			return mis(want, "nothing", "want %s from the client, nothing came within %v", shorten(want), w.waited())
 		}
 		if x.via == "poll" && it.via == "ws" && it.hs == nil && it.event == "" && it.frame.Kind == transport.CloseFrame {
 			// A probe WebSocket going away while the case waits for
@@ -357,20 +361,10 @@ func (w *srvSend) run(_ context.Context, r *runner, _ *step) error {
 			return err
 		}
 	}
-	via := w.via
-	if via == "" {
-		via = "poll"
-		if s.onWS() {
-			via = "ws"
-		}
-	}
 	summary := packetText(pk)
-	if via == "ws" {
+	if s.via(w.via) == "ws" {
 		data, bin := engineio.AppendFrame(nil, eioVersion(r.c.EIO), pk)
-		kind := transport.TextFrame
-		if bin {
-			kind = transport.BinaryFrame
-		}
+		kind := frameKind(bin)
 		r.addTrace(time.Now(), "send", kind.String(), "ws", shorten(summary))
 		return s.sendWS(kind, data)
 	}
@@ -456,11 +450,7 @@ func (w *srvSilent) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	}
 	d.Decode(n, field, &b)
 	w.skip = b.Skip
-	if b.For == nil {
-		d.Errorf(n, yamldoc.Join(field, "for"), "missing")
-		return
-	}
-	w.dur = time.Duration(*b.For)
+	w.dur, _ = need(d, n, field, "for", b.For)
 }
 
 func (w *srvSilent) run(ctx context.Context, r *runner, _ *step) error {
