@@ -14,7 +14,6 @@ import (
 
 	"github.com/siokit/siokit/internal/conform"
 	"github.com/siokit/siokit/internal/testpeer"
-	"github.com/siokit/siokit/reports"
 )
 
 // The client suite against every client peer (peers/README.md, "Client
@@ -244,28 +243,13 @@ func clientMatrixText(t *testing.T, cases []*conform.Case, impls []*implementati
 	p("```sh\nsioconform client matrix --format markdown \\\n    --cmd 'siokit=peers/clients/siokit/bin/siokit-client' \\\n" +
 		"    --cmd 'node4=cd peers/clients/js && node client.mjs 4'\n```\n\n")
 
-	p("## Summary\n\n")
-	p("| client | library | cases | pass | FAIL | warn | n-a | info | error |\n")
-	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-	names := make([]string, len(impls))
 	reps := make([]*conform.Report, len(impls))
 	for i, im := range impls {
-		names[i], reps[i] = im.Name, expectedReport(im, cases)
-		c := reps[i].Counts()
-		suite := map[int]string{0: "EIO4 + SIO5, EIO3 + SIO4", 4: "EIO4 + SIO5", 3: "EIO3 + SIO4"}[im.EIO]
-		p("| %s | %s | %d (%s) | %d | %d | %d | %d | %d | %d |\n", im.Name, mdEscape(im.About), len(reps[i].Results), suite,
-			c[conform.Pass], c[conform.Fail], c[conform.Warn], c[conform.NA], c[conform.Info], c[conform.Error])
+		reps[i] = expectedReport(im, cases)
 	}
-
-	p("\n## Matrix\n\n")
-	p("pass, FAIL (a MUST of the spec or a documented Socket.IO guarantee did not hold: see the reasons below), warn " +
-		"(a SHOULD did not hold; fails a run only with `--strict`), n-a (an optional feature it does not offer), info " +
-		"(the spec leaves it open; differs from the reference), error (the case could not run), - (not in an Engine.IO " +
-		"revision the library speaks). Each case's rule and source: `sioconform client list`.\n\n")
-	if err := reports.ConformMatrix(&b, names, reps, true); err != nil {
-		t.Fatal(err)
-	}
-	writeReasons(&b, "client", clientReasonKinds, impls)
+	writeTables(t, &b, matrixWords{noun: "client", lib: "library", kinds: clientReasonKinds,
+		absent: "not in an Engine.IO revision the library speaks",
+		rules:  "Each case's rule and source: `sioconform client list`."}, impls, reps)
 	return b.Bytes()
 }
 
