@@ -51,12 +51,9 @@ func loadClientExpectations(tb testing.TB, cases []*conform.Case) []*implementat
 		Clients []*implementation `yaml:"clients"`
 	}
 	readStrict(tb, clientExpectationsFile, &doc)
-	names := map[string]bool{}
-	for _, im := range doc.Clients {
-		where := clientExpectationsFile + ": " + im.Name
+	suiteOf := func(im *implementation) ([]*conform.Case, string) { return clientSuite(cases, im), "its client suite" }
+	checkImplementations(tb, clientExpectationsFile, "client", doc.Clients, suiteOf, func(im *implementation, where string, _ map[string]bool) {
 		switch {
-		case im.Name == "" || names[im.Name]:
-			tb.Fatalf("%s: empty or duplicate client name %q", clientExpectationsFile, im.Name)
 		case im.EIO != 0 && im.EIO != 3 && im.EIO != 4:
 			tb.Fatalf("%s: eio %d, want 4, 3 or 0 (both)", where, im.EIO)
 		case !slices.Contains(testpeer.ClientNames(), im.Peer):
@@ -64,16 +61,7 @@ func loadClientExpectations(tb testing.TB, cases []*conform.Case) []*implementat
 		case im.About == "" || im.Builtin || len(im.Env) > 0 || len(im.Isolate) > 0:
 			tb.Fatalf("%s: want about, and no builtin, env or isolate", where)
 		}
-		names[im.Name] = true
-		suite := map[string]bool{}
-		for _, c := range clientSuite(cases, im) {
-			suite[c.ID] = true
-		}
-		checkGroups(tb, where, im.Groups, suite, "its client suite")
-	}
-	if tb.Failed() {
-		tb.FailNow()
-	}
+	})
 	return doc.Clients
 }
 
