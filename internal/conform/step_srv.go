@@ -58,6 +58,35 @@ func (r *runner) srvWait(ctx context.Context, within time.Duration) (*srvWaiting
 	return w, nil
 }
 
+// srvHandshake waits within for the client's next handshake request (want
+// names it in messages): what srv_accept and srv_refuse answer.
+func (r *runner) srvHandshake(ctx context.Context, within time.Duration, skip []string, want string) (*scriptServer, srvItem, error) {
+	w, err := r.srvWait(ctx, within)
+	if err != nil {
+		return nil, srvItem{}, err
+	}
+	defer w.cancel()
+	it, err := w.s.nextHandshake(w.ctx, skip)
+	if err != nil {
+		return nil, it, mis("a handshake request", "nothing", "want %s, nothing came within %v", want, w.waited())
+	}
+	if it.hs == nil {
+		return nil, it, mis("a handshake request", it.describe(), "want %s, got %s", want, shorten(it.describe()))
+	}
+	return w.s, it, nil
+}
+
+// nextHandshake is next, passing over the close of the previous transport
+// (a reconnect: no step of its own) and the requests of the closed session.
+func (s *scriptServer) nextHandshake(ctx context.Context, skip []string) (srvItem, error) {
+	for {
+		it, err := s.next(ctx, skip)
+		if err != nil || it.hs != nil || it.event != "" || it.frame.Kind != transport.CloseFrame {
+			return it, err
+		}
+	}
+}
+
 // waited is how long the wait has lasted, as messages show it.
 func (w *srvWaiting) waited() time.Duration { return time.Since(w.start).Round(time.Millisecond) }
 
@@ -120,18 +149,9 @@ func (a *srvAccept) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 }
 
 func (a *srvAccept) run(ctx context.Context, r *runner, _ *step) error {
-	w, err := r.srvWait(ctx, a.within)
+	s, it, err := r.srvHandshake(ctx, a.within, a.skip, "a handshake request")
 	if err != nil {
 		return err
-	}
-	defer w.cancel()
-	s := w.s
-	it, err := s.nextHandshake(w.ctx, a.skip)
-	if err != nil {
-		return mis("a handshake request", "nothing", "want a handshake request, nothing came within %v", w.waited())
-	}
-	if it.hs == nil {
-		return mis("a handshake request", it.describe(), "want a handshake request, got %s", shorten(it.describe()))
 	}
 	q := queryOf(it.hs.req)
 	c := caps{}

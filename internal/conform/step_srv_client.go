@@ -71,18 +71,9 @@ func (a *srvRefuse) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 }
 
 func (a *srvRefuse) run(ctx context.Context, r *runner, _ *step) error {
-	w, err := r.srvWait(ctx, a.within)
+	s, it, err := r.srvHandshake(ctx, a.within, a.skip, "a reconnection attempt (a handshake request)")
 	if err != nil {
 		return err
-	}
-	defer w.cancel()
-	s := w.s
-	it, err := s.nextHandshake(w.ctx, a.skip)
-	if err != nil {
-		return mis("a handshake request", "nothing", "want a reconnection attempt (a handshake request), nothing came within %v", w.waited())
-	}
-	if it.hs == nil {
-		return mis("a handshake request", it.describe(), "want a reconnection attempt (a handshake request), got %s", shorten(it.describe()))
 	}
 	status := a.status
 	it.hs.answer <- func(w http.ResponseWriter, _ *http.Request) {
@@ -113,17 +104,6 @@ func checkGap(g gapBound, mark, at time.Time) error {
 		return mis(want, gap.Round(time.Millisecond).String(), "want the reconnection attempt after %s, it came after %v", want[2:], gap.Round(time.Millisecond))
 	}
 	return nil
-}
-
-// nextHandshake is next, passing over the close of the previous transport
-// (a reconnect) and the requests of the closed session.
-func (s *scriptServer) nextHandshake(ctx context.Context, skip []string) (srvItem, error) {
-	for {
-		it, err := s.next(ctx, skip)
-		if err != nil || it.hs != nil || it.event != "" || it.frame.Kind != transport.CloseFrame {
-			return it, err
-		}
-	}
 }
 
 // srvAlive is the srv_alive step: the client program must still be
