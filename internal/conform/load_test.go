@@ -33,6 +33,27 @@ func TestLoadBuiltin(t *testing.T) {
 	}
 }
 
+// loadOne loads a case file f.yaml holding text and returns its first
+// case.
+func loadOne(t *testing.T, text string) *Case {
+	t.Helper()
+	cases, err := parseFile("f.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cases[0]
+}
+
+// wantLoadError checks that a case file f.yaml holding text is refused
+// with an error that contains want (the case's name says which).
+func wantLoadError(t *testing.T, name, text, want string) {
+	t.Helper()
+	_, err := parseFile("f.yaml", []byte(text))
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: err = %v, want it to contain %q", name, err, want)
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	const head = "cases:\n  - id: eio4.a.b\n    description: d\n    spec: s\n"
 	tests := []struct{ name, yaml, want string }{
@@ -50,10 +71,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad pattern", head + "    steps:\n      - http: {}\n        expect: {body: {pattern: '('}}\n", "expect.body.pattern"},
 	}
 	for _, tt := range tests {
-		_, err := parseFile("f.yaml", []byte(tt.yaml))
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: err = %v, want it to contain %q", tt.name, err, tt.want)
-		}
+		wantLoadError(t, tt.name, tt.yaml, tt.want)
 	}
 }
 
