@@ -8,7 +8,7 @@ import (
 // TestClientCaseLoad: a client file's keys (side, transport) and the srv_*
 // steps load, and bad values are file:line: field: problem.
 func TestClientCaseLoad(t *testing.T) {
-	const head = "side: client\ncases:\n  - id: client.eio4.a.b\n    description: d\n    spec: s\n    transport: polling\n    steps:\n"
+	const head = clientCaseHead + "    steps:\n"
 	c := loadOne(t, head+
 		"      - srv_accept: {query: {EIO: \"4\", sid: {absent: true}}, sid: abc, ping_interval: 300, upgrades: []}\n"+
 		"      - srv_expect: {sio: {type: CONNECT}, via: poll, among: 2, within: 1s}\n"+

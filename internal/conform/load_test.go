@@ -33,6 +33,13 @@ func TestLoadBuiltin(t *testing.T) {
 	}
 }
 
+// caseHead and clientCaseHead begin the one-case files of the load tests
+// (f.yaml): a server case and a client case, up to their steps.
+const (
+	caseHead       = "cases:\n  - id: eio4.a.b\n    description: d\n    spec: s\n"
+	clientCaseHead = "side: client\ncases:\n  - id: client.eio4.a.b\n    description: d\n    spec: s\n    transport: polling\n"
+)
+
 // loadOne loads a case file f.yaml holding text and returns its first
 // case.
 func loadOne(t *testing.T, text string) *Case {
@@ -55,7 +62,7 @@ func wantLoadError(t *testing.T, name, text, want string) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	const head = "cases:\n  - id: eio4.a.b\n    description: d\n    spec: s\n"
+	const head = caseHead
 	tests := []struct{ name, yaml, want string }{
 		{"unknown case key", head + "    colour: red\n    steps: [{sleep: 1ms}]\n", "f.yaml:5: cases[0].colour: unknown key"},
 		{"unknown step key", head + "    steps:\n      - sleep: 1ms\n        colour: red\n", "f.yaml:7: eio4.a.b.steps[0].colour: unknown key"},

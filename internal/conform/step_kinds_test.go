@@ -9,7 +9,7 @@ import (
 // what the registry says they take (expect, async), and refuse bad values
 // as file:line: field: problem.
 func TestNewStepKindsLoad(t *testing.T) {
-	const head = "cases:\n  - id: eio4.a.b\n    description: d\n    spec: s\n    steps:\n"
+	const head = caseHead + "    steps:\n"
 	steps := loadOne(t, head+
 		"      - http_slow: {query: {sid: x}, body: \"4abc\", chunk: 2, every: 30ms, pad_to: 10}\n"+
 		"        name: post1\n        async: true\n        expect: {status: 400}\n"+

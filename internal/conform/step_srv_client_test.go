@@ -9,7 +9,7 @@ import (
 // steps read their keys and refuse bad values; a client case's env takes
 // only the contract's variables.
 func TestSrvClientStepsLoad(t *testing.T) {
-	const head = "side: client\ncases:\n  - id: client.eio4.a.b\n    description: d\n    spec: s\n    transport: polling\n"
+	const head = clientCaseHead
 	c := loadOne(t, head+
 		"    env: {SIOCONFORM_RECONNECTION_DELAY: \"100\"}\n    steps:\n"+
 		"      - srv_refuse: {gap: {min: 50ms, max: 150ms}, status: 400}\n"+
