@@ -58,6 +58,9 @@ func (r *runner) srvWait(ctx context.Context, within time.Duration) (*srvWaiting
 	return w, nil
 }
 
+// waited is how long the wait has lasted, as messages show it.
+func (w *srvWaiting) waited() time.Duration { return time.Since(w.start).Round(time.Millisecond) }
+
 // srvHandshake waits within for the client's next handshake request (want
 // names it in messages): what srv_accept and srv_refuse answer.
 func (r *runner) srvHandshake(ctx context.Context, within time.Duration, skip []string, want string) (*scriptServer, srvItem, error) {
@@ -86,9 +89,6 @@ func (s *scriptServer) nextHandshake(ctx context.Context, skip []string) (srvIte
 		}
 	}
 }
-
-// waited is how long the wait has lasted, as messages show it.
-func (w *srvWaiting) waited() time.Duration { return time.Since(w.start).Round(time.Millisecond) }
 
 // srvAccept is the srv_accept step: the next thing the client does must be
 // a handshake request (no sid) whose query matches; it is answered with an
