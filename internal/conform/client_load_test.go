@@ -8,16 +8,12 @@ import (
 // TestClientCaseLoad: a client file's keys (side, transport) and the srv_*
 // steps load, and bad values are file:line: field: problem.
 func TestClientCaseLoad(t *testing.T) {
-	const head = "side: client\ncases:\n  - id: client.eio4.a.b\n    description: d\n    spec: s\n    transport: polling\n    steps:\n"
-	cases, err := parseFile("f.yaml", []byte(head+
+	const head = clientCaseHead + "    steps:\n"
+	c := loadOne(t, head+
 		"      - srv_accept: {query: {EIO: \"4\", sid: {absent: true}}, sid: abc, ping_interval: 300, upgrades: []}\n"+
 		"      - srv_expect: {sio: {type: CONNECT}, via: poll, among: 2, within: 1s}\n"+
 		"      - srv_send: {command: emit, arg: {event: e, ack: true}, nsp: /x, id: 3}\n"+
-		"      - srv_hold: {within: 1s}\n      - srv_silent: {for: 1s, skip: [\"3\"]}\n      - srv_close: {}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cases[0]
+		"      - srv_hold: {within: 1s}\n      - srv_silent: {for: 1s, skip: [\"3\"]}\n      - srv_close: {}\n")
 	if c.Side != "client" || c.Transport != "polling" || c.Server != "socketio" || c.Path != "/socket.io/" || len(c.steps) != 6 {
 		t.Fatalf("case: side %q transport %q server %q path %q, %d steps", c.Side, c.Transport, c.Server, c.Path, len(c.steps))
 	}
@@ -49,10 +45,7 @@ func TestClientCaseLoad(t *testing.T) {
 		{"silent without for", head + "      - srv_silent: {}\n", "f.yaml:8: client.eio4.a.b.steps[0].srv_silent.for: missing"},
 		{"close with settings", head + "      - srv_close: {code: 1}\n", "client.eio4.a.b.steps[0].srv_close: srv_close takes no settings"},
 	} {
-		_, err := parseFile("f.yaml", []byte(tt.file))
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: err = %v, want it to contain %q", tt.name, err, tt.want)
-		}
+		wantLoadError(t, tt.name, tt.file, tt.want)
 	}
 }
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/siokit/siokit/internal/conform"
 	"github.com/siokit/siokit/internal/testpeer"
-	"github.com/siokit/siokit/reports"
 )
 
 // The client suite against every client peer (peers/README.md, "Client
@@ -52,12 +51,9 @@ func loadClientExpectations(tb testing.TB, cases []*conform.Case) []*implementat
 		Clients []*implementation `yaml:"clients"`
 	}
 	readStrict(tb, clientExpectationsFile, &doc)
-	names := map[string]bool{}
-	for _, im := range doc.Clients {
-		where := clientExpectationsFile + ": " + im.Name
+	suiteOf := func(im *implementation) ([]*conform.Case, string) { return clientSuite(cases, im), "its client suite" }
+	checkImplementations(tb, clientExpectationsFile, "client", doc.Clients, suiteOf, func(im *implementation, where string, _ map[string]bool) {
 		switch {
-		case im.Name == "" || names[im.Name]:
-			tb.Fatalf("%s: empty or duplicate client name %q", clientExpectationsFile, im.Name)
 		case im.EIO != 0 && im.EIO != 3 && im.EIO != 4:
 			tb.Fatalf("%s: eio %d, want 4, 3 or 0 (both)", where, im.EIO)
 		case !slices.Contains(testpeer.ClientNames(), im.Peer):
@@ -65,16 +61,7 @@ func loadClientExpectations(tb testing.TB, cases []*conform.Case) []*implementat
 		case im.About == "" || im.Builtin || len(im.Env) > 0 || len(im.Isolate) > 0:
 			tb.Fatalf("%s: want about, and no builtin, env or isolate", where)
 		}
-		names[im.Name] = true
-		suite := map[string]bool{}
-		for _, c := range clientSuite(cases, im) {
-			suite[c.ID] = true
-		}
-		checkGroups(tb, where, im.Groups, suite, "its client suite")
-	}
-	if tb.Failed() {
-		tb.FailNow()
-	}
+	})
 	return doc.Clients
 }
 
@@ -244,28 +231,13 @@ func clientMatrixText(t *testing.T, cases []*conform.Case, impls []*implementati
 	p("```sh\nsioconform client matrix --format markdown \\\n    --cmd 'siokit=peers/clients/siokit/bin/siokit-client' \\\n" +
 		"    --cmd 'node4=cd peers/clients/js && node client.mjs 4'\n```\n\n")
 
-	p("## Summary\n\n")
-	p("| client | library | cases | pass | FAIL | warn | n-a | info | error |\n")
-	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-	names := make([]string, len(impls))
 	reps := make([]*conform.Report, len(impls))
 	for i, im := range impls {
-		names[i], reps[i] = im.Name, expectedReport(im, cases)
-		c := reps[i].Counts()
-		suite := map[int]string{0: "EIO4 + SIO5, EIO3 + SIO4", 4: "EIO4 + SIO5", 3: "EIO3 + SIO4"}[im.EIO]
-		p("| %s | %s | %d (%s) | %d | %d | %d | %d | %d | %d |\n", im.Name, mdEscape(im.About), len(reps[i].Results), suite,
-			c[conform.Pass], c[conform.Fail], c[conform.Warn], c[conform.NA], c[conform.Info], c[conform.Error])
+		reps[i] = expectedReport(im, cases)
 	}
-
-	p("\n## Matrix\n\n")
-	p("pass, FAIL (a MUST of the spec or a documented Socket.IO guarantee did not hold: see the reasons below), warn " +
-		"(a SHOULD did not hold; fails a run only with `--strict`), n-a (an optional feature it does not offer), info " +
-		"(the spec leaves it open; differs from the reference), error (the case could not run), - (not in an Engine.IO " +
-		"revision the library speaks). Each case's rule and source: `sioconform client list`.\n\n")
-	if err := reports.ConformMatrix(&b, names, reps, true); err != nil {
-		t.Fatal(err)
-	}
-	writeReasons(&b, "client", clientReasonKinds, impls)
+	writeTables(t, &b, matrixWords{noun: "client", lib: "library", kinds: clientReasonKinds,
+		absent: "not in an Engine.IO revision the library speaks",
+		rules:  "Each case's rule and source: `sioconform client list`."}, impls, reps)
 	return b.Bytes()
 }
 

@@ -132,12 +132,11 @@ func loadExpectations(tb testing.TB, cases []*conform.Case) []*implementation {
 		Implementations []*implementation `yaml:"implementations"`
 	}
 	readStrict(tb, expectationsFile, &doc)
-	names := map[string]bool{}
-	for _, im := range doc.Implementations {
-		where := expectationsFile + ": " + im.Name
+	suiteOf := func(im *implementation) ([]*conform.Case, string) {
+		return conform.Select(cases, im.EIO, nil, nil), fmt.Sprintf("the EIO%d suite", im.EIO)
+	}
+	checkImplementations(tb, expectationsFile, "implementation", doc.Implementations, suiteOf, func(im *implementation, where string, suite map[string]bool) {
 		switch {
-		case im.Name == "" || names[im.Name]:
-			tb.Fatalf("%s: empty or duplicate implementation name %q", expectationsFile, im.Name)
 		case im.EIO != 3 && im.EIO != 4:
 			tb.Fatalf("%s: eio %d, want 3 or 4", where, im.EIO)
 		case (im.Peer == "") == !im.Builtin:
@@ -145,22 +144,41 @@ func loadExpectations(tb testing.TB, cases []*conform.Case) []*implementation {
 		case im.About == "":
 			tb.Fatalf("%s: about is empty", where)
 		}
-		names[im.Name] = true
-		suite := map[string]bool{}
-		for _, c := range conform.Select(cases, im.EIO, nil, nil) {
-			suite[c.ID] = true
-		}
 		for _, id := range im.Isolate {
 			if !suite[id] || im.Builtin {
 				tb.Errorf("%s: isolate: %s is not a case of the EIO%d suite, or the server is not a peer", where, id, im.EIO)
 			}
 		}
-		checkGroups(tb, where, im.Groups, suite, fmt.Sprintf("the EIO%d suite", im.EIO))
+	})
+	return doc.Implementations
+}
+
+// checkImplementations checks the implementations of an expectations
+// file: each named once (noun says of what), each passing check (its own
+// keys; where names it in messages, suite is its suite's case ids), and
+// its groups listing only cases of its suite (suiteOf: the cases and
+// their name in messages). It stops the test at the first problem.
+func checkImplementations(tb testing.TB, file, noun string, impls []*implementation,
+	suiteOf func(*implementation) ([]*conform.Case, string), check func(im *implementation, where string, suite map[string]bool)) {
+	tb.Helper()
+	names := map[string]bool{}
+	for _, im := range impls {
+		if im.Name == "" || names[im.Name] {
+			tb.Fatalf("%s: empty or duplicate %s name %q", file, noun, im.Name)
+		}
+		names[im.Name] = true
+		where := file + ": " + im.Name
+		cases, suiteName := suiteOf(im)
+		suite := map[string]bool{}
+		for _, c := range cases {
+			suite[c.ID] = true
+		}
+		check(im, where, suite)
+		checkGroups(tb, where, im.Groups, suite, suiteName)
 	}
 	if tb.Failed() {
 		tb.FailNow()
 	}
-	return doc.Implementations
 }
 
 // readStrict decodes the YAML file path into v, failing tb on an unknown

@@ -33,8 +33,36 @@ func TestLoadBuiltin(t *testing.T) {
 	}
 }
 
+// caseHead and clientCaseHead begin the one-case files of the load tests
+// (f.yaml): a server case and a client case, up to their steps.
+const (
+	caseHead       = "cases:\n  - id: eio4.a.b\n    description: d\n    spec: s\n"
+	clientCaseHead = "side: client\ncases:\n  - id: client.eio4.a.b\n    description: d\n    spec: s\n    transport: polling\n"
+)
+
+// loadOne loads a case file f.yaml holding text and returns its first
+// case.
+func loadOne(t *testing.T, text string) *Case {
+	t.Helper()
+	cases, err := parseFile("f.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cases[0]
+}
+
+// wantLoadError checks that a case file f.yaml holding text is refused
+// with an error that contains want (the case's name says which).
+func wantLoadError(t *testing.T, name, text, want string) {
+	t.Helper()
+	_, err := parseFile("f.yaml", []byte(text))
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: err = %v, want it to contain %q", name, err, want)
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
-	const head = "cases:\n  - id: eio4.a.b\n    description: d\n    spec: s\n"
+	const head = caseHead
 	tests := []struct{ name, yaml, want string }{
 		{"unknown case key", head + "    colour: red\n    steps: [{sleep: 1ms}]\n", "f.yaml:5: cases[0].colour: unknown key"},
 		{"unknown step key", head + "    steps:\n      - sleep: 1ms\n        colour: red\n", "f.yaml:7: eio4.a.b.steps[0].colour: unknown key"},
@@ -50,10 +78,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad pattern", head + "    steps:\n      - http: {}\n        expect: {body: {pattern: '('}}\n", "expect.body.pattern"},
 	}
 	for _, tt := range tests {
-		_, err := parseFile("f.yaml", []byte(tt.yaml))
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: err = %v, want it to contain %q", tt.name, err, tt.want)
-		}
+		wantLoadError(t, tt.name, tt.yaml, tt.want)
 	}
 }
 

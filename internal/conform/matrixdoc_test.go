@@ -58,36 +58,53 @@ func writeMatrixDoc(t *testing.T, path string, cases []*conform.Case, impls []*i
 	}
 	p("\n```\n\n")
 
-	p("## Summary\n\n")
-	p("| server | implementation | cases | pass | FAIL | warn | n-a | info | error |\n")
-	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-	names := make([]string, len(impls))
 	reps := make([]*conform.Report, len(impls))
 	for i, im := range impls {
-		names[i], reps[i] = im.Name, racyAsExpected(im, runs[i].rep)
+		reps[i] = racyAsExpected(im, runs[i].rep)
+	}
+	writeTables(t, &b, matrixWords{noun: "server", lib: "implementation", kinds: reasonKinds,
+		absent: "not in that server's Engine.IO version",
+		rules:  "Each case's rule, strength and source are in [conformance-cases.md](conformance-cases.md)."}, impls, reps)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s", path)
+}
+
+// matrixWords are what the server and the client matrix documents call
+// things: the implementation (noun, lib: the first two columns), what a
+// "-" cell means, where the cases' rules are, and the reasons' kinds.
+type matrixWords struct {
+	noun, lib, absent, rules string
+	kinds                    map[string]string
+}
+
+// writeTables writes a matrix document's summary (a row per
+// implementation, reps[i] impls[i]'s report), its matrix as
+// reports.ConformMatrix renders it and the reasons (writeReasons).
+func writeTables(t *testing.T, b *bytes.Buffer, w matrixWords, impls []*implementation, reps []*conform.Report) {
+	t.Helper()
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	p("## Summary\n\n")
+	p("| %s | %s | cases | pass | FAIL | warn | n-a | info | error |\n", w.noun, w.lib)
+	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	names := make([]string, len(impls))
+	for i, im := range impls {
+		names[i] = im.Name
 		c := reps[i].Counts()
-		suite := "EIO4 + SIO5"
-		if im.EIO == 3 {
-			suite = "EIO3 + SIO4"
-		}
+		suite := map[int]string{0: "EIO4 + SIO5, EIO3 + SIO4", 4: "EIO4 + SIO5", 3: "EIO3 + SIO4"}[im.EIO]
 		p("| %s | %s | %d (%s) | %d | %d | %d | %d | %d | %d |\n", im.Name, mdEscape(im.About), len(reps[i].Results), suite,
 			c[conform.Pass], c[conform.Fail], c[conform.Warn], c[conform.NA], c[conform.Info], c[conform.Error])
 	}
 
 	p("\n## Matrix\n\n")
-	p("pass, FAIL (a MUST of the spec or a documented Socket.IO guarantee did not hold: see the reasons below), warn " +
-		"(a SHOULD did not hold; fails a run only with `--strict`), n-a (an optional feature it does not offer), info " +
-		"(the spec leaves it open; differs from the reference), error (the case could not run), - (not in that server's " +
-		"Engine.IO version). Each case's rule, strength and source are in [conformance-cases.md](conformance-cases.md).\n\n")
-	if err := reports.ConformMatrix(&b, names, reps, true); err != nil {
+	p("pass, FAIL (a MUST of the spec or a documented Socket.IO guarantee did not hold: see the reasons below), warn "+
+		"(a SHOULD did not hold; fails a run only with `--strict`), n-a (an optional feature it does not offer), info "+
+		"(the spec leaves it open; differs from the reference), error (the case could not run), - (%s). %s\n\n", w.absent, w.rules)
+	if err := reports.ConformMatrix(b, names, reps, true); err != nil {
 		t.Fatal(err)
 	}
-
-	writeReasons(&b, "server", reasonKinds, impls)
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote %s", path)
+	writeReasons(b, w.noun, w.kinds, impls)
 }
 
 // writeReasons writes a matrix document's last section: the reason of

@@ -224,11 +224,7 @@ func (s *scriptServer) servePost(w http.ResponseWriter, req *http.Request) {
 	}
 	for _, pk := range pkts {
 		data, bin := engineio.AppendFrame(nil, eioVersion(s.eio), pk)
-		kind := transport.TextFrame
-		if bin {
-			kind = transport.BinaryFrame
-		}
-		s.push(srvItem{at: at, via: "poll", frame: transport.Frame{Kind: kind, Data: data, Time: at}, body: len(body)})
+		s.push(srvItem{at: at, via: "poll", frame: transport.Frame{Kind: frameKind(bin), Data: data, Time: at}, body: len(body)})
 	}
 	if wait > 0 {
 		select {
@@ -378,10 +374,7 @@ func (s *scriptServer) adoptWS(c *websocket.Conn) {
 				s.mu.Unlock()
 				return
 			}
-			kind := transport.TextFrame
-			if op == websocket.BinaryMessage {
-				kind = transport.BinaryFrame
-			}
+			kind := frameKind(op == websocket.BinaryMessage)
 			f := transport.Frame{Kind: kind, Data: data, Time: at}
 			if kind == transport.TextFrame && string(data) == "5" {
 				s.mu.Lock()
@@ -508,6 +501,26 @@ func queryOf(req *http.Request) url.Values { return req.URL.Query() }
 // badRequest refuses a handshake request the case did not accept.
 func badRequest(w http.ResponseWriter, _ *http.Request) {
 	http.Error(w, "refused by the case", http.StatusBadRequest)
+}
+
+// frameKind is the WebSocket frame kind of a binary or a text message.
+func frameKind(bin bool) transport.FrameKind {
+	if bin {
+		return transport.BinaryFrame
+	}
+	return transport.TextFrame
+}
+
+// via is where a server-side step sends when it names no transport: on
+// the WebSocket once the session is there (onWS), else polling.
+func (s *scriptServer) via(want string) string {
+	switch {
+	case want != "":
+		return want
+	case s.onWS():
+		return "ws"
+	}
+	return "poll"
 }
 
 // onWS reports whether the session's packets now travel on its WebSocket:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -208,6 +209,25 @@ func subSteps(s *step) []*step {
 		return g.subSteps()
 	}
 	return nil
+}
+
+// need returns the required duration key of a step's mapping n (decoded
+// into v), saying it is missing when it is not there.
+func need(d *yamldoc.Decoder, n *yaml.Node, field, key string, v *duration) (time.Duration, bool) {
+	if v == nil {
+		d.Errorf(n, yamldoc.Join(field, key), "missing")
+		return 0, false
+	}
+	return time.Duration(*v), true
+}
+
+// settingsOrEmpty lets a step whose settings are all optional be written
+// bare (srv_accept:, srv_accept: ~): an empty mapping at n's line.
+func settingsOrEmpty(n *yaml.Node) *yaml.Node {
+	if yamldoc.IsNull(n) || n.Kind == yaml.ScalarNode && n.Value == "" {
+		return &yaml.Node{Kind: yaml.MappingNode, Line: n.Line}
+	}
+	return n
 }
 
 // or returns *p, or def when the key was left out.

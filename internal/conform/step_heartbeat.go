@@ -42,11 +42,8 @@ func (p *pollHeartbeat) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	}
 	d.Decode(n, field, &b)
 	*p = pollHeartbeat{query: b.Query, path: b.Path}
-	if b.For == nil {
-		d.Errorf(n, yamldoc.Join(field, "for"), "missing")
-		return
-	}
-	if p.dur = time.Duration(*b.For); p.dur == 0 {
+	var ok bool
+	if p.dur, ok = need(d, n, field, "for", b.For); ok && p.dur == 0 {
 		d.Fieldf(yamldoc.Join(field, "for"), "must be positive")
 	}
 }

@@ -239,12 +239,8 @@ func (r *runner) sendHTTP(ctx context.Context, q *httpReq, note string,
 		line += " body " + bodyText(body, h.Get("Content-Type"))
 	}
 	r.addTrace(time.Now(), "send", "http", "http", line+note)
-	rctx := ctx
-	if q.abortAfter > 0 {
-		var cancel context.CancelFunc
-		rctx, cancel = context.WithTimeout(ctx, q.abortAfter)
-		defer cancel()
-	}
+	rctx, cancel := waitCtx(ctx, q.abortAfter)
+	defer cancel()
 	resp, err := send(rctx, u, h, body)
 	if err != nil {
 		if q.abortAfter > 0 && ctx.Err() == nil {

@@ -1,7 +1,6 @@
 package conform
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -10,16 +9,12 @@ import (
 // what the registry says they take (expect, async), and refuse bad values
 // as file:line: field: problem.
 func TestNewStepKindsLoad(t *testing.T) {
-	const head = "cases:\n  - id: eio4.a.b\n    description: d\n    spec: s\n    steps:\n"
-	cases, err := parseFile("f.yaml", []byte(head+
+	const head = caseHead + "    steps:\n"
+	steps := loadOne(t, head+
 		"      - http_slow: {query: {sid: x}, body: \"4abc\", chunk: 2, every: 30ms, pad_to: 10}\n"+
 		"        name: post1\n        async: true\n        expect: {status: 400}\n"+
 		"      - poll_heartbeat: {query: {sid: x}, for: 2s}\n        name: keep\n        async: true\n"+
-		"      - wait: post1\n      - wait: keep\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	steps := cases[0].steps
+		"      - wait: post1\n      - wait: keep\n").steps
 	slow, ok := steps[0].act.(*httpSlow)
 	if !ok || slow.req.method != "POST" || slow.req.body != "4abc" || slow.req.pad.to != 10 || slow.chunk != 2 ||
 		slow.every != 30*time.Millisecond || slow.expect == nil || slow.expect.status[0] != 400 || !steps[0].async {
@@ -39,9 +34,6 @@ func TestNewStepKindsLoad(t *testing.T) {
 		{"async sleep", "      - sleep: 1ms\n        name: s\n        async: true\n",
 			"eio4.a.b.steps[0].sleep.async: only a named http, http_slow or poll_heartbeat step can be async"},
 	} {
-		_, err := parseFile("f.yaml", []byte(head+tt.steps))
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: err = %v, want it to contain %q", tt.name, err, tt.want)
-		}
+		wantLoadError(t, tt.name, head+tt.steps, tt.want)
 	}
 }

@@ -29,12 +29,65 @@ func (r *runner) srvOf() (*scriptServer, error) {
 	return r.srv, nil
 }
 
-// srvWait bounds one wait: within, else the case's deadline.
-func srvWait(ctx context.Context, within time.Duration) (context.Context, context.CancelFunc) {
+// waitCtx bounds one wait: within, else the case's deadline.
+func waitCtx(ctx context.Context, within time.Duration) (context.Context, context.CancelFunc) {
 	if within > 0 {
 		return context.WithTimeout(ctx, within)
 	}
 	return context.WithCancel(ctx)
+}
+
+// srvWaiting is a srv_* step waiting on the client: the case's server,
+// the wait's context, and its start, which "nothing came within" reports.
+type srvWaiting struct {
+	s      *scriptServer
+	ctx    context.Context
+	cancel context.CancelFunc
+	start  time.Time
+}
+
+// srvWait starts a srv_* step's wait on the client, bounded by within
+// (else the case's deadline); the caller cancels it.
+func (r *runner) srvWait(ctx context.Context, within time.Duration) (*srvWaiting, error) {
+	s, err := r.srvOf()
+	if err != nil {
+		return nil, err
+	}
+	w := &srvWaiting{s: s, start: time.Now()}
+	w.ctx, w.cancel = waitCtx(ctx, within)
+	return w, nil
+}
+
+// waited is how long the wait has lasted, as messages show it.
+func (w *srvWaiting) waited() time.Duration { return time.Since(w.start).Round(time.Millisecond) }
+
+// srvHandshake waits within for the client's next handshake request (want
+// names it in messages): what srv_accept and srv_refuse answer.
+func (r *runner) srvHandshake(ctx context.Context, within time.Duration, skip []string, want string) (*scriptServer, srvItem, error) {
+	w, err := r.srvWait(ctx, within)
+	if err != nil {
+		return nil, srvItem{}, err
+	}
+	defer w.cancel()
+	it, err := w.s.nextHandshake(w.ctx, skip)
+	if err != nil {
+		return nil, it, mis("a handshake request", "nothing", "want %s, nothing came within %v", want, w.waited())
+	}
+	if it.hs == nil {
+		return nil, it, mis("a handshake request", it.describe(), "want %s, got %s", want, shorten(it.describe()))
+	}
+	return w.s, it, nil
+}
+
+// nextHandshake is next, passing over the close of the previous transport
+// (a reconnect: no step of its own) and the requests of the closed session.
+func (s *scriptServer) nextHandshake(ctx context.Context, skip []string) (srvItem, error) {
+	for {
+		it, err := s.next(ctx, skip)
+		if err != nil || it.hs != nil || it.event != "" || it.frame.Kind != transport.CloseFrame {
+			return it, err
+		}
+	}
 }
 
 // srvAccept is the srv_accept step: the next thing the client does must be
@@ -69,10 +122,7 @@ func (a *srvAccept) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 		Within       duration   `yaml:"within"`
 		Skip         []string   `yaml:"skip"`
 	}
-	if n.Kind == yaml.ScalarNode && n.Value == "" || yamldoc.IsNull(n) {
-		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line}
-	}
-	d.Decode(n, field, &b)
+	d.Decode(settingsOrEmpty(n), field, &b)
 	*a = srvAccept{sid: or(b.SID, "c0nf0rmS1d"), pingInterval: 25000, pingTimeout: 20000, maxPayload: 1000000,
 		within: time.Duration(b.Within), skip: b.Skip}
 	if b.PingInterval != nil {
@@ -99,24 +149,9 @@ func (a *srvAccept) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 }
 
 func (a *srvAccept) run(ctx context.Context, r *runner, _ *step) error {
-	s, err := r.srvOf()
+	s, it, err := r.srvHandshake(ctx, a.within, a.skip, "a handshake request")
 	if err != nil {
 		return err
-	}
-	start := time.Now()
-	wctx, cancel := srvWait(ctx, a.within)
-	defer cancel()
-	it, err := s.next(wctx, a.skip)
-	for err == nil && it.hs == nil && it.event == "" && it.frame.Kind == transport.CloseFrame {
-		// The previous transport closing is no step of its own before a
-		// new handshake (a reconnect).
-		it, err = s.next(wctx, a.skip)
-	}
-	if err != nil {
-		return mis("a handshake request", "nothing", "want a handshake request, nothing came within %v", time.Since(start).Round(time.Millisecond))
-	}
-	if it.hs == nil {
-		return mis("a handshake request", it.describe(), "want a handshake request, got %s", shorten(it.describe()))
 	}
 	q := queryOf(it.hs.req)
 	c := caps{}
@@ -172,28 +207,18 @@ type srvExpect struct {
 
 func (x *srvExpect) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	var b struct {
-		Text   *strMatcher `yaml:"text"`
-		Binary *hexBytes   `yaml:"binary_hex"`
-		Packet *pktMatcher `yaml:"packet"`
-		SIO    *sioMatcher `yaml:"sio"`
-		Close  *bool       `yaml:"close"`
+		Frame  frameFields `yaml:",inline"`
 		Via    string      `yaml:"via"`
 		Within duration    `yaml:"within"`
 		Skip   []string    `yaml:"skip"`
 		Among  int         `yaml:"among"`
 	}
 	d.Decode(n, field, &b)
-	*x = srvExpect{match: frameMatch{text: b.Text, packet: b.Packet, sio: b.SIO}, via: b.Via, within: time.Duration(b.Within), skip: b.Skip, among: b.Among}
+	*x = srvExpect{via: b.Via, within: time.Duration(b.Within), skip: b.Skip, among: b.Among}
 	if b.Among < 0 || b.Among > 16 {
 		d.Fieldf(yamldoc.Join(field, "among"), "want 1 to 16, got %d", b.Among)
 	}
-	if b.Close != nil {
-		x.match.close, x.match.hasClose = *b.Close, true
-	}
-	if b.Binary != nil {
-		x.match.binHex, x.match.hasBin = *b.Binary, true
-	}
-	exactlyOne(d, n, field, "text", "binary_hex", "packet", "sio", "close")
+	x.match, _ = b.Frame.match(d, n, field)
 	checkVia(d, field, b.Via)
 }
 
@@ -206,23 +231,22 @@ func checkVia(d *yamldoc.Decoder, field, via string) {
 }
 
 func (x *srvExpect) run(ctx context.Context, r *runner, _ *step) error {
-	s, err := r.srvOf()
+	w, err := r.srvWait(ctx, x.within)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	wctx, cancel := srvWait(ctx, x.within)
-	defer cancel()
+	defer w.cancel()
+	s := w.s
 	want := x.match.describe()
 	var aside []srvItem
 	defer func() { s.back = append(aside, s.back...) }()
 	for tries := 1; ; tries++ {
-		it, err := s.next(wctx, x.skip)
+		it, err := s.next(w.ctx, x.skip)
 		if err != nil {
 			if len(aside) > 0 {
 				return mis(want, aside[0].describe(), "want %s from the client, got only %s", shorten(want), shorten(aside[0].describe()))
 			}
-			return mis(want, "nothing", "want %s from the client, nothing came within %v", shorten(want), time.Since(start).Round(time.Millisecond))
+			return mis(want, "nothing", "want %s from the client, nothing came within %v", shorten(want), w.waited())
 		}
 		if x.via == "poll" && it.via == "ws" && it.hs == nil && it.event == "" && it.frame.Kind == transport.CloseFrame {
 			// A probe WebSocket going away while the case waits for
@@ -357,20 +381,10 @@ func (w *srvSend) run(_ context.Context, r *runner, _ *step) error {
 			return err
 		}
 	}
-	via := w.via
-	if via == "" {
-		via = "poll"
-		if s.onWS() {
-			via = "ws"
-		}
-	}
 	summary := packetText(pk)
-	if via == "ws" {
+	if s.via(w.via) == "ws" {
 		data, bin := engineio.AppendFrame(nil, eioVersion(r.c.EIO), pk)
-		kind := transport.TextFrame
-		if bin {
-			kind = transport.BinaryFrame
-		}
+		kind := frameKind(bin)
 		r.addTrace(time.Now(), "send", kind.String(), "ws", shorten(summary))
 		return s.sendWS(kind, data)
 	}
@@ -456,11 +470,7 @@ func (w *srvSilent) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	}
 	d.Decode(n, field, &b)
 	w.skip = b.Skip
-	if b.For == nil {
-		d.Errorf(n, yamldoc.Join(field, "for"), "missing")
-		return
-	}
-	w.dur = time.Duration(*b.For)
+	w.dur, _ = need(d, n, field, "for", b.For)
 }
 
 func (w *srvSilent) run(ctx context.Context, r *runner, _ *step) error {

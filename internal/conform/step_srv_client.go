@@ -58,10 +58,7 @@ func (a *srvRefuse) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 		Within duration   `yaml:"within"`
 		Skip   []string   `yaml:"skip"`
 	}
-	if yamldoc.IsNull(n) || n.Kind == yaml.ScalarNode && n.Value == "" {
-		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line}
-	}
-	d.Decode(n, field, &b)
+	d.Decode(settingsOrEmpty(n), field, &b)
 	*a = srvRefuse{status: http.StatusServiceUnavailable, within: time.Duration(b.Within), skip: b.Skip}
 	if b.Gap != nil {
 		a.gap = parseGap(d, b.Gap, yamldoc.Join(field, "gap"))
@@ -74,19 +71,9 @@ func (a *srvRefuse) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 }
 
 func (a *srvRefuse) run(ctx context.Context, r *runner, _ *step) error {
-	s, err := r.srvOf()
+	s, it, err := r.srvHandshake(ctx, a.within, a.skip, "a reconnection attempt (a handshake request)")
 	if err != nil {
 		return err
-	}
-	start := time.Now()
-	wctx, cancel := srvWait(ctx, a.within)
-	defer cancel()
-	it, err := s.nextHandshake(wctx, a.skip)
-	if err != nil {
-		return mis("a handshake request", "nothing", "want a reconnection attempt (a handshake request), nothing came within %v", time.Since(start).Round(time.Millisecond))
-	}
-	if it.hs == nil {
-		return mis("a handshake request", it.describe(), "want a reconnection attempt (a handshake request), got %s", shorten(it.describe()))
 	}
 	status := a.status
 	it.hs.answer <- func(w http.ResponseWriter, _ *http.Request) {
@@ -119,17 +106,6 @@ func checkGap(g gapBound, mark, at time.Time) error {
 	return nil
 }
 
-// nextHandshake is next, passing over the close of the previous transport
-// (a reconnect) and the requests of the closed session.
-func (s *scriptServer) nextHandshake(ctx context.Context, skip []string) (srvItem, error) {
-	for {
-		it, err := s.next(ctx, skip)
-		if err != nil || it.hs != nil || it.event != "" || it.frame.Kind != transport.CloseFrame {
-			return it, err
-		}
-	}
-}
-
 // srvAlive is the srv_alive step: the client program must still be
 // running after for (a malformed packet must not crash it). The inbox is
 // left as it is.
@@ -140,11 +116,7 @@ func (a *srvAlive) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 		For *duration `yaml:"for"`
 	}
 	d.Decode(n, field, &b)
-	if b.For == nil {
-		d.Errorf(n, yamldoc.Join(field, "for"), "missing")
-		return
-	}
-	a.dur = time.Duration(*b.For)
+	a.dur, _ = need(d, n, field, "for", b.For)
 }
 
 func (a *srvAlive) run(ctx context.Context, r *runner, _ *step) error {
@@ -194,9 +166,7 @@ func (w *srvRaw) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	default:
 		d.Errorf(n, field, "want exactly one of text, binary_hex")
 	}
-	if b.Via != "" && b.Via != "poll" && b.Via != "ws" {
-		d.Fieldf(yamldoc.Join(field, "via"), "want poll or ws, got %q", b.Via)
-	}
+	checkVia(d, field, b.Via)
 }
 
 func (w *srvRaw) run(ctx context.Context, r *runner, _ *step) error {
@@ -204,18 +174,8 @@ func (w *srvRaw) run(ctx context.Context, r *runner, _ *step) error {
 	if err != nil {
 		return err
 	}
-	via := w.via
-	if via == "" {
-		via = "poll"
-		if s.onWS() {
-			via = "ws"
-		}
-	}
-	if via == "ws" {
-		kind := transport.TextFrame
-		if w.isBin {
-			kind = transport.BinaryFrame
-		}
+	if s.via(w.via) == "ws" {
+		kind := frameKind(w.isBin)
 		r.addTrace(time.Now(), "send", kind.String(), "ws", "raw "+quoteShort(string(w.data)))
 		return s.sendWS(kind, w.data)
 	}
@@ -247,11 +207,7 @@ func (p *srvPostDelay) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 		Delay *duration `yaml:"delay"`
 	}
 	d.Decode(n, field, &b)
-	if b.Delay == nil {
-		d.Errorf(n, yamldoc.Join(field, "delay"), "missing")
-		return
-	}
-	p.delay = time.Duration(*b.Delay)
+	p.delay, _ = need(d, n, field, "delay", b.Delay)
 }
 
 func (p *srvPostDelay) run(_ context.Context, r *runner, _ *step) error {
@@ -293,18 +249,16 @@ func (x *srvBatch) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 }
 
 func (x *srvBatch) run(ctx context.Context, r *runner, _ *step) error {
-	s, err := r.srvOf()
+	w, err := r.srvWait(ctx, x.within)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	wctx, cancel := srvWait(ctx, x.within)
-	defer cancel()
+	defer w.cancel()
 	largest := 0
 	for i, want := range x.texts {
-		it, err := s.next(wctx, x.skip)
+		it, err := w.s.next(w.ctx, x.skip)
 		if err != nil {
-			return mis(fmt.Sprintf("%q", want), "nothing", "want packet %d of %d, %q, nothing came within %v", i+1, len(x.texts), want, time.Since(start).Round(time.Millisecond))
+			return mis(fmt.Sprintf("%q", want), "nothing", "want packet %d of %d, %q, nothing came within %v", i+1, len(x.texts), want, w.waited())
 		}
 		got := it.describe()
 		if it.hs != nil {

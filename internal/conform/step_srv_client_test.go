@@ -1,7 +1,6 @@
 package conform
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -10,18 +9,14 @@ import (
 // steps read their keys and refuse bad values; a client case's env takes
 // only the contract's variables.
 func TestSrvClientStepsLoad(t *testing.T) {
-	const head = "side: client\ncases:\n  - id: client.eio4.a.b\n    description: d\n    spec: s\n    transport: polling\n"
-	cases, err := parseFile("f.yaml", []byte(head+
+	const head = clientCaseHead
+	c := loadOne(t, head+
 		"    env: {SIOCONFORM_RECONNECTION_DELAY: \"100\"}\n    steps:\n"+
 		"      - srv_refuse: {gap: {min: 50ms, max: 150ms}, status: 400}\n"+
 		"      - srv_batch: {texts: ['42[\"a\"]'], max_body: 60}\n"+
 		"      - srv_raw: {text: \"9x\", via: ws}\n"+
 		"      - srv_post_delay: {delay: 200ms}\n"+
-		"      - srv_alive: {for: 1s}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cases[0]
+		"      - srv_alive: {for: 1s}\n")
 	if c.Env["SIOCONFORM_RECONNECTION_DELAY"] != "100" {
 		t.Errorf("env: %v", c.Env)
 	}
@@ -40,10 +35,7 @@ func TestSrvClientStepsLoad(t *testing.T) {
 		{"raw both", "    steps:\n      - srv_raw: {text: x, binary_hex: \"01\"}\n", "exactly one of text, binary_hex"},
 		{"alive for", "    steps:\n      - srv_alive: {}\n", "for: missing"},
 	} {
-		_, err := parseFile("f.yaml", []byte(head+tt.body))
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: err = %v, want it to contain %q", tt.name, err, tt.want)
-		}
+		wantLoadError(t, tt.name, head+tt.body, tt.want)
 	}
 }
 

@@ -233,6 +233,29 @@ type frameMatch struct {
 	hasClose bool
 }
 
+// frameFields are the keys that say what the next frame must be
+// (ws_expect, srv_expect).
+type frameFields struct {
+	Text      *strMatcher `yaml:"text"`
+	BinaryHex *hexBytes   `yaml:"binary_hex"`
+	Packet    *pktMatcher `yaml:"packet"`
+	SIO       *sioMatcher `yaml:"sio"`
+	Close     *bool       `yaml:"close"`
+}
+
+// match makes the matcher of the keys decoded from n, and reports whether
+// n holds exactly one of them (saying so at n when not).
+func (b *frameFields) match(d *yamldoc.Decoder, n *yaml.Node, field string) (frameMatch, bool) {
+	m := frameMatch{text: b.Text, packet: b.Packet, sio: b.SIO}
+	if b.BinaryHex != nil {
+		m.binHex, m.hasBin = *b.BinaryHex, true
+	}
+	if b.Close != nil {
+		m.close, m.hasClose = *b.Close, true
+	}
+	return m, exactlyOne(d, n, field, "text", "binary_hex", "packet", "sio", "close")
+}
+
 // wsExpect is the ws_expect step: the next frame must match.
 type wsExpect struct {
 	ws        string
@@ -245,11 +268,7 @@ type wsExpect struct {
 func (x *wsExpect) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	var b struct {
 		WS        *string     `yaml:"ws"`
-		Text      *strMatcher `yaml:"text"`
-		BinaryHex *hexBytes   `yaml:"binary_hex"`
-		Packet    *pktMatcher `yaml:"packet"`
-		SIO       *sioMatcher `yaml:"sio"`
-		Close     *bool       `yaml:"close"`
+		Frame     frameFields `yaml:",inline"`
 		Code      int         `yaml:"code,signed"`
 		Within    duration    `yaml:"within"`
 		NotBefore duration    `yaml:"not_before"`
@@ -257,14 +276,9 @@ func (x *wsExpect) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	}
 	d.Decode(n, field, &b)
 	*x = wsExpect{ws: or(b.WS, "ws"), within: time.Duration(b.Within), notBefore: time.Duration(b.NotBefore), skip: b.Skip}
-	x.match = frameMatch{text: b.Text, packet: b.Packet, sio: b.SIO, code: b.Code}
-	if b.BinaryHex != nil {
-		x.match.binHex, x.match.hasBin = *b.BinaryHex, true
-	}
-	if b.Close != nil {
-		x.match.close, x.match.hasClose = *b.Close, true
-	}
-	if exactlyOne(d, n, field, "text", "binary_hex", "packet", "sio", "close") && x.match.code != 0 && !x.match.close {
+	m, one := b.Frame.match(d, n, field)
+	x.match, x.match.code = m, b.Code
+	if one && x.match.code != 0 && !x.match.close {
 		d.Errorf(n, yamldoc.Join(field, "code"), "code needs close: true")
 	}
 }
@@ -277,12 +291,8 @@ func (r *runner) wsExpect(ctx context.Context, x *wsExpect) error {
 		return err
 	}
 	start := time.Now()
-	wctx := ctx
-	if x.within > 0 {
-		var cancel context.CancelFunc
-		wctx, cancel = context.WithTimeout(ctx, x.within)
-		defer cancel()
-	}
+	wctx, cancel := waitCtx(ctx, x.within)
+	defer cancel()
 	f, err := r.next(wctx, x.ws, wc, x.skip)
 	if err != nil {
 		var mm *mismatch
@@ -324,11 +334,7 @@ func (w *wsSilent) parse(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	}
 	d.Decode(n, field, &b)
 	*w = wsSilent{ws: or(b.WS, "ws"), skip: b.Skip}
-	if b.For == nil {
-		d.Errorf(n, yamldoc.Join(field, "for"), "missing")
-		return
-	}
-	w.dur = time.Duration(*b.For)
+	w.dur, _ = need(d, n, field, "for", b.For)
 }
 
 func (w *wsSilent) run(ctx context.Context, r *runner, _ *step) error { return r.wsSilent(ctx, w) }
