@@ -10,6 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 peers/install.sh clients >/dev/null
-go test -count=1 -run '^TestClientImplementations$' -v ./internal/conform/ \
+go test -count=1 -run '^TestClientSuite$' -v ./internal/conform/ \
 	-args -conform.clientmatrix "$PWD/docs/client-conformance-matrix.md"
 bench/readme-matrix.sh client

@@ -83,7 +83,7 @@ var clientFaults = []clientFault{
 // with one rule broken at a time and asserts that exactly the cases of
 // that rule do not pass, each saying why, that the correct client passes
 // them, and that every other case gets the correct client's verdict
-// (clientExpected).
+// (clientExpectationsFile).
 func TestClientFaults(t *testing.T) {
 	cases, err := conform.LoadBuiltinClient()
 	if err != nil {
@@ -91,15 +91,10 @@ func TestClientFaults(t *testing.T) {
 	}
 	all := conform.SelectClient(cases, 0, "", nil, nil)
 	spec := testpeer.ClientCommand(t, "siokit-client")
+	correct := siokitClientVerdict(t, cases)
 	for _, f := range clientFaults {
 		t.Run(f.fault, func(t *testing.T) {
 			var matching []*conform.Case
-			correct := func(id string) conform.Verdict {
-				if v := clientExpected["siokit-client"][id]; v != "" {
-					return v
-				}
-				return conform.Pass
-			}
 			for _, c := range all {
 				if f.matches(c) && correct(c.ID) == conform.Pass {
 					matching = append(matching, c)

@@ -31,9 +31,9 @@ const clientMatrixDoc = "../../docs/client-conformance-matrix.md"
 // clientMatrixCommand is how clientMatrixDoc is regenerated.
 const clientMatrixCommand = "make client-matrix"
 
-// clientMatrixOut makes TestClientImplementations run every client peer
-// and write the client matrix there (bench/client-matrix.sh).
-var clientMatrixOut = flag.String("conform.clientmatrix", "", "TestClientImplementations: run every client peer and write the client conformance matrix (markdown) to this file")
+// clientMatrixOut makes TestClientSuite write the client matrix there
+// once every verdict is the expected one (bench/client-matrix.sh).
+var clientMatrixOut = flag.String("conform.clientmatrix", "", "TestClientSuite: run every client peer and write the client conformance matrix (markdown) to this file")
 
 // clientReasonKinds are reasonKinds as said of a client library.
 var clientReasonKinds = map[string]string{
@@ -126,35 +126,41 @@ func runClientPeer(t *testing.T, im *implementation, cases []*conform.Case) (rep
 	return rep, flakes
 }
 
-// TestClientImplementations runs the client suite against the client
-// peers of clientExpectationsFile and checks every verdict; the peers
-// TestClientSuite already runs (clientExpected) are run only with
-// -conform.clientmatrix FILE, which also writes the client conformance
-// matrix there if every verdict was the expected one. Both tables must
-// agree on the peers they share.
-func TestClientImplementations(t *testing.T) {
+// TestClientSuite runs the client suite against every client peer of
+// clientExpectationsFile and asserts every verdict (a wrong one runs again
+// alone, up to twice, before it counts: runClientPeer). With
+// -conform.clientmatrix FILE it also writes the client conformance matrix
+// there if every verdict was the expected one (bench/client-matrix.sh).
+func TestClientSuite(t *testing.T) {
 	cases, err := conform.LoadBuiltinClient()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if n := len(conform.SelectClient(cases, 0, "", nil, nil)); n < 60 {
+		t.Fatalf("want at least 60 client cases (issue 13), got %d", n)
+	}
 	impls := loadClientExpectations(t, cases)
-	checkClientTables(t, impls, cases)
 	for _, im := range impls {
-		if *clientMatrixOut == "" && clientExpected[im.Peer] != nil {
-			continue // TestClientSuite asserts it; checkClientTables that it says the same
-		}
-		t.Run(im.Name, func(t *testing.T) {
+		t.Run(im.Peer, func(t *testing.T) {
 			start := time.Now()
 			rep, flakes := runClientPeer(t, im, cases)
+			took := time.Since(start)
 			for _, m := range mismatches(im, rep) {
 				t.Error(m)
 			}
 			for _, f := range flakes {
 				t.Logf("flaky: %s", f)
 			}
+			// Issue 13 asks for under 30 s per client, which every client
+			// meets on a quiet machine (docs/conformance.md §6.6); the
+			// shared one runs other suites alongside (load 10 on 2 cores
+			// seen), so the test fails only at twice that.
+			if took > 60*time.Second {
+				t.Errorf("the client suite took %v against %s (want under 30 s)", took, im.Name)
+			}
 			c := rep.Counts()
 			t.Logf("%s: %d cases, %d pass, %d fail, %d warn, %d n/a, %d info, %d error in %v", im.Name, len(rep.Results),
-				c[conform.Pass], c[conform.Fail], c[conform.Warn], c[conform.NA], c[conform.Info], c[conform.Error], time.Since(start).Round(time.Millisecond))
+				c[conform.Pass], c[conform.Fail], c[conform.Warn], c[conform.NA], c[conform.Info], c[conform.Error], took.Round(time.Millisecond))
 		})
 	}
 	if *clientMatrixOut == "" {
@@ -169,40 +175,18 @@ func TestClientImplementations(t *testing.T) {
 	t.Logf("wrote %s", *clientMatrixOut)
 }
 
-// checkClientTables fails where clientExpectationsFile does not accept a
-// verdict clientExpected or clientRacy (TestClientSuite) expects of a peer:
-// two tables of one truth, until one absorbs the other. It may accept
-// more: a race seen here and not there (the matrix's runs take a wrong
-// verdict twice more, alone, before it counts).
-func checkClientTables(t *testing.T, impls []*implementation, cases []*conform.Case) {
-	t.Helper()
-	for _, im := range impls {
-		old, ok := clientExpected[im.Peer]
-		if !ok {
-			continue
-		}
-		want := im.want()
-		for _, c := range clientSuite(cases, im) {
-			o := old[c.ID]
-			if o == "" {
-				o = conform.Pass
-			}
-			theirs := []conform.Verdict{o}
-			if racy := clientRacy[im.Peer][c.ID]; len(racy) > 0 {
-				theirs = racy // TestClientSuite takes these instead
-			}
-			for _, v := range theirs {
-				if !accepts(want, c.ID, v) {
-					t.Errorf("%s: %s expects %s of %s, client_test.go %s", im.Peer, clientExpectationsFile, expected(want, c.ID), c.ID, v)
-				}
-			}
-		}
-		for id := range old {
-			if !slices.ContainsFunc(clientSuite(cases, im), func(c *conform.Case) bool { return c.ID == id }) {
-				t.Errorf("%s: clientExpected lists %s, which is not in the peer's suite of %s (eio %d)", im.Peer, id, clientExpectationsFile, im.EIO)
-			}
+// siokitClientVerdict is what the correct siokit client gets of id, from
+// clientExpectationsFile: the baseline TestClientFaults compares against.
+func siokitClientVerdict(tb testing.TB, cases []*conform.Case) func(id string) conform.Verdict {
+	tb.Helper()
+	for _, im := range loadClientExpectations(tb, cases) {
+		if im.Peer == "siokit-client" {
+			want := im.want()
+			return func(id string) conform.Verdict { return expected(want, id) }
 		}
 	}
+	tb.Fatalf("%s: no siokit-client", clientExpectationsFile)
+	return nil
 }
 
 // clientMatrixText renders docs/client-conformance-matrix.md: a summary

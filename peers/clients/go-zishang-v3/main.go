@@ -101,7 +101,7 @@ func main() {
 	// malformed cases). Opening from the Socket's Connect, once its
 	// listeners are in place, keeps the wire the library's own; the library
 	// still loses a first CONNECT about once in a hundred starts
-	// (clientLostConnect in internal/conform/client_test.go).
+	// (a case lost that way runs again alone: TestClientSuite).
 	opts.SetAutoConnect(false)
 	p.manager = socket.NewManager(url, opts)
 	p.manager.On("reconnect_attempt", func(a ...any) { logf("reconnect attempt %v", a) })
