@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -116,7 +117,13 @@ type Conn struct {
 	opened    atomic.Bool  // Open was called
 	started   atomic.Bool  // the reader runs
 	inHandler atomic.Int32 // the reader is inside user code
-	wd        atomic.Int64 // pingInterval+pingTimeout of the session, in ns
+	// wd is pingInterval+pingTimeout of the session in milliseconds (the
+	// handshake's unit): 32 bits, so that it and beat fit where one
+	// nanosecond count did and Conn stays in its 1 KiB size class.
+	wd atomic.Int32
+	// beat is when, in Unix ns, the v4 session last heard a ping (or was
+	// opened): the watchdog's deadline is beat+wd. Only a ping moves it.
+	beat atomic.Int64
 }
 
 // New returns an unopened client for rawURL (http, https, ws or wss; the
@@ -513,7 +520,9 @@ func (c *Conn) setSession(hs engineio.Handshake, ws *transport.WebSocket, poll *
 		c.transport = Polling
 		c.q = newPollQueue(poll, c.eio, hs)
 	}
-	c.wd.Store(int64(hs.PingIntervalDuration() + hs.PingTimeoutDuration()))
+	wd := (hs.PingIntervalDuration() + hs.PingTimeoutDuration()).Milliseconds()
+	c.wd.Store(int32(min(max(wd, 0), math.MaxInt32)))
+	c.beat.Store(time.Now().UnixNano())
 	return nil
 }
 
@@ -608,9 +617,31 @@ func (c *Conn) armPing() {
 	})
 }
 
-// watchdog is how long the reader waits for any packet before declaring
-// the server gone: the spec's pingInterval + pingTimeout.
-func (c *Conn) watchdog() time.Duration { return time.Duration(c.wd.Load()) }
+// watchdog is the spec's pingInterval + pingTimeout: how long the reader
+// waits for a ping (v4) or for any packet (v3) before declaring the server
+// gone.
+func (c *Conn) watchdog() time.Duration { return time.Duration(c.wd.Load()) * time.Millisecond }
+
+// pingDeadline is when a v4 session is dead unless a ping comes first.
+func (c *Conn) pingDeadline() time.Time {
+	return time.Unix(0, c.beat.Load()).Add(c.watchdog())
+}
+
+// pinged renews a v4 session's watchdog on a ping, as the reference
+// client's resetPingTimeout does and only then: a server that keeps
+// sending messages but stopped pinging is dead by the spec. On WebSocket
+// the read deadline moves here, once per ping, instead of before every
+// read; polling reads beat when it starts each GET.
+func (c *Conn) pinged() {
+	now := time.Now()
+	c.beat.Store(now.UnixNano())
+	c.mu.Lock()
+	ws := c.ws
+	c.mu.Unlock()
+	if ws != nil {
+		ws.SetReadDeadline(now.Add(c.watchdog()))
+	}
+}
 
 // run is the reader goroutine: it reads the current transport until the
 // session ends, then reconnects if the policy says so.
@@ -800,10 +831,25 @@ func (c *Conn) reconnect(downAt time.Time) bool {
 func (c *Conn) readLoop() {
 	ws, poll := c.transports()
 	if ws != nil {
-		c.readErr = ws.ReadEach(c.watchdog(), c.onFrame)
+		c.readErr = ws.ReadEach(c.readWatchdog(ws), c.onFrame)
 		return
 	}
 	c.readOther(poll)
+}
+
+// readWatchdog prepares ws's read deadline and returns what ReadEach
+// should renew it by on every message: in v3 any packet proves the server
+// alive (engine.io-client 3.x's "heartbeat" on every packet), so
+// pingInterval+pingTimeout from each; in v4 nothing, the deadline is
+// beat+wd, moved by pinged. Out of line to keep readLoop's frame small.
+//
+//go:noinline
+func (c *Conn) readWatchdog(ws *transport.WebSocket) time.Duration {
+	if c.eio == engineio.V3 {
+		return c.watchdog()
+	}
+	ws.SetReadDeadline(c.pingDeadline())
+	return 0
 }
 
 // transports returns the session's transports; out of line to keep
@@ -837,8 +883,12 @@ func (c *Conn) handleFrame(frame []byte, bin bool) error {
 }
 
 func (c *Conn) readPolling(poll *transport.Polling) error {
-	// The GET may be held until the next ping: allow pingInterval +
-	// pingTimeout, plus a margin for scheduling on a loaded generator.
+	// v3: a v3 server holds the GET until it has something, at the
+	// latest until our ping's pong: allow pingInterval + pingTimeout from
+	// each GET, plus a margin for scheduling on a loaded generator. v4:
+	// every GET ends at the last ping's deadline, as on WebSocket, so
+	// responses without a ping do not keep a session that stopped pinging.
+	v3 := c.eio == engineio.V3
 	wd := c.watchdog() + time.Second
 	parse := func(body []byte, bin bool) error {
 		return engineio.ParsePayload(c.eio, body, bin, c.handlePacket)
@@ -847,9 +897,13 @@ func (c *Conn) readPolling(poll *transport.Polling) error {
 		if c.isClosed() {
 			return ErrClosed
 		}
+		deadline := c.pingDeadline()
+		if v3 {
+			deadline = time.Now().Add(wd)
+		}
 		// GetFunc lends the response body for the parse: an idle session
 		// waiting on its GET holds no buffer of ours.
-		if err := poll.GetFunc(c.ctx, time.Now().Add(wd), parse); err != nil {
+		if err := poll.GetFunc(c.ctx, deadline, parse); err != nil {
 			return err
 		}
 	}
@@ -866,6 +920,9 @@ func (c *Conn) handlePacket(p engineio.Packet) error {
 	case engineio.Ping:
 		// v4: the server's heartbeat. v3 servers never ping, but answering
 		// costs nothing and keeps a confused server alive.
+		if c.eio != engineio.V3 {
+			c.pinged()
+		}
 		return c.sendEngine(engineio.Packet{Type: engineio.Pong, Data: p.Data})
 	case engineio.Close:
 		return errServerClose
