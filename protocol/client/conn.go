@@ -130,36 +130,16 @@ type Conn struct {
 // path is ignored, set Options.Path instead). It does no I/O, so handlers
 // can be registered on its sockets before anything arrives.
 func New(rawURL string, opts *Options) (*Conn, error) {
-	u, err := url.Parse(rawURL)
+	t, err := socketio.ParseTarget(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("client: bad url %q: %w", rawURL, err)
-	}
-	switch u.Scheme {
-	case "http", "https":
-	case "ws":
-		u.Scheme = "http"
-	case "wss":
-		u.Scheme = "https"
-	default:
-		return nil, fmt.Errorf("client: bad url %q: scheme must be http, https, ws or wss", rawURL)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("client: bad url %q: no host", rawURL)
 	}
 	c := &Conn{sockets: map[string]*Socket{}, done: make(chan struct{})}
 	if opts != nil {
 		c.opts = *opts
 	}
 	o := &c.opts
-	if o.Path == "" {
-		o.Path = DefaultPath
-	}
-	if !strings.HasPrefix(o.Path, "/") {
-		o.Path = "/" + o.Path
-	}
-	if !strings.HasSuffix(o.Path, "/") {
-		o.Path += "/"
-	}
+	o.Path = socketio.EnginePath(o.Path)
 	switch o.EIO {
 	case 0, engineio.V4:
 		c.eio, c.sio = engineio.V4, socketio.V5
@@ -180,7 +160,7 @@ func New(rawURL string, opts *Options) (*Conn, error) {
 	if o.MaxMessageSize <= 0 {
 		o.MaxMessageSize = o.Transport.MaxMessageSize
 	}
-	q := u.Query()
+	q := t.Query
 	for k, vs := range o.Query {
 		for _, v := range vs {
 			q.Add(k, v)
@@ -192,7 +172,7 @@ func New(rawURL string, opts *Options) (*Conn, error) {
 	if enc := q.Encode(); enc != "" {
 		c.query = enc + "&"
 	}
-	c.base = url.URL{Scheme: u.Scheme, Host: u.Host, Path: o.Path}
+	c.base = url.URL{Scheme: t.HTTPScheme(), Host: t.Host, Path: o.Path}
 	c.topts = o.Transport
 	c.topts.Header = o.Header
 	c.topts.LocalAddr = o.LocalAddr
@@ -249,14 +229,11 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Conn, error) {
 // Connect dials rawURL and connects the namespace named by its path ("/"
 // when empty), like the reference client's io(url).
 func Connect(ctx context.Context, rawURL string, auth any, opts *Options) (*Socket, error) {
-	u, err := url.Parse(rawURL)
+	t, err := socketio.ParseTarget(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("client: bad url %q: %w", rawURL, err)
 	}
-	nsp := u.Path
-	if nsp == "" {
-		nsp = "/"
-	}
+	nsp := t.Namespace()
 	c, err := Dial(ctx, rawURL, opts)
 	if err != nil {
 		return nil, err
