@@ -571,27 +571,41 @@ func (c *Conn) upgrade(ctx context.Context) {
 	c.emit(Event{Kind: KindUpgrade, Duration: time.Since(start), Transport: c.Transport(), Err: err})
 }
 
-// armPing starts the client heartbeat that Engine.IO v3 requires.
+// armPing schedules the Engine.IO v3 client's next ping, pingInterval
+// from now: at the open, then on each pong, as the spec says ("after a
+// pong, wait pingInterval") and engine.io-client 3.x's setPing does.
 func (c *Conn) armPing() {
 	if c.eio != engineio.V3 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
 	iv := c.hs.PingIntervalDuration()
 	if c.pingTimer != nil {
 		c.pingTimer.Reset(iv)
 		return
 	}
-	c.pingTimer = time.AfterFunc(iv, func() {
-		if c.sendEngine(engineio.Packet{Type: engineio.Ping}) == nil {
-			c.mu.Lock()
-			if !c.closed && c.pingTimer != nil {
-				c.pingTimer.Reset(c.hs.PingIntervalDuration())
-			}
-			c.mu.Unlock()
-		}
-	})
+	c.pingTimer = time.AfterFunc(iv, c.ping)
+}
+
+// ping sends the v3 client's ping. From then the server has pingTimeout
+// to send something (any packet renews the watchdog, see readWatchdog):
+// on WebSocket the read deadline is brought forward to that, as
+// engine.io-client 3.x's onHeartbeat(pingTimeout). A polling GET already
+// under way keeps its deadline, pingInterval+pingTimeout from its start.
+func (c *Conn) ping() {
+	c.mu.Lock()
+	ws, timeout := c.ws, c.hs.PingTimeoutDuration()
+	c.mu.Unlock()
+	// Before the send: a pong quicker than this goroutine must find the
+	// deadline already tight, and renew it as any packet does.
+	if ws != nil {
+		ws.SetReadDeadline(time.Now().Add(timeout))
+	}
+	c.sendEngine(engineio.Packet{Type: engineio.Ping})
 }
 
 // watchdog is the spec's pingInterval + pingTimeout: how long the reader
@@ -905,8 +919,10 @@ func (c *Conn) handlePacket(p engineio.Packet) error {
 		return errServerClose
 	case engineio.Message:
 		return c.handleMessage(p.Data, p.Binary)
+	case engineio.Pong:
+		c.armPing() // v3: the next ping is due pingInterval after this pong
 	}
-	// open, pong, upgrade and noop need no action here.
+	// open, upgrade and noop need no action here.
 	return nil
 }
 

@@ -15,20 +15,28 @@ import (
 	"github.com/siokit/siokit/protocol/client"
 )
 
-// heartbeatServer is a raw Engine.IO v4 server with pingInterval 300 ms
-// and pingTimeout 200 ms that sends an event every 100 ms, and a ping
-// every 300 ms only when pinging: the built-in server cannot be told to
-// stop pinging while it keeps sending.
+// heartbeatServer is a raw Engine.IO server that sends an event every
+// 100 ms (for ticksFor, or for ever when zero) and pings only when told:
+// the built-in server cannot be told to stop pinging while it keeps
+// sending. In v4 (pingInterval 300 ms, pingTimeout 200 ms) heartbeat
+// makes it ping every 300 ms; in v3 it makes it answer the client's pings.
 type heartbeatServer struct {
-	pinging bool
-	queue   chan string // server-to-client packets, in order
-	stop    chan struct{}
+	eio3      bool
+	heartbeat bool
+	ticksFor  time.Duration
+	open      string
+	pings     atomic.Int32 // pings from a v3 client
+	queue     chan string  // server-to-client packets, in order
+	stop      chan struct{}
 }
 
 const hbOpen = `0{"sid":"hb","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}`
 
-func startHeartbeatServer(t *testing.T, pinging bool) *httptest.Server {
-	hs := &heartbeatServer{pinging: pinging, queue: make(chan string, 1024), stop: make(chan struct{})}
+func startHeartbeatServer(t *testing.T, hs *heartbeatServer) *httptest.Server {
+	if hs.open == "" {
+		hs.open = hbOpen
+	}
+	hs.queue, hs.stop = make(chan string, 1024), make(chan struct{})
 	srv := httptest.NewServer(hs)
 	t.Cleanup(func() { close(hs.stop); srv.Close() })
 	return srv
@@ -38,24 +46,34 @@ func startHeartbeatServer(t *testing.T, pinging bool) *httptest.Server {
 func (hs *heartbeatServer) produce() {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	begin := time.Now()
 	for n := 1; ; n++ {
 		select {
 		case <-hs.stop:
 			return
 		case <-tick.C:
 		}
-		hs.queue <- `42["tick"]`
-		if hs.pinging && n%3 == 0 {
+		if hs.ticksFor == 0 || time.Since(begin) < hs.ticksFor {
+			hs.queue <- `42["tick"]`
+		}
+		if hs.heartbeat && !hs.eio3 && n%3 == 0 {
 			hs.queue <- "2"
 		}
 	}
 }
 
-// handle answers one client packet: a CONNECT of "/" is accepted.
+// handle answers one client packet: a CONNECT of "/" is accepted (v4), a
+// ping answered when heartbeat (v3).
 func (hs *heartbeatServer) handle(p string) {
-	if p == "40" {
+	switch {
+	case p == "40" && !hs.eio3:
 		hs.queue <- `40{"sid":"nsp"}`
 		go hs.produce()
+	case p == "2" && hs.eio3:
+		hs.pings.Add(1)
+		if hs.heartbeat {
+			hs.queue <- "3"
+		}
 	}
 }
 
@@ -80,8 +98,13 @@ func (hs *heartbeatServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				hs.handle(string(m))
 			}
 		}()
-		if ws.WriteMessage(websocket.TextMessage, []byte(hbOpen)) != nil {
+		if ws.WriteMessage(websocket.TextMessage, []byte(hs.open)) != nil {
 			return
+		}
+		if hs.eio3 {
+			// Socket.IO v4 servers connect "/" unasked.
+			hs.queue <- "40"
+			go hs.produce()
 		}
 		for {
 			select {
@@ -94,7 +117,7 @@ func (hs *heartbeatServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	case q.Get("sid") == "":
-		io.WriteString(w, hbOpen)
+		io.WriteString(w, hs.open)
 	case r.Method == http.MethodPost:
 		body, _ := io.ReadAll(r.Body)
 		for _, p := range strings.Split(string(body), "\x1e") {
@@ -136,7 +159,7 @@ func TestHeartbeatNeedsPings(t *testing.T) {
 				name = mode.String() + "/pinging"
 			}
 			t.Run(name, func(t *testing.T) {
-				srv := startHeartbeatServer(t, pinging)
+				srv := startHeartbeatServer(t, &heartbeatServer{heartbeat: pinging})
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
 				begin := time.Now()
@@ -181,5 +204,74 @@ func TestHeartbeatNeedsPings(t *testing.T) {
 				t.Logf("dropped after %v, %d events received", took, ticks.Load())
 			})
 		}
+	}
+}
+
+// TestHeartbeatV3 holds the Engine.IO v3 client to its spec and to
+// engine.io-client 3.x (WebSocket, pingInterval 1 s, pingTimeout 300 ms):
+// it pings pingInterval after the open and after each pong, and only
+// then; any packet from the server proves it alive; after a ping the
+// server has pingTimeout to send something.
+func TestHeartbeatV3(t *testing.T) {
+	const (
+		open     = `0{"sid":"hb","upgrades":[],"pingInterval":1000,"pingTimeout":300}`
+		interval = time.Second
+		timeout  = 300 * time.Millisecond
+	)
+	cases := []struct {
+		name     string
+		srv      *heartbeatServer
+		dropped  bool
+		minPings int32
+		maxPings int32
+	}{
+		// Pongs keep the pings coming.
+		{"pongs", &heartbeatServer{heartbeat: true, ticksFor: time.Nanosecond}, false, 2, 5},
+		// No pong: one ping only, but the events keep the session.
+		{"events-no-pong", &heartbeatServer{}, false, 1, 1},
+		// Events until 900 ms, no pong: dead pingTimeout after the ping
+		// at 1 s, not pingInterval+pingTimeout after the last event.
+		{"silent-after-ping", &heartbeatServer{ticksFor: 950 * time.Millisecond}, true, 1, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			hs := tc.srv
+			hs.eio3, hs.open = true, open
+			srv := startHeartbeatServer(t, hs)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			begin := time.Now()
+			c, err := client.Dial(ctx, srv.URL, &client.Options{EIO: 3, Mode: client.WebSocketOnly, Reconnect: client.Reconnect{Disabled: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			const watch = 3500 * time.Millisecond
+			select {
+			case <-c.Done():
+			case <-time.After(watch):
+			}
+			took := time.Since(begin)
+			if n := hs.pings.Load(); n < tc.minPings || n > tc.maxPings {
+				t.Errorf("%d pings in %v, want %d to %d", n, took, tc.minPings, tc.maxPings)
+			}
+			select {
+			case <-c.Done():
+			default:
+				if tc.dropped {
+					t.Fatalf("still connected after %v", took)
+				}
+				return
+			}
+			var de *client.DisconnectError
+			if err := c.Err(); !tc.dropped || !errors.As(err, &de) || de.Reason != client.ReasonPingTimeout {
+				t.Fatalf("ended after %v with %v, want %v", took, err, map[bool]string{true: "ping timeout", false: "to stay connected"}[tc.dropped])
+			}
+			// pingInterval+pingTimeout after the last event would be 2.2 s.
+			if took < interval+timeout-50*time.Millisecond || took > interval+timeout+500*time.Millisecond {
+				t.Errorf("dropped after %v, want about %v", took, interval+timeout)
+			}
+			t.Logf("dropped after %v", took)
+		})
 	}
 }
