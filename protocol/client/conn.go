@@ -497,8 +497,9 @@ func (c *Conn) setSession(hs engineio.Handshake, ws *transport.WebSocket, poll *
 		c.transport = Polling
 		c.q = newPollQueue(poll, c.eio, hs)
 	}
-	wd := (hs.PingIntervalDuration() + hs.PingTimeoutDuration()).Milliseconds()
-	c.wd.Store(int32(min(max(wd, 0), math.MaxInt32)))
+	// Summed in milliseconds, which cannot overflow (ParseHandshake bounds
+	// each field); capped at 24 days, a deadline as good as none.
+	c.wd.Store(int32(min(int64(hs.PingInterval)+int64(hs.PingTimeout), math.MaxInt32)))
 	c.beat.Store(time.Now().UnixNano())
 	return nil
 }
