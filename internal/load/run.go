@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"runtime"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/siokit/siokit/internal/metrics"
 	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/socketio"
 	"github.com/siokit/siokit/scenarios"
 )
 
@@ -228,24 +228,16 @@ func drops(s *scenarios.Scenario) bool {
 
 // useProxy routes the clients through a drop proxy to the target.
 func (r *run) useProxy() error {
-	u, err := url.Parse(r.target)
+	t, err := socketio.ParseTarget(r.target)
 	if err != nil {
 		return err
 	}
-	host := u.Host
-	if u.Port() == "" {
-		port := "80"
-		if u.Scheme == "https" || u.Scheme == "wss" {
-			port = "443"
-		}
-		host = net.JoinHostPort(u.Hostname(), port)
-	}
-	p, err := newDropProxy(host)
+	p, err := newDropProxy(t.HostPort())
 	if err != nil {
 		return err
 	}
 	r.proxy = p
-	u.Host = p.ln.Addr().String()
+	u := url.URL{Scheme: t.Scheme, User: t.User, Host: p.ln.Addr().String(), Path: t.Path, RawQuery: t.RawQuery, Fragment: t.Fragment}
 	r.target = u.String()
 	return nil
 }

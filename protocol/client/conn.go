@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -116,43 +117,29 @@ type Conn struct {
 	opened    atomic.Bool  // Open was called
 	started   atomic.Bool  // the reader runs
 	inHandler atomic.Int32 // the reader is inside user code
-	wd        atomic.Int64 // pingInterval+pingTimeout of the session, in ns
+	// wd is pingInterval+pingTimeout of the session in milliseconds (the
+	// handshake's unit): 32 bits, so that it and beat fit where one
+	// nanosecond count did and Conn stays in its 1 KiB size class.
+	wd atomic.Int32
+	// beat is when, in Unix ns, the v4 session last heard a ping (or was
+	// opened): the watchdog's deadline is beat+wd. Only a ping moves it.
+	beat atomic.Int64
 }
 
 // New returns an unopened client for rawURL (http, https, ws or wss; the
 // path is ignored, set Options.Path instead). It does no I/O, so handlers
 // can be registered on its sockets before anything arrives.
 func New(rawURL string, opts *Options) (*Conn, error) {
-	u, err := url.Parse(rawURL)
+	t, err := socketio.ParseTarget(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("client: bad url %q: %w", rawURL, err)
-	}
-	switch u.Scheme {
-	case "http", "https":
-	case "ws":
-		u.Scheme = "http"
-	case "wss":
-		u.Scheme = "https"
-	default:
-		return nil, fmt.Errorf("client: bad url %q: scheme must be http, https, ws or wss", rawURL)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("client: bad url %q: no host", rawURL)
 	}
 	c := &Conn{sockets: map[string]*Socket{}, done: make(chan struct{})}
 	if opts != nil {
 		c.opts = *opts
 	}
 	o := &c.opts
-	if o.Path == "" {
-		o.Path = DefaultPath
-	}
-	if !strings.HasPrefix(o.Path, "/") {
-		o.Path = "/" + o.Path
-	}
-	if !strings.HasSuffix(o.Path, "/") {
-		o.Path += "/"
-	}
+	o.Path = socketio.EnginePath(o.Path)
 	switch o.EIO {
 	case 0, engineio.V4:
 		c.eio, c.sio = engineio.V4, socketio.V5
@@ -173,7 +160,7 @@ func New(rawURL string, opts *Options) (*Conn, error) {
 	if o.MaxMessageSize <= 0 {
 		o.MaxMessageSize = o.Transport.MaxMessageSize
 	}
-	q := u.Query()
+	q := t.Query
 	for k, vs := range o.Query {
 		for _, v := range vs {
 			q.Add(k, v)
@@ -185,7 +172,7 @@ func New(rawURL string, opts *Options) (*Conn, error) {
 	if enc := q.Encode(); enc != "" {
 		c.query = enc + "&"
 	}
-	c.base = url.URL{Scheme: u.Scheme, Host: u.Host, Path: o.Path}
+	c.base = url.URL{Scheme: t.HTTPScheme(), Host: t.Host, Path: o.Path}
 	c.topts = o.Transport
 	c.topts.Header = o.Header
 	c.topts.LocalAddr = o.LocalAddr
@@ -242,14 +229,11 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Conn, error) {
 // Connect dials rawURL and connects the namespace named by its path ("/"
 // when empty), like the reference client's io(url).
 func Connect(ctx context.Context, rawURL string, auth any, opts *Options) (*Socket, error) {
-	u, err := url.Parse(rawURL)
+	t, err := socketio.ParseTarget(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("client: bad url %q: %w", rawURL, err)
 	}
-	nsp := u.Path
-	if nsp == "" {
-		nsp = "/"
-	}
+	nsp := t.Namespace()
 	c, err := Dial(ctx, rawURL, opts)
 	if err != nil {
 		return nil, err
@@ -513,7 +497,10 @@ func (c *Conn) setSession(hs engineio.Handshake, ws *transport.WebSocket, poll *
 		c.transport = Polling
 		c.q = newPollQueue(poll, c.eio, hs)
 	}
-	c.wd.Store(int64(hs.PingIntervalDuration() + hs.PingTimeoutDuration()))
+	// Summed in milliseconds, which cannot overflow (ParseHandshake bounds
+	// each field); capped at 24 days, a deadline as good as none.
+	c.wd.Store(int32(min(int64(hs.PingInterval)+int64(hs.PingTimeout), math.MaxInt32)))
+	c.beat.Store(time.Now().UnixNano())
 	return nil
 }
 
@@ -585,32 +572,68 @@ func (c *Conn) upgrade(ctx context.Context) {
 	c.emit(Event{Kind: KindUpgrade, Duration: time.Since(start), Transport: c.Transport(), Err: err})
 }
 
-// armPing starts the client heartbeat that Engine.IO v3 requires.
+// armPing schedules the Engine.IO v3 client's next ping, pingInterval
+// from now: at the open, then on each pong, as the spec says ("after a
+// pong, wait pingInterval") and engine.io-client 3.x's setPing does.
 func (c *Conn) armPing() {
 	if c.eio != engineio.V3 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
 	iv := c.hs.PingIntervalDuration()
 	if c.pingTimer != nil {
 		c.pingTimer.Reset(iv)
 		return
 	}
-	c.pingTimer = time.AfterFunc(iv, func() {
-		if c.sendEngine(engineio.Packet{Type: engineio.Ping}) == nil {
-			c.mu.Lock()
-			if !c.closed && c.pingTimer != nil {
-				c.pingTimer.Reset(c.hs.PingIntervalDuration())
-			}
-			c.mu.Unlock()
-		}
-	})
+	c.pingTimer = time.AfterFunc(iv, c.ping)
 }
 
-// watchdog is how long the reader waits for any packet before declaring
-// the server gone: the spec's pingInterval + pingTimeout.
-func (c *Conn) watchdog() time.Duration { return time.Duration(c.wd.Load()) }
+// ping sends the v3 client's ping. From then the server has pingTimeout
+// to send something (any packet renews the watchdog, see readWatchdog):
+// on WebSocket the read deadline is brought forward to that, as
+// engine.io-client 3.x's onHeartbeat(pingTimeout). A polling GET already
+// under way keeps its deadline, pingInterval+pingTimeout from its start.
+func (c *Conn) ping() {
+	c.mu.Lock()
+	ws, timeout := c.ws, c.hs.PingTimeoutDuration()
+	c.mu.Unlock()
+	// Before the send: a pong quicker than this goroutine must find the
+	// deadline already tight, and renew it as any packet does.
+	if ws != nil {
+		ws.SetReadDeadline(time.Now().Add(timeout))
+	}
+	c.sendEngine(engineio.Packet{Type: engineio.Ping})
+}
+
+// watchdog is the spec's pingInterval + pingTimeout: how long the reader
+// waits for a ping (v4) or for any packet (v3) before declaring the server
+// gone.
+func (c *Conn) watchdog() time.Duration { return time.Duration(c.wd.Load()) * time.Millisecond }
+
+// pingDeadline is when a v4 session is dead unless a ping comes first.
+func (c *Conn) pingDeadline() time.Time {
+	return time.Unix(0, c.beat.Load()).Add(c.watchdog())
+}
+
+// pinged renews a v4 session's watchdog on a ping, as the reference
+// client's resetPingTimeout does and only then: a server that keeps
+// sending messages but stopped pinging is dead by the spec. On WebSocket
+// the read deadline moves here, once per ping, instead of before every
+// read; polling reads beat when it starts each GET.
+func (c *Conn) pinged() {
+	now := time.Now()
+	c.beat.Store(now.UnixNano())
+	c.mu.Lock()
+	ws := c.ws
+	c.mu.Unlock()
+	if ws != nil {
+		ws.SetReadDeadline(now.Add(c.watchdog()))
+	}
+}
 
 // run is the reader goroutine: it reads the current transport until the
 // session ends, then reconnects if the policy says so.
@@ -800,10 +823,25 @@ func (c *Conn) reconnect(downAt time.Time) bool {
 func (c *Conn) readLoop() {
 	ws, poll := c.transports()
 	if ws != nil {
-		c.readErr = ws.ReadEach(c.watchdog(), c.onFrame)
+		c.readErr = ws.ReadEach(c.readWatchdog(ws), c.onFrame)
 		return
 	}
 	c.readOther(poll)
+}
+
+// readWatchdog prepares ws's read deadline and returns what ReadEach
+// should renew it by on every message: in v3 any packet proves the server
+// alive (engine.io-client 3.x's "heartbeat" on every packet), so
+// pingInterval+pingTimeout from each; in v4 nothing, the deadline is
+// beat+wd, moved by pinged. Out of line to keep readLoop's frame small.
+//
+//go:noinline
+func (c *Conn) readWatchdog(ws *transport.WebSocket) time.Duration {
+	if c.eio == engineio.V3 {
+		return c.watchdog()
+	}
+	ws.SetReadDeadline(c.pingDeadline())
+	return 0
 }
 
 // transports returns the session's transports; out of line to keep
@@ -837,8 +875,12 @@ func (c *Conn) handleFrame(frame []byte, bin bool) error {
 }
 
 func (c *Conn) readPolling(poll *transport.Polling) error {
-	// The GET may be held until the next ping: allow pingInterval +
-	// pingTimeout, plus a margin for scheduling on a loaded generator.
+	// v3: a v3 server holds the GET until it has something, at the
+	// latest until our ping's pong: allow pingInterval + pingTimeout from
+	// each GET, plus a margin for scheduling on a loaded generator. v4:
+	// every GET ends at the last ping's deadline, as on WebSocket, so
+	// responses without a ping do not keep a session that stopped pinging.
+	v3 := c.eio == engineio.V3
 	wd := c.watchdog() + time.Second
 	parse := func(body []byte, bin bool) error {
 		return engineio.ParsePayload(c.eio, body, bin, c.handlePacket)
@@ -847,9 +889,13 @@ func (c *Conn) readPolling(poll *transport.Polling) error {
 		if c.isClosed() {
 			return ErrClosed
 		}
+		deadline := c.pingDeadline()
+		if v3 {
+			deadline = time.Now().Add(wd)
+		}
 		// GetFunc lends the response body for the parse: an idle session
 		// waiting on its GET holds no buffer of ours.
-		if err := poll.GetFunc(c.ctx, time.Now().Add(wd), parse); err != nil {
+		if err := poll.GetFunc(c.ctx, deadline, parse); err != nil {
 			return err
 		}
 	}
@@ -866,13 +912,18 @@ func (c *Conn) handlePacket(p engineio.Packet) error {
 	case engineio.Ping:
 		// v4: the server's heartbeat. v3 servers never ping, but answering
 		// costs nothing and keeps a confused server alive.
+		if c.eio != engineio.V3 {
+			c.pinged()
+		}
 		return c.sendEngine(engineio.Packet{Type: engineio.Pong, Data: p.Data})
 	case engineio.Close:
 		return errServerClose
 	case engineio.Message:
 		return c.handleMessage(p.Data, p.Binary)
+	case engineio.Pong:
+		c.armPing() // v3: the next ping is due pingInterval after this pong
 	}
-	// open, pong, upgrade and noop need no action here.
+	// open, upgrade and noop need no action here.
 	return nil
 }
 

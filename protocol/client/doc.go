@@ -31,8 +31,15 @@
 //
 // # Heartbeat
 //
-// In Engine.IO v4 the server pings and the reader answers; the watchdog is
-// the read deadline (pingInterval+pingTimeout), renewed on every packet.
-// In v3 the client pings every pingInterval from a timer and the same
-// deadline catches a silent server.
+// In Engine.IO v4 the server pings and the reader answers. The watchdog is
+// the read deadline, pingInterval+pingTimeout after the last ping (or the
+// open packet), as the spec and engine.io-client have it: only a ping
+// renews it, so a server that keeps sending messages but stopped pinging
+// is dropped for "ping timeout". On WebSocket the deadline moves when a
+// ping arrives, not on every message; each polling GET ends at it.
+// In v3 the client pings, pingInterval after the open and after each pong
+// (the spec's rule, engine.io-client 3.x's setPing); any packet renews the
+// deadline to pingInterval+pingTimeout, as engine.io-client 3.x counts any
+// packet as a heartbeat, and after a ping the server has pingTimeout to
+// send one (on WebSocket; a polling GET keeps its deadline).
 package client

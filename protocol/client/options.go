@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/siokit/siokit/protocol/engineio"
+	"github.com/siokit/siokit/protocol/socketio"
 	"github.com/siokit/siokit/protocol/transport"
 )
 
@@ -40,7 +41,7 @@ func (m Mode) String() string {
 
 // Defaults of the reference client (socket.io-client 4.x) unless noted.
 const (
-	DefaultPath              = "/socket.io/"
+	DefaultPath              = socketio.DefaultPath
 	DefaultReconnectDelay    = time.Second
 	DefaultReconnectDelayMax = 5 * time.Second
 	DefaultRandomization     = 0.5
