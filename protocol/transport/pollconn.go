@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -40,7 +41,7 @@ type sessionConns struct {
 	addr   string // host:port
 	isTLS  bool
 	tlsCfg *tls.Config // with ServerName, made once
-	local  *net.TCPAddr
+	dialFn func(ctx context.Context, network, addr string) (net.Conn, error)
 	limit  int // largest response body
 
 	get, post connSlot
@@ -96,7 +97,7 @@ func newSessionConns(rawURL string, o *Options, limit int64) (*sessionConns, err
 	if err != nil {
 		return nil, err
 	}
-	s := &sessionConns{isTLS: u.Scheme == "https", local: o.LocalAddr, limit: int(limit)}
+	s := &sessionConns{isTLS: u.Scheme == "https", dialFn: dialFunc(o), limit: int(limit)}
 	s.addr = fasthttp.AddMissingPort(u.Host, s.isTLS)
 	if s.isTLS {
 		cfg := &tls.Config{}
@@ -236,18 +237,9 @@ func (s *sessionConns) dial(deadline time.Time) (net.Conn, error) {
 	if timeout <= 0 {
 		return nil, fasthttp.ErrTimeout
 	}
-	var (
-		conn net.Conn
-		err  error
-	)
-	if s.local != nil {
-		d := &fasthttp.TCPDialer{LocalAddr: s.local}
-		conn, err = d.DialTimeout(s.addr, timeout)
-	} else {
-		conn, err = fasthttp.DialTimeout(s.addr, timeout)
-	}
+	conn, err := dialWithin(s.dialFn, s.addr, timeout)
 	if err != nil {
-		return nil, err // fasthttp's dialer names the address already
+		return nil, err // net's errors name the address already
 	}
 	if !s.isTLS {
 		return conn, nil
