@@ -2,7 +2,6 @@ package transport
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -41,8 +40,8 @@ type sessionConns struct {
 	addr   string // host:port
 	isTLS  bool
 	tlsCfg *tls.Config // with ServerName, made once
-	dialFn func(ctx context.Context, network, addr string) (net.Conn, error)
-	limit  int // largest response body
+	opts   *Options    // how to dial (see dialFunc); no dialer is kept per session
+	limit  int         // largest response body
 
 	get, post connSlot
 	closed    atomic.Bool // CloseIdle was called: keep no connection
@@ -97,7 +96,7 @@ func newSessionConns(rawURL string, o *Options, limit int64) (*sessionConns, err
 	if err != nil {
 		return nil, err
 	}
-	s := &sessionConns{isTLS: u.Scheme == "https", dialFn: dialFunc(o), limit: int(limit)}
+	s := &sessionConns{isTLS: u.Scheme == "https", opts: o, limit: int(limit)}
 	s.addr = fasthttp.AddMissingPort(u.Host, s.isTLS)
 	if s.isTLS {
 		cfg := &tls.Config{}
@@ -237,7 +236,7 @@ func (s *sessionConns) dial(deadline time.Time) (net.Conn, error) {
 	if timeout <= 0 {
 		return nil, fasthttp.ErrTimeout
 	}
-	conn, err := dialWithin(s.dialFn, s.addr, timeout)
+	conn, err := dialWithin(dialFunc(s.opts), s.addr, timeout)
 	if err != nil {
 		return nil, err // net's errors name the address already
 	}
