@@ -14,12 +14,8 @@ import (
 	"github.com/siokit/siokit/protocol/transport"
 )
 
-// TestMain starts fasthttp's Date header updater before any bubble serves
-// protocol/server (see prototest.StartFastHTTPClock).
-func TestMain(m *testing.M) {
-	prototest.StartFastHTTPClock()
-	m.Run()
-}
+// TestMain: protocol/server runs in synctest bubbles here (see prototest.Main).
+func TestMain(m *testing.M) { prototest.Main(m) }
 
 // TestReconnectOnFakeClock is TestReconnect against protocol/server in a
 // synctest bubble, in memory, where the backoff can be checked to the
@@ -64,21 +60,8 @@ func reconnectOnFakeClock(t *testing.T, mode client.Mode) {
 	down := rec.find(client.KindDisconnect)[0].Time
 	time.Sleep(time.Until(down.Add(time.Second)))
 	serve()
-	prototest.WaitFor(t, 8*time.Second, "reconnect", func() bool { return rec.count(client.KindReconnect) > 0 })
-	prototest.WaitFor(t, 5*time.Second, "namespace back", root.Connected)
-	if err := root.Emit("message", "after restart"); err != nil {
-		t.Fatal(err)
-	}
-	if m := back.Next(t, "message-back after reconnect"); string(m.Args) != `["after restart"]` {
-		t.Fatalf("got %s", m.Args)
-	}
+	checkReconnected(t, rec, root, back)
 	att := rec.find(client.KindReconnectAttempt)
-	if len(att) == 0 || att[0].Attempt != 1 {
-		t.Fatalf("reconnect attempts %+v", att)
-	}
-	if d := rec.find(client.KindDisconnect); len(d) == 0 || d[0].Reason == client.ReasonClientDisconnect {
-		t.Fatalf("disconnect events %+v, want a transport reason", d)
-	}
 	// Each attempt is announced as its wait begins: at 0, 100, 300 and
 	// 700 ms after the disconnect; the fourth succeeds at 1.2 s.
 	waits := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 500 * time.Millisecond}

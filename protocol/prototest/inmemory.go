@@ -22,13 +22,15 @@ type DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error
 // a bubble must not end with it still asleep.
 const FastHTTPWorkerLinger = 11 * time.Second
 
-// StartFastHTTPClock starts fasthttp's once-per-process Date header
-// updater. A fasthttp server starts it on its first response; started
-// inside a testing/synctest bubble it would outlive the bubble (it never
-// exits). Call it from TestMain, before any bubble serves with fasthttp.
-func StartFastHTTPClock() {
+// Main runs the tests of a package that serves with fasthttp inside
+// testing/synctest bubbles: func TestMain(m *testing.M) { prototest.Main(m) }.
+// It first starts fasthttp's once-per-process Date header updater, which
+// a fasthttp server starts on its first response: started inside a bubble
+// it would outlive the bubble (it never exits).
+func Main(m *testing.M) {
 	var h fasthttp.ResponseHeader
 	h.AppendBytes(nil)
+	m.Run()
 }
 
 // ServeInMemory serves srv on an in-memory listener until tb ends and

@@ -14,12 +14,8 @@ import (
 	"github.com/siokit/siokit/protocol/server"
 )
 
-// TestMain starts fasthttp's Date header updater before any bubble does (see
-// prototest.StartFastHTTPClock).
-func TestMain(m *testing.M) {
-	prototest.StartFastHTTPClock()
-	m.Run()
-}
+// TestMain: protocol/server runs in synctest bubbles here (see prototest.Main).
+func TestMain(m *testing.M) { prototest.Main(m) }
 
 // fakeClockWS serves srv on an in-memory listener inside the current synctest bubble and
 // opens a WebSocket session to it, so that the server's timers run on the bubble's fake clock:

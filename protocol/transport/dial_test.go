@@ -6,27 +6,25 @@ import (
 	"net"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/siokit/siokit/protocol/prototest"
 	"github.com/siokit/siokit/protocol/server"
 	"github.com/siokit/siokit/protocol/transport"
-	"github.com/valyala/fasthttp/fasthttputil"
 )
+
+// TestMain: protocol/server runs in synctest bubbles here (see prototest.Main).
+func TestMain(m *testing.M) { prototest.Main(m) }
 
 // TestDialCarriesBothTransports: Options.Dial opens the connections of
 // polling, WebSocket and RawRequest alike. The host does not resolve and
-// the server listens on no socket, so only the Dial can have reached it.
-func TestDialCarriesBothTransports(t *testing.T) {
-	ln := fasthttputil.NewInmemoryListener()
-	srv := server.New(nil)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	defer func() {
-		srv.Close()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
+// the server listens on no socket, so only the Dial can have reached it;
+// in a synctest bubble, nothing else could have run in it either.
+func TestDialCarriesBothTransports(t *testing.T) { synctest.Test(t, dialCarriesBothTransports) }
+
+func dialCarriesBothTransports(t *testing.T) {
+	dial := prototest.ServeInMemory(t, server.New(nil))
 	var dials atomic.Int32
 	opts := &transport.Options{Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if _, ok := ctx.Deadline(); !ok {
@@ -36,7 +34,7 @@ func TestDialCarriesBothTransports(t *testing.T) {
 			t.Errorf("dial %s %s, want tcp siokit.invalid:80", network, addr)
 		}
 		dials.Add(1)
-		return ln.Dial()
+		return dial(ctx, network, addr)
 	}}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
