@@ -1,13 +1,15 @@
 // Package hostile runs misbehaving Engine.IO servers on loopback for
 // tests: one that accepts TCP and never answers, and one that sends a
 // valid open packet and then a body or WebSocket message that never ends.
-// They are real listeners on 127.0.0.1 at a free port, written with the
-// standard library only, so that what they send is exactly what the test
-// says.
+// They are real listeners on 127.0.0.1 at a free port, or in-memory ones
+// for tests in a testing/synctest bubble, written with the standard
+// library only (and fasthttputil's in-memory listener), so that what they
+// send is exactly what the test says.
 package hostile
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
@@ -19,14 +21,20 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/valyala/fasthttp/fasthttputil"
 )
 
 // Server is a hostile server; it stops when the test ends.
 type Server struct {
-	// URL is http://127.0.0.1:port.
+	// URL is http://127.0.0.1:port (http://hostile.test in memory).
 	URL string
-	// Addr is 127.0.0.1:port.
+	// Addr is 127.0.0.1:port (the listener's name in memory).
 	Addr string
+	// Dial, for transport.Options.Dial, is the way to an in-memory
+	// server, whatever address it is given; nil on 127.0.0.1, where any
+	// dialer reaches URL.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// Accepted counts TCP connections, Opened handshakes answered and
 	// Endless bodies or messages started.
@@ -80,12 +88,21 @@ type Config struct {
 	Quiet bool
 	// Upgrades offers websocket in the open packet.
 	Upgrades bool
+	// InMemory serves on an in-memory listener, which only Server.Dial
+	// reaches: inside a testing/synctest bubble, client and server then
+	// wait on the bubble's fake clock, which real sockets cannot share.
+	InMemory bool
 }
 
 // Silent starts a server that accepts TCP connections and never sends a
 // byte; what clients send is read and dropped so their writes never block.
 func Silent(t testing.TB) *Server {
 	return start(t, Config{}, true)
+}
+
+// SilentInMemory is Silent on an in-memory listener (see Config.InMemory).
+func SilentInMemory(t testing.TB) *Server {
+	return start(t, Config{InMemory: true}, true)
 }
 
 // Endless starts a server that answers a handshake (polling GET without
@@ -101,11 +118,22 @@ func Endless(t testing.TB, cfg Config) *Server {
 
 func start(t testing.TB, cfg Config, silent bool) *Server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var (
+		s   = &Server{cfg: cfg, silent: silent, conns: map[net.Conn]bool{}}
+		url string
+	)
+	if cfg.InMemory {
+		ln := fasthttputil.NewInmemoryListener()
+		s.ln, url = ln, "http://hostile.test"
+		s.Dial = func(context.Context, string, string) (net.Conn, error) { return ln.Dial() }
+	} else {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.ln, url = ln, "http://"+ln.Addr().String()
 	}
-	s := &Server{URL: "http://" + ln.Addr().String(), Addr: ln.Addr().String(), ln: ln, cfg: cfg, silent: silent, conns: map[net.Conn]bool{}}
+	s.URL, s.Addr = url, s.ln.Addr().String()
 	s.wg.Add(1)
 	go s.accept()
 	t.Cleanup(s.Close)

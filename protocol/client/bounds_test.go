@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/siokit/siokit/internal/hostile"
@@ -16,31 +17,34 @@ import (
 
 // TestHandshakeTimeoutSilentServer: a server that accepts TCP and never
 // answers fails the handshake at the handshake timeout, on both
-// transports, although the caller's context would wait much longer.
+// transports, although the caller's context would wait much longer. In a
+// synctest bubble, the server in memory: the times are the fake clock's.
 func TestHandshakeTimeoutSilentServer(t *testing.T) {
-	srv := hostile.Silent(t)
 	for _, mode := range []client.Mode{client.PollingOnly, client.WebSocketOnly} {
 		t.Run(mode.String(), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			const timeout = 500 * time.Millisecond
-			begin := time.Now()
-			_, err := client.Dial(ctx, srv.URL, &client.Options{Mode: mode, HandshakeTimeout: timeout})
-			took := time.Since(begin)
-			var te *client.TimeoutError
-			if !errors.As(err, &te) || te.Phase != "handshake" {
-				t.Fatalf("error %v (%T), want a handshake TimeoutError", err, err)
-			}
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("%v does not unwrap to context.DeadlineExceeded", err)
-			}
-			if want := "client: handshake timed out after 500ms"; err.Error() != want {
-				t.Errorf("error text %q, want %q", err, want)
-			}
-			// Generous: the point is that it is not the context's 2 min.
-			if took < timeout || took > 30*time.Second {
-				t.Errorf("handshake failed after %v, want at the %v timeout", took, timeout)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				srv := hostile.SilentInMemory(t)
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				defer cancel()
+				const timeout = 500 * time.Millisecond
+				begin := time.Now()
+				_, err := client.Dial(ctx, srv.URL, &client.Options{Mode: mode, HandshakeTimeout: timeout, Transport: transport.Options{Dial: srv.Dial}})
+				took := time.Since(begin)
+				var te *client.TimeoutError
+				if !errors.As(err, &te) || te.Phase != "handshake" {
+					t.Fatalf("error %v (%T), want a handshake TimeoutError", err, err)
+				}
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("%v does not unwrap to context.DeadlineExceeded", err)
+				}
+				if want := "client: handshake timed out after 500ms"; err.Error() != want {
+					t.Errorf("error text %q, want %q", err, want)
+				}
+				// Generous: the point is that it is not the context's 2 min.
+				if took < timeout || took > 30*time.Second {
+					t.Errorf("handshake failed after %v, want at the %v timeout", took, timeout)
+				}
+			})
 		})
 	}
 }
@@ -136,45 +140,49 @@ func endlessClients(t *testing.T, srv *hostile.Server, mode client.Mode, want st
 
 // TestConnectTimeoutQuietServer: a server that opens the session and
 // never answers the namespace CONNECT fails Connect at the connect
-// timeout, on both transports.
+// timeout, on both transports; in a synctest bubble, the server in memory.
 func TestConnectTimeoutQuietServer(t *testing.T) {
 	for _, mode := range []client.Mode{client.PollingOnly, client.WebSocketOnly} {
 		t.Run(mode.String(), func(t *testing.T) {
-			srv := hostile.Endless(t, hostile.Config{Quiet: true})
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			const timeout = 500 * time.Millisecond
-			c, err := client.Dial(ctx, srv.URL, &client.Options{Mode: mode, ConnectTimeout: timeout})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The server first: Close waits for the pending GET, which
-			// this server holds until pingInterval+pingTimeout.
-			defer func() { srv.Close(); c.Close() }()
-			begin := time.Now()
-			err = c.Socket("/admin").Connect(ctx, nil)
-			took := time.Since(begin)
-			var te *client.TimeoutError
-			if !errors.As(err, &te) || err.Error() != "client: connect /admin timed out after 500ms" {
-				t.Fatalf("error %v (%T), want the connect TimeoutError", err, err)
-			}
-			if took < timeout || took > 30*time.Second {
-				t.Errorf("Connect failed after %v, want at the %v timeout", took, timeout)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				srv := hostile.Endless(t, hostile.Config{Quiet: true, InMemory: true})
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				defer cancel()
+				const timeout = 500 * time.Millisecond
+				c, err := client.Dial(ctx, srv.URL, &client.Options{Mode: mode, ConnectTimeout: timeout, Transport: transport.Options{Dial: srv.Dial}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The server first: Close waits for the pending GET, which
+				// this server holds until pingInterval+pingTimeout.
+				defer func() { srv.Close(); c.Close() }()
+				begin := time.Now()
+				err = c.Socket("/admin").Connect(ctx, nil)
+				took := time.Since(begin)
+				var te *client.TimeoutError
+				if !errors.As(err, &te) || err.Error() != "client: connect /admin timed out after 500ms" {
+					t.Fatalf("error %v (%T), want the connect TimeoutError", err, err)
+				}
+				if took < timeout || took > 30*time.Second {
+					t.Errorf("Connect failed after %v, want at the %v timeout", took, timeout)
+				}
+			})
 		})
 	}
 }
 
 // TestUpgradeTimeoutQuietServer: an upgrade probe that is never answered
 // fails at the upgrade timeout, reported once, and the session stays on
-// polling.
-func TestUpgradeTimeoutQuietServer(t *testing.T) {
-	srv := hostile.Endless(t, hostile.Config{Quiet: true, Upgrades: true})
+// polling. In a synctest bubble, the server in memory.
+func TestUpgradeTimeoutQuietServer(t *testing.T) { synctest.Test(t, upgradeTimeoutQuietServer) }
+
+func upgradeTimeoutQuietServer(t *testing.T) {
+	srv := hostile.Endless(t, hostile.Config{Quiet: true, Upgrades: true, InMemory: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rec := newRecorder()
 	begin := time.Now()
-	c, err := client.Dial(ctx, srv.URL, &client.Options{Mode: client.PollingThenUpgrade, UpgradeTimeout: 500 * time.Millisecond, Hook: rec})
+	c, err := client.Dial(ctx, srv.URL, &client.Options{Mode: client.PollingThenUpgrade, UpgradeTimeout: 500 * time.Millisecond, Hook: rec, Transport: transport.Options{Dial: srv.Dial}})
 	took := time.Since(begin)
 	if err != nil {
 		t.Fatal(err)

@@ -322,23 +322,31 @@ func TestReconnect(t *testing.T) {
 				ctx := prototest.Context(t)
 				prototest.OpenConnect(t, ctx, c, root, nil)
 				p.Restart(t)
-				prototest.WaitFor(t, 8*time.Second, "reconnect", func() bool { return rec.count(client.KindReconnect) > 0 })
-				prototest.WaitFor(t, 5*time.Second, "namespace back", root.Connected)
-				if err := root.Emit("message", "after restart"); err != nil {
-					t.Fatal(err)
-				}
-				if m := back.Next(t, "message-back after reconnect"); string(m.Args) != `["after restart"]` {
-					t.Fatalf("got %s", m.Args)
-				}
-				att := rec.find(client.KindReconnectAttempt)
-				if len(att) == 0 || att[0].Attempt != 1 {
-					t.Fatalf("reconnect attempts %+v", att)
-				}
-				if d := rec.find(client.KindDisconnect); len(d) == 0 || d[0].Reason == client.ReasonClientDisconnect {
-					t.Fatalf("disconnect events %+v, want a transport reason", d)
-				}
+				checkReconnected(t, rec, root, back)
 			})
 		}
+	}
+}
+
+// checkReconnected: after its server came back, the client reconnected by
+// itself from its first attempt on, after a disconnect that was not its
+// own, and root, whose "message-back" events back receives, works again.
+func checkReconnected(t *testing.T, rec *recorder, root *client.Socket, back *prototest.Inbox) {
+	t.Helper()
+	prototest.WaitFor(t, 8*time.Second, "reconnect", func() bool { return rec.count(client.KindReconnect) > 0 })
+	prototest.WaitFor(t, 5*time.Second, "namespace back", root.Connected)
+	if err := root.Emit("message", "after restart"); err != nil {
+		t.Fatal(err)
+	}
+	if m := back.Next(t, "message-back after reconnect"); string(m.Args) != `["after restart"]` {
+		t.Fatalf("got %s", m.Args)
+	}
+	att := rec.find(client.KindReconnectAttempt)
+	if len(att) == 0 || att[0].Attempt != 1 {
+		t.Fatalf("reconnect attempts %+v", att)
+	}
+	if d := rec.find(client.KindDisconnect); len(d) == 0 || d[0].Reason == client.ReasonClientDisconnect {
+		t.Fatalf("disconnect events %+v, want a transport reason", d)
 	}
 }
 

@@ -5,14 +5,16 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/fasthttp/websocket"
 	"github.com/siokit/siokit/protocol/client"
+	"github.com/siokit/siokit/protocol/prototest"
+	"github.com/siokit/siokit/protocol/transport"
 )
 
 // heartbeatServer is a raw Engine.IO server that sends an event every
@@ -32,14 +34,20 @@ type heartbeatServer struct {
 
 const hbOpen = `0{"sid":"hb","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}`
 
-func startHeartbeatServer(t *testing.T, hs *heartbeatServer) *httptest.Server {
+// hbURL is where a client finds a heartbeat server: any host will do, the
+// dial of startHeartbeatServer ignores it.
+const hbURL = "http://heartbeat.test"
+
+// startHeartbeatServer serves hs in memory, in the caller's synctest
+// bubble, and returns the transport options that reach it.
+func startHeartbeatServer(t *testing.T, hs *heartbeatServer) transport.Options {
 	if hs.open == "" {
 		hs.open = hbOpen
 	}
 	hs.queue, hs.stop = make(chan string, 1024), make(chan struct{})
-	srv := httptest.NewServer(hs)
-	t.Cleanup(func() { close(hs.stop); srv.Close() })
-	return srv
+	dial := prototest.ServeInMemory(t, &http.Server{Handler: hs})
+	t.Cleanup(func() { close(hs.stop) }) // before the server's close: handlers end
+	return transport.Options{Dial: dial}
 }
 
 // produce queues the events and, when pinging, the pings, until stop.
@@ -159,49 +167,51 @@ func TestHeartbeatNeedsPings(t *testing.T) {
 				name = mode.String() + "/pinging"
 			}
 			t.Run(name, func(t *testing.T) {
-				srv := startHeartbeatServer(t, &heartbeatServer{heartbeat: pinging})
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				defer cancel()
-				begin := time.Now()
-				c, err := client.Dial(ctx, srv.URL, &client.Options{Mode: mode, Reconnect: client.Reconnect{Disabled: true}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer c.Close()
-				var ticks atomic.Int32
-				s := c.Socket("/")
-				s.On("tick", func(*client.Message) { ticks.Add(1) })
-				if err := s.Connect(ctx, nil); err != nil {
-					t.Fatal(err)
-				}
-				if pinging {
+				synctest.Test(t, func(t *testing.T) {
+					tr := startHeartbeatServer(t, &heartbeatServer{heartbeat: pinging})
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					defer cancel()
+					begin := time.Now()
+					c, err := client.Dial(ctx, hbURL, &client.Options{Mode: mode, Reconnect: client.Reconnect{Disabled: true}, Transport: tr})
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer c.Close()
+					var ticks atomic.Int32
+					s := c.Socket("/")
+					s.On("tick", func(*client.Message) { ticks.Add(1) })
+					if err := s.Connect(ctx, nil); err != nil {
+						t.Fatal(err)
+					}
+					if pinging {
+						select {
+						case <-c.Done():
+							t.Fatalf("dropped after %v although the server pings: %v", time.Since(begin), c.Err())
+						case <-time.After(4 * watchdog):
+						}
+						if n := ticks.Load(); n < 10 {
+							t.Errorf("%d events in %v, want about 20", n, 4*watchdog)
+						}
+						return
+					}
 					select {
 					case <-c.Done():
-						t.Fatalf("dropped after %v although the server pings: %v", time.Since(begin), c.Err())
-					case <-time.After(4 * watchdog):
+					case <-time.After(watchdog + 2*time.Second):
+						t.Fatalf("still connected after %v of events without a ping (%d events)", time.Since(begin), ticks.Load())
 					}
-					if n := ticks.Load(); n < 10 {
-						t.Errorf("%d events in %v, want about 20", n, 4*watchdog)
+					took := time.Since(begin)
+					var de *client.DisconnectError
+					if err := c.Err(); !errors.As(err, &de) || de.Reason != client.ReasonPingTimeout {
+						t.Fatalf("ended with %v, want reason %q", err, client.ReasonPingTimeout)
 					}
-					return
-				}
-				select {
-				case <-c.Done():
-				case <-time.After(watchdog + 2*time.Second):
-					t.Fatalf("still connected after %v of events without a ping (%d events)", time.Since(begin), ticks.Load())
-				}
-				took := time.Since(begin)
-				var de *client.DisconnectError
-				if err := c.Err(); !errors.As(err, &de) || de.Reason != client.ReasonPingTimeout {
-					t.Fatalf("ended with %v, want reason %q", err, client.ReasonPingTimeout)
-				}
-				if took < watchdog-50*time.Millisecond {
-					t.Errorf("dropped after %v, before pingInterval+pingTimeout %v", took, watchdog)
-				}
-				if n := ticks.Load(); n < 2 {
-					t.Errorf("%d events before the drop, want the server's events to have kept coming", n)
-				}
-				t.Logf("dropped after %v, %d events received", took, ticks.Load())
+					if took < watchdog-50*time.Millisecond {
+						t.Errorf("dropped after %v, before pingInterval+pingTimeout %v", took, watchdog)
+					}
+					if n := ticks.Load(); n < 2 {
+						t.Errorf("%d events before the drop, want the server's events to have kept coming", n)
+					}
+					t.Logf("dropped after %v, %d events received", took, ticks.Load())
+				})
 			})
 		}
 	}
@@ -211,7 +221,8 @@ func TestHeartbeatNeedsPings(t *testing.T) {
 // engine.io-client 3.x (WebSocket, pingInterval 1 s, pingTimeout 300 ms):
 // it pings pingInterval after the open and after each pong, and only
 // then; any packet from the server proves it alive; after a ping the
-// server has pingTimeout to send something.
+// server has pingTimeout to send something. On a synctest bubble's fake
+// clock, as TestHeartbeatNeedsPings.
 func TestHeartbeatV3(t *testing.T) {
 	const (
 		open     = `0{"sid":"hb","upgrades":[],"pingInterval":1000,"pingTimeout":300}`
@@ -235,43 +246,45 @@ func TestHeartbeatV3(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			hs := tc.srv
-			hs.eio3, hs.open = true, open
-			srv := startHeartbeatServer(t, hs)
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			begin := time.Now()
-			c, err := client.Dial(ctx, srv.URL, &client.Options{EIO: 3, Mode: client.WebSocketOnly, Reconnect: client.Reconnect{Disabled: true}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			const watch = 3500 * time.Millisecond
-			select {
-			case <-c.Done():
-			case <-time.After(watch):
-			}
-			took := time.Since(begin)
-			if n := hs.pings.Load(); n < tc.minPings || n > tc.maxPings {
-				t.Errorf("%d pings in %v, want %d to %d", n, took, tc.minPings, tc.maxPings)
-			}
-			select {
-			case <-c.Done():
-			default:
-				if tc.dropped {
-					t.Fatalf("still connected after %v", took)
+			synctest.Test(t, func(t *testing.T) {
+				hs := tc.srv
+				hs.eio3, hs.open = true, open
+				tr := startHeartbeatServer(t, hs)
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				begin := time.Now()
+				c, err := client.Dial(ctx, hbURL, &client.Options{EIO: 3, Mode: client.WebSocketOnly, Reconnect: client.Reconnect{Disabled: true}, Transport: tr})
+				if err != nil {
+					t.Fatal(err)
 				}
-				return
-			}
-			var de *client.DisconnectError
-			if err := c.Err(); !tc.dropped || !errors.As(err, &de) || de.Reason != client.ReasonPingTimeout {
-				t.Fatalf("ended after %v with %v, want %v", took, err, map[bool]string{true: "ping timeout", false: "to stay connected"}[tc.dropped])
-			}
-			// pingInterval+pingTimeout after the last event would be 2.2 s.
-			if took < interval+timeout-50*time.Millisecond || took > interval+timeout+500*time.Millisecond {
-				t.Errorf("dropped after %v, want about %v", took, interval+timeout)
-			}
-			t.Logf("dropped after %v", took)
+				defer c.Close()
+				const watch = 3500 * time.Millisecond
+				select {
+				case <-c.Done():
+				case <-time.After(watch):
+				}
+				took := time.Since(begin)
+				if n := hs.pings.Load(); n < tc.minPings || n > tc.maxPings {
+					t.Errorf("%d pings in %v, want %d to %d", n, took, tc.minPings, tc.maxPings)
+				}
+				select {
+				case <-c.Done():
+				default:
+					if tc.dropped {
+						t.Fatalf("still connected after %v", took)
+					}
+					return
+				}
+				var de *client.DisconnectError
+				if err := c.Err(); !tc.dropped || !errors.As(err, &de) || de.Reason != client.ReasonPingTimeout {
+					t.Fatalf("ended after %v with %v, want %v", took, err, map[bool]string{true: "ping timeout", false: "to stay connected"}[tc.dropped])
+				}
+				// pingInterval+pingTimeout after the last event would be 2.2 s.
+				if took < interval+timeout-50*time.Millisecond || took > interval+timeout+500*time.Millisecond {
+					t.Errorf("dropped after %v, want about %v", took, interval+timeout)
+				}
+				t.Logf("dropped after %v", took)
+			})
 		})
 	}
 }

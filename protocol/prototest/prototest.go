@@ -2,7 +2,8 @@
 // need when they talk to a Socket.IO server through protocol/client, in the
 // spirit of net/http/httptest: a bounded context, an inbox for handler
 // deliveries, a poll-until helper, a dial that closes at cleanup and a
-// server on 127.0.0.1:0 for the length of a test.
+// server on 127.0.0.1:0, or in memory inside a testing/synctest bubble,
+// for the length of a test.
 //
 // It imports only protocol packages, so that a test anywhere below the
 // client can use it without an import pointing upwards.

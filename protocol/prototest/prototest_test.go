@@ -1,6 +1,8 @@
 package prototest
 
 import (
+	"io"
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -47,6 +49,33 @@ func TestWaitFor(t *testing.T) {
 		WaitFor(t, time.Second, "third poll", func() bool { return n.Add(1) == 3 })
 		if d := time.Since(start); d != 20*time.Millisecond {
 			t.Fatalf("returned after %v, want two 10ms polls", d)
+		}
+	})
+}
+
+// TestServeInMemory: a server served in memory runs in the caller's
+// bubble, so an hour its handler waits passes on the fake clock, and the
+// request reaches it whatever host it names.
+func TestServeInMemory(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dial := ServeInMemory(t, &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(time.Hour)
+			io.WriteString(w, r.Host)
+		})})
+		tr := &http.Transport{DialContext: dial}
+		defer tr.CloseIdleConnections()
+		start := time.Now()
+		resp, err := (&http.Client{Transport: tr}).Get("http://nowhere.invalid/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || string(b) != "nowhere.invalid" {
+			t.Fatalf("body %q, %v", b, err)
+		}
+		if d := time.Since(start); d != time.Hour {
+			t.Fatalf("answered after %v, want the handler's hour", d)
 		}
 	})
 }

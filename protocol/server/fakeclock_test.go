@@ -1,10 +1,8 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,43 +10,19 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/siokit/siokit/protocol/prototest"
 	"github.com/siokit/siokit/protocol/server"
-	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttputil"
 )
 
-// TestMain starts fasthttp's once-per-process Date header updater before any bubble does:
-// started inside a synctest bubble it would outlive the bubble (it never exits).
-func TestMain(m *testing.M) {
-	var h fasthttp.ResponseHeader
-	h.AppendBytes(nil)
-	m.Run()
-}
-
-// fakeClockListener serves srv on an in-memory listener inside the current synctest bubble.
-func fakeClockListener(t *testing.T, srv *server.Server) *fasthttputil.InmemoryListener {
-	ln := fasthttputil.NewInmemoryListener()
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		ln.Close()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		// fasthttp's idle-worker cleaner sees the stop only after its sleep (10 s by default):
-		// let the fake clock pass it, or the bubble would end with the cleaner still asleep.
-		time.Sleep(11 * time.Second)
-	})
-	return ln
-}
+// TestMain: protocol/server runs in synctest bubbles here (see prototest.Main).
+func TestMain(m *testing.M) { prototest.Main(m) }
 
 // fakeClockWS serves srv on an in-memory listener inside the current synctest bubble and
 // opens a WebSocket session to it, so that the server's timers run on the bubble's fake clock:
 // a time rule is checked to the nanosecond, with the real defaults, at no wall time, on any
 // machine. It returns the connection and when the open packet arrived.
 func fakeClockWS(t *testing.T, srv *server.Server) (*websocket.Conn, time.Time) {
-	c, _, err := dialer(fakeClockListener(t, srv)).Dial("ws://siokit.test/socket.io/?EIO=4&transport=websocket", nil)
+	c, _, err := dialer(prototest.ServeInMemory(t, srv)).Dial("ws://siokit.test/socket.io/?EIO=4&transport=websocket", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,8 +117,8 @@ func TestConnectTimeoutOnFakeClock(t *testing.T) {
 	}
 }
 
-func dialer(ln *fasthttputil.InmemoryListener) *websocket.Dialer {
-	return &websocket.Dialer{NetDialContext: func(context.Context, string, string) (net.Conn, error) { return ln.Dial() }}
+func dialer(dial prototest.DialFunc) *websocket.Dialer {
+	return &websocket.Dialer{NetDialContext: dial}
 }
 
 // TestUpgradeTimeoutOnFakeClock: a polling session whose WebSocket probe succeeded (2probe,
@@ -152,8 +126,8 @@ func dialer(ln *fasthttputil.InmemoryListener) *websocket.Dialer {
 // upgradeTimeout after the probe (Node's default 10 s), and stays usable over polling.
 func TestUpgradeTimeoutOnFakeClock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ln := fakeClockListener(t, server.New(&server.Options{}))
-		hc := &http.Client{Transport: &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) { return ln.Dial() }}}
+		dial := prototest.ServeInMemory(t, server.New(&server.Options{}))
+		hc := &http.Client{Transport: &http.Transport{DialContext: dial}}
 		defer hc.CloseIdleConnections()
 		get := func(q string) string {
 			resp, err := hc.Get("http://siokit.test/socket.io/?EIO=4&transport=polling" + q)
@@ -173,7 +147,7 @@ func TestUpgradeTimeoutOnFakeClock(t *testing.T) {
 			t.Fatalf("handshake %q", open)
 		}
 		sid := open[i+7 : i+7+strings.IndexByte(open[i+7:], '"')]
-		c, _, err := dialer(ln).Dial("ws://siokit.test/socket.io/?EIO=4&transport=websocket&sid="+sid, nil)
+		c, _, err := dialer(dial).Dial("ws://siokit.test/socket.io/?EIO=4&transport=websocket&sid="+sid, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

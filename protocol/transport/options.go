@@ -1,7 +1,9 @@
 package transport
 
 import (
+	"context"
 	"crypto/tls"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -25,6 +27,14 @@ type Options struct {
 	// LocalAddr binds outgoing connections to a source address, which is how
 	// a load test exceeds one address's ephemeral port range.
 	LocalAddr *net.TCPAddr
+	// Dial opens every connection of both transports (network "tcp"; TLS,
+	// if any, is layered on top by this package), in place of a
+	// net.Dialer honouring LocalAddr, which it then overrides. Tests give
+	// it an in-memory connection, so that a client and a server share a
+	// testing/synctest bubble. ctx carries the dial's deadline. Polling
+	// through a caller's HTTPClient dials as that client does; the client
+	// RawRequest builds for a Dial is not pooled.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Jar keeps cookies across the requests of one session (sticky
 	// sessions). Nil disables cookies.
 	Jar *Jar
@@ -68,6 +78,13 @@ func sharedClient(o *Options, maxBody int64) *fasthttp.Client {
 	if o.HTTPClient != nil {
 		return o.HTTPClient
 	}
+	if o.Dial != nil {
+		// A func cannot key the pool; a caller's Dial is for tests and
+		// raw requests, not for thousands of sessions.
+		c := newHTTPClient(o.TLSConfig, o.Dial)
+		c.MaxResponseBodySize = int(maxBody)
+		return c
+	}
 	k := clientKey{tls: o.TLSConfig, maxBody: int(maxBody)}
 	if o.LocalAddr != nil {
 		k.local = o.LocalAddr.String()
@@ -77,7 +94,7 @@ func sharedClient(o *Options, maxBody int64) *fasthttp.Client {
 	if c := sharedClients[k]; c != nil {
 		return c
 	}
-	c := NewHTTPClient(o.TLSConfig, o.LocalAddr)
+	c := newHTTPClient(o.TLSConfig, dialFunc(o))
 	c.MaxResponseBodySize = k.maxBody
 	sharedClients[k] = c
 	return c
@@ -86,9 +103,13 @@ func sharedClient(o *Options, maxBody int64) *fasthttp.Client {
 // NewHTTPClient returns a fasthttp client suited to long-polling: no
 // per-host connection cap (every session keeps a GET pending), idle
 // connections dropped before common servers drop them, and optional
-// source-address binding.
+// source-address binding, dialled as every connection of this package is.
 func NewHTTPClient(tlsConfig *tls.Config, local *net.TCPAddr) *fasthttp.Client {
-	c := &fasthttp.Client{
+	return newHTTPClient(tlsConfig, dialFunc(&Options{LocalAddr: local}))
+}
+
+func newHTTPClient(tlsConfig *tls.Config, dial func(context.Context, string, string) (net.Conn, error)) *fasthttp.Client {
+	return &fasthttp.Client{
 		Name:            "siokit",
 		MaxConnsPerHost: 1 << 20,
 		// Below Node's 5 s keep-alive timeout: reusing a connection the
@@ -102,15 +123,37 @@ func NewHTTPClient(tlsConfig *tls.Config, local *net.TCPAddr) *fasthttp.Client {
 		// Responses are read whole: a polling body is one payload. The
 		// pooled clients of this package set their own, smaller limit.
 		MaxResponseBodySize: 64 << 20,
+		DialTimeout: func(addr string, timeout time.Duration) (net.Conn, error) {
+			return dialWithin(dial, addr, timeout)
+		},
 	}
-	if local != nil {
-		d := &fasthttp.TCPDialer{LocalAddr: local}
-		c.Dial = d.Dial
-	}
-	return c
 }
 
-// netDialer returns a dialer honouring LocalAddr for WebSocket connections.
+// dialFunc is the one way this package opens a connection, for polling
+// and WebSocket alike: the caller's Dial, or a net.Dialer honouring
+// LocalAddr. fasthttp's own dialer is not used: it cannot set
+// IP_BIND_ADDRESS_NO_PORT (see bindNoPort).
+func dialFunc(o *Options) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if o.Dial != nil {
+		return o.Dial
+	}
+	return netDialer(o).DialContext
+}
+
+// dialWithin dials addr over TCP within timeout, a timeout reported as
+// fasthttp's dialers report it (fasthttp.ErrDialTimeout).
+func dialWithin(dial func(context.Context, string, string) (net.Conn, error), addr string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c, err := dial(ctx, "tcp", addr)
+	if err != nil && ctx.Err() == context.DeadlineExceeded {
+		return nil, fmt.Errorf("dial %s: %w", addr, fasthttp.ErrDialTimeout)
+	}
+	return c, err
+}
+
+// netDialer returns the dialer of LocalAddr: with a source address bound,
+// its Control asks for the source port at connect (bindNoPort).
 func netDialer(o *Options) *net.Dialer {
 	d := &net.Dialer{}
 	if o.LocalAddr != nil {

@@ -40,8 +40,8 @@ type sessionConns struct {
 	addr   string // host:port
 	isTLS  bool
 	tlsCfg *tls.Config // with ServerName, made once
-	local  *net.TCPAddr
-	limit  int // largest response body
+	opts   *Options    // how to dial (see dialFunc); no dialer is kept per session
+	limit  int         // largest response body
 
 	get, post connSlot
 	closed    atomic.Bool // CloseIdle was called: keep no connection
@@ -96,7 +96,7 @@ func newSessionConns(rawURL string, o *Options, limit int64) (*sessionConns, err
 	if err != nil {
 		return nil, err
 	}
-	s := &sessionConns{isTLS: u.Scheme == "https", local: o.LocalAddr, limit: int(limit)}
+	s := &sessionConns{isTLS: u.Scheme == "https", opts: o, limit: int(limit)}
 	s.addr = fasthttp.AddMissingPort(u.Host, s.isTLS)
 	if s.isTLS {
 		cfg := &tls.Config{}
@@ -236,18 +236,9 @@ func (s *sessionConns) dial(deadline time.Time) (net.Conn, error) {
 	if timeout <= 0 {
 		return nil, fasthttp.ErrTimeout
 	}
-	var (
-		conn net.Conn
-		err  error
-	)
-	if s.local != nil {
-		d := &fasthttp.TCPDialer{LocalAddr: s.local}
-		conn, err = d.DialTimeout(s.addr, timeout)
-	} else {
-		conn, err = fasthttp.DialTimeout(s.addr, timeout)
-	}
+	conn, err := dialWithin(dialFunc(s.opts), s.addr, timeout)
 	if err != nil {
-		return nil, err // fasthttp's dialer names the address already
+		return nil, err // net's errors name the address already
 	}
 	if !s.isTLS {
 		return conn, nil

@@ -163,10 +163,10 @@ func disarm(nc net.Conn) {
 }
 
 func dialer(opts *Options) *websocket.Dialer {
-	nd := netDialer(opts)
+	dial := dialFunc(opts)
 	return &websocket.Dialer{
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := nd.DialContext(ctx, network, addr)
+			c, err := dial(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
