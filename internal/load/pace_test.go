@@ -40,6 +40,17 @@ func pacedRun(t *testing.T, delay time.Duration, src string, iterations int64) (
 	return res, time.Since(start)
 }
 
+// ackLoop is the scenario of most of these tests: each client connects,
+// then loops an emit_ack of echo-ack; load is the load mapping's body and
+// loop the loop's keys before its steps, one a line.
+func ackLoop(name, load string, loop ...string) string {
+	src := "name: " + name + "\nload: {" + load + "}\nflow:\n  - connect: {}\n  - loop:\n"
+	for _, kv := range loop {
+		src += "      " + kv + "\n"
+	}
+	return src + "      steps:\n        - emit_ack: {event: echo-ack, args: [x], timeout: 30s}\n"
+}
+
 func TestPacedAckLoopKeepsItsSchedule(t *testing.T) {
 	t.Parallel()
 	// 3 clients, 8 iterations 50 ms apart, then 4 more of a body with an
@@ -72,16 +83,7 @@ flow:
 func TestPacedAckLoopWaitsForASlowAck(t *testing.T) {
 	t.Parallel()
 	const delay = 120 * time.Millisecond // more than the 50 ms interval
-	res, took := pacedRun(t, delay, `name: slow
-load: {clients: 2, ramp: 0s, hold: 1m, grace: 5s}
-flow:
-  - connect: {}
-  - loop:
-      count: 5
-      rate: 20
-      steps:
-        - emit_ack: {event: echo-ack, args: [x], timeout: 30s}
-`, 2*5)
+	res, took := pacedRun(t, delay, ackLoop("slow", "clients: 2, ramp: 0s, hold: 1m, grace: 5s", "count: 5", "rate: 20"), 2*5)
 	if it, acks := res.Counters["iterations"], res.Counters["acks"]; it != 10 || acks != 10 {
 		t.Errorf("%d iterations, %d acks; want 10 each (errors %v)", it, acks, res.Errors)
 	}
@@ -97,15 +99,7 @@ func TestPacedAckLoopEndsWithTheLoad(t *testing.T) {
 	t.Parallel()
 	// One iteration every 3 s; the load ends 600 ms in, while every flow
 	// sleeps toward its second iteration.
-	res, took := pacedRun(t, 0, `name: ends
-load: {clients: 2, ramp: 0s, hold: 600ms, grace: 5s}
-flow:
-  - connect: {}
-  - loop:
-      rate: 0.33
-      steps:
-        - emit_ack: {event: echo-ack, args: [x], timeout: 30s}
-`, 0)
+	res, took := pacedRun(t, 0, ackLoop("ends", "clients: 2, ramp: 0s, hold: 600ms, grace: 5s", "rate: 0.33"), 0)
 	if acks := res.Counters["acks"]; acks != 2 || res.TotalErrors() != 0 {
 		t.Errorf("%d acks, errors %v; want 2 and none", acks, res.Errors)
 	}
@@ -119,15 +113,7 @@ flow:
 // client, which fails the ack, without counting a timeout or an error.
 func TestAckInFlightEndsWithTheGrace(t *testing.T) {
 	t.Parallel()
-	res, took := pacedRun(t, 3*time.Second, `name: grace
-load: {clients: 2, ramp: 0s, hold: 300ms, grace: 500ms}
-flow:
-  - connect: {}
-  - loop:
-      rate: 10
-      steps:
-        - emit_ack: {event: echo-ack, args: [x], timeout: 30s}
-`, 0)
+	res, took := pacedRun(t, 3*time.Second, ackLoop("grace", "clients: 2, ramp: 0s, hold: 300ms, grace: 500ms", "rate: 10"), 0)
 	if took >= 2500*time.Millisecond {
 		t.Errorf("the run took %v: the flows waited for their acks (3 s) past the grace (800 ms in)", took)
 	}
@@ -145,15 +131,7 @@ func TestPacedAckLoopStopsWhenCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	s := parseScenario(t, `name: cancelled
-load: {clients: 2, ramp: 0s, hold: 1m, grace: 5s}
-flow:
-  - connect: {}
-  - loop:
-      rate: 0.4
-      steps:
-        - emit_ack: {event: echo-ack, args: [x], timeout: 30s}
-`)
+	s := parseScenario(t, ackLoop("cancelled", "clients: 2, ramp: 0s, hold: 1m, grace: 5s", "rate: 0.4"))
 	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
 	defer cancel()
 	res, err := Run(ctx, s, Options{Target: b.URL})

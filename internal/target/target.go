@@ -1,10 +1,8 @@
 package target
 
 import (
-	"log"
 	"math/rand/v2"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,14 +41,12 @@ const WorkerHeader = "Sioload-Worker"
 // Target is the contract server. Create it with New; serve it with Serve
 // or mount Handler.
 type Target struct {
-	opts   Options
-	sio    *server.Server
-	eio    *server.Server
-	stall  atomic.Int64 // unix ns until which replies are held
-	drops  atomic.Int64
-	mu     sync.Mutex
-	https  []*fasthttp.Server
-	closed atomic.Bool
+	opts  Options
+	sio   *server.Server
+	eio   *server.Server
+	stall atomic.Int64 // unix ns until which replies are held
+	drops atomic.Int64
+	http  server.HTTPServers
 }
 
 // New builds the target's servers and registers the contract handlers.
@@ -116,34 +112,19 @@ func (t *Target) Handler() fasthttp.RequestHandler {
 
 // Serve accepts connections on ln until Close; it returns nil after Close.
 func (t *Target) Serve(ln net.Listener) error {
-	hs := server.NewHTTPServer(t.Handler(), t.sio.Options().MaxHTTPBufferSize)
-	t.mu.Lock()
-	if t.closed.Load() {
-		t.mu.Unlock()
-		return server.ErrClosed
-	}
-	t.https = append(t.https, hs)
-	t.mu.Unlock()
-	// Out of file descriptors, refuse new connections but keep serving.
-	err := hs.Serve(server.GuardListener(ln, log.Printf))
-	if t.closed.Load() {
-		return nil
-	}
-	return err
+	return t.http.Serve(ln, t.Handler(), t.sio.Options().MaxHTTPBufferSize)
 }
 
 // Close closes both servers and every listener Serve was given.
 func (t *Target) Close() error {
-	if t.closed.Swap(true) {
+	https, first := t.http.Close()
+	if !first {
 		return nil
 	}
 	t.sio.Close()
 	if t.eio != nil {
 		t.eio.Close()
 	}
-	t.mu.Lock()
-	https := t.https
-	t.mu.Unlock()
 	for _, hs := range https {
 		_ = hs.Shutdown()
 	}

@@ -125,12 +125,7 @@ func TestContract(t *testing.T) {
 			ack("broadcast", "room-"+mode.String(), "room", "nobody")
 			in["room"].None(t, 200*time.Millisecond, "after leaving")
 
-			custom := c.Socket("/custom")
-			cb := prototest.NewInbox()
-			custom.On("message-back", cb.Handler)
-			if err := custom.Connect(ctx, nil); err != nil {
-				t.Fatal(err)
-			}
+			custom, cb := prototest.ConnectCustom(t, ctx, c)
 			_ = custom.Emit("message", "c")
 			if m := cb.Next(t, "/custom message-back"); string(m.Args) != `["c"]` {
 				t.Fatalf("/custom %s", m.Args)

@@ -712,18 +712,31 @@ func (c *Conn) isClosed() bool {
 	return c.closed
 }
 
+// quiesceLocked stops the ping timer and returns the sockets, for
+// sessionDown and Close to tell once c.mu is released. c.mu is held.
+func (c *Conn) quiesceLocked() []*Socket {
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
+	return c.socketsLocked()
+}
+
+// socketsLocked returns a copy of the sockets, for telling them after
+// c.mu is released (their methods take it). c.mu is held.
+func (c *Conn) socketsLocked() []*Socket {
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	return socks
+}
+
 // sessionDown tears the transport down and tells every socket.
 func (c *Conn) sessionDown(reason string, err error) {
 	c.mu.Lock()
 	ws, poll, q, wasOpen := c.ws, c.poll, c.q, c.open
 	c.open, c.ws, c.poll, c.q = false, nil, nil, nil
-	if c.pingTimer != nil {
-		c.pingTimer.Stop()
-	}
-	socks := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		socks = append(socks, s)
-	}
+	socks := c.quiesceLocked()
 	c.mu.Unlock()
 	if ws != nil {
 		ws.Abort()
@@ -805,10 +818,7 @@ func (c *Conn) reconnect(downAt time.Time) bool {
 		}
 		c.emit(Event{Kind: KindReconnect, Attempt: attempt, Duration: time.Since(downAt), Transport: c.Transport()})
 		c.mu.Lock()
-		socks := make([]*Socket, 0, len(c.sockets))
-		for _, s := range c.sockets {
-			socks = append(socks, s)
-		}
+		socks := c.socketsLocked()
 		c.mu.Unlock()
 		for _, s := range socks {
 			s.resume()
@@ -967,13 +977,7 @@ func (c *Conn) Close() error {
 		c.openCancel()
 	}
 	ws, q, open := c.ws, c.q, c.open
-	if c.pingTimer != nil {
-		c.pingTimer.Stop()
-	}
-	socks := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		socks = append(socks, s)
-	}
+	socks := c.quiesceLocked()
 	c.mu.Unlock()
 	if open {
 		for _, s := range socks {

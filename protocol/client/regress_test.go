@@ -65,11 +65,7 @@ func TestLifecycleEdges(t *testing.T) {
 // TestEscapedEventName: an event whose name needs JSON escapes reaches
 // its handler with its arguments.
 func TestEscapedEventName(t *testing.T) {
-	p := testpeer.Start(t, "node4")
-	ctx := prototest.Context(t)
-	for _, mode := range modes {
-		c := dial(t, p, flavour{"node4", engineio.V4}, mode, nil, "")
-		root := c.Socket("/")
+	eachMode(t, flavour{"node4", engineio.V4}, func(ctx context.Context, mode client.Mode, c *client.Conn, root *client.Socket) {
 		got := prototest.NewInbox()
 		root.On("a\"b\\c", got.Handler)
 		prototest.OpenConnect(t, ctx, c, root, nil)
@@ -77,6 +73,19 @@ func TestEscapedEventName(t *testing.T) {
 		if m := got.Next(t, "escaped event"); string(m.Args) != "[7]" || m.Event != "a\"b\\c" {
 			t.Fatalf("%v: got %q %s", mode, m.Event, m.Args)
 		}
+	})
+}
+
+// eachMode starts peer f.peer and calls fn, in turn for each transport
+// mode, with the root socket of a new client of it (dial's, f's Engine.IO
+// version, its session not open yet) and a context bounded by the test.
+func eachMode(t *testing.T, f flavour, fn func(ctx context.Context, mode client.Mode, c *client.Conn, root *client.Socket)) {
+	t.Helper()
+	p := testpeer.Start(t, f.peer)
+	ctx := prototest.Context(t)
+	for _, mode := range modes {
+		c := dial(t, p, f, mode, nil, "")
+		fn(ctx, mode, c, c.Socket("/"))
 	}
 }
 
@@ -84,11 +93,7 @@ func TestEscapedEventName(t *testing.T) {
 // once per session; a Connect after Disconnect must say so at once
 // instead of waiting for a reply that never comes.
 func TestRootRejoinV4(t *testing.T) {
-	p := testpeer.Start(t, "node2")
-	ctx := prototest.Context(t)
-	for _, mode := range modes {
-		c := dial(t, p, flavour{"node2", engineio.V3}, mode, nil, "")
-		root := c.Socket("/")
+	eachMode(t, flavour{"node2", engineio.V3}, func(ctx context.Context, mode client.Mode, c *client.Conn, root *client.Socket) {
 		prototest.OpenConnect(t, ctx, c, root, nil)
 		if err := root.Disconnect(); err != nil {
 			t.Fatal(err)
@@ -97,7 +102,7 @@ func TestRootRejoinV4(t *testing.T) {
 		if err := root.Connect(ctx, nil); !errors.Is(err, client.ErrRootRejoin) || time.Since(start) > 10*time.Second {
 			t.Fatalf("%v: rejoin gave %v after %v, want ErrRootRejoin at once (not at the context's end)", mode, err, time.Since(start))
 		}
-	}
+	})
 }
 
 // TestPollingBatchesFitMaxPayload: many concurrent emitters over polling

@@ -185,3 +185,48 @@ func BinaryBothWays(tb testing.TB, ctx context.Context, root *client.Socket, bac
 		tb.Fatalf("binary ack %v (%v), want 04 05 06", got3, err)
 	}
 }
+
+// ConnectCustom connects c's "/custom" namespace with an inbox for its
+// "message-back" events, failing tb if the connect fails: the namespace
+// peers/README.md's servers echo on beside "/".
+func ConnectCustom(tb testing.TB, ctx context.Context, c *client.Conn) (*client.Socket, *Inbox) {
+	tb.Helper()
+	custom, back := c.Socket("/custom"), NewInbox()
+	custom.On("message-back", back.Handler)
+	if err := custom.Connect(ctx, nil); err != nil {
+		tb.Fatalf("connect /custom: %v", err)
+	}
+	return custom, back
+}
+
+// Multiplexed checks that namespaces share c's session without mixing:
+// "/custom" (ConnectCustom) and root, connected to a server with
+// peers/README.md's handlers and root's "message-back" events going to
+// back, each get the echo of what was sent on them, and root still
+// echoes once "/custom" has left. The Node peers and the built-in server
+// are held to the same check.
+func Multiplexed(tb testing.TB, ctx context.Context, c *client.Conn, root *client.Socket, back *Inbox) {
+	tb.Helper()
+	custom, cback := ConnectCustom(tb, ctx, c)
+	if err := custom.Emit("message", "on custom"); err != nil {
+		tb.Fatal(err)
+	}
+	if err := root.Emit("message", "on root"); err != nil {
+		tb.Fatal(err)
+	}
+	if m := cback.Next(tb, "/custom message-back"); string(m.Args) != `["on custom"]` || m.Namespace != "/custom" {
+		tb.Fatalf("/custom got %s on %s", m.Args, m.Namespace)
+	}
+	if m := back.Next(tb, "/ message-back"); string(m.Args) != `["on root"]` {
+		tb.Fatalf("/ got %s", m.Args)
+	}
+	if err := custom.Disconnect(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := root.Emit("message", "still here"); err != nil {
+		tb.Fatal(err)
+	}
+	if m := back.Next(tb, "/ message-back after leaving /custom"); string(m.Args) != `["still here"]` {
+		tb.Fatalf("/ got %s", m.Args)
+	}
+}

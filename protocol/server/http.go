@@ -42,7 +42,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	if s.closed.Load() {
+	if s.http.Closed() {
 		writeError(ctx, codeUnknownSID)
 		return
 	}

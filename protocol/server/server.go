@@ -5,8 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
-	"log"
+	"maps"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,8 +28,7 @@ type Server struct {
 	mu       sync.RWMutex
 	sessions map[string]*Session
 	nsps     map[string]*Namespace
-	https    []*fasthttp.Server
-	closed   atomic.Bool
+	http     HTTPServers
 
 	// ErrorLog, when set, receives errors the HTTP layer cannot report to
 	// the client (a failed WebSocket upgrade). Set it before serving.
@@ -129,33 +129,18 @@ func NewHTTPServer(h fasthttp.RequestHandler, maxBody int) *fasthttp.Server {
 
 // Serve accepts connections on ln until Close; it returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
-	hs := NewHTTPServer(s.Handler(), s.cfg.MaxHTTPBufferSize)
-	s.mu.Lock()
-	if s.closed.Load() {
-		s.mu.Unlock()
-		return ErrClosed
-	}
-	s.https = append(s.https, hs)
-	s.mu.Unlock()
-	err := hs.Serve(GuardListener(ln, log.Printf))
-	if s.closed.Load() {
-		return nil
-	}
-	return err
+	return s.http.Serve(ln, s.Handler(), s.cfg.MaxHTTPBufferSize)
 }
 
 // Close closes every session (WebSockets get a close frame, pending GETs the
 // close packet), stops the servers started by Serve and the scheduler.
 func (s *Server) Close() error {
-	if s.closed.Swap(true) {
+	https, first := s.http.Close()
+	if !first {
 		return nil
 	}
 	s.mu.Lock()
-	sessions := make([]*Session, 0, len(s.sessions))
-	for _, sess := range s.sessions {
-		sessions = append(sessions, sess)
-	}
-	https := s.https
+	sessions := slices.Collect(maps.Values(s.sessions))
 	s.mu.Unlock()
 	for _, sess := range sessions {
 		sess.close(reasonServerClose)

@@ -115,29 +115,7 @@ func testFeatures(t *testing.T, url string, mode client.Mode) {
 		}
 	})
 
-	t.Run("namespaces", func(t *testing.T) {
-		custom := c.Socket("/custom")
-		cback := prototest.NewInbox()
-		custom.On("message-back", cback.Handler)
-		if err := custom.Connect(ctx, nil); err != nil {
-			t.Fatal(err)
-		}
-		_ = custom.Emit("message", "on custom")
-		_ = root.Emit("message", "on root")
-		if m := cback.Next(t, "/custom message-back"); string(m.Args) != `["on custom"]` || m.Namespace != "/custom" {
-			t.Fatalf("/custom got %s on %s", m.Args, m.Namespace)
-		}
-		if m := back.Next(t, "/ message-back"); string(m.Args) != `["on root"]` {
-			t.Fatalf("/ got %s", m.Args)
-		}
-		if err := custom.Disconnect(); err != nil {
-			t.Fatal(err)
-		}
-		_ = root.Emit("message", "still here")
-		if m := back.Next(t, "message-back after leaving /custom"); string(m.Args) != `["still here"]` {
-			t.Fatalf("/ got %s", m.Args)
-		}
-	})
+	t.Run("namespaces", func(t *testing.T) { prototest.Multiplexed(t, ctx, c, root, back) })
 
 	t.Run("middleware and unknown namespace", func(t *testing.T) {
 		admin := c.Socket("/admin")
