@@ -238,12 +238,7 @@ func (d *Decoder) value(n *yaml.Node, field string, rv reflect.Value, signed boo
 			return
 		}
 		x, err := strconv.ParseInt(n.Value, 0, 64)
-		if err != nil || rv.OverflowInt(x) {
-			d.Errorf(n, field, "bad integer %q", n.Value)
-			return
-		}
-		if x < 0 && !signed {
-			d.Errorf(n, field, "must not be negative, got %d", x)
+		if refuseNumber(d, n, field, "integer", x, err != nil || rv.OverflowInt(x), signed) {
 			return
 		}
 		rv.SetInt(x)
@@ -253,12 +248,7 @@ func (d *Decoder) value(n *yaml.Node, field string, rv reflect.Value, signed boo
 			return
 		}
 		x, err := strconv.ParseFloat(n.Value, 64)
-		if err != nil {
-			d.Errorf(n, field, "bad number %q", n.Value)
-			return
-		}
-		if x < 0 && !signed {
-			d.Errorf(n, field, "must not be negative, got %v", x)
+		if refuseNumber(d, n, field, "number", x, err != nil, signed) {
 			return
 		}
 		rv.SetFloat(x)
@@ -307,6 +297,22 @@ func (d *Decoder) value(n *yaml.Node, field string, rv reflect.Value, signed boo
 	default:
 		panic("yamldoc: unsupported type " + t.String())
 	}
+}
+
+// refuseNumber says at n what is wrong with x, parsed from n's value (bad:
+// it did not parse, or does not fit): what names the kind of number in the
+// message. A negative x is wrong too unless signed. It reports whether it
+// refused x, so that integers and floats are refused in the same words.
+func refuseNumber[T int64 | float64](d *Decoder, n *yaml.Node, field, what string, x T, bad, signed bool) bool {
+	switch {
+	case bad:
+		d.Errorf(n, field, "bad %s %q", what, n.Value)
+	case x < 0 && !signed:
+		d.Errorf(n, field, "must not be negative, got %v", x)
+	default:
+		return false
+	}
+	return true
 }
 
 // structure decodes a mapping into a struct by its `yaml` tags; fields
