@@ -197,15 +197,20 @@ func (s *sessionConns) roundTrip(slot *connSlot, req *fasthttp.Request, resp *fa
 		return fail(err)
 	}
 	resp.Header.DisableNormalizing()
-	// Wait for the answer to begin before taking a buffer.
 	f := &slot.first
-	f.conn, f.done = conn, false
-	n, err := conn.Read(f.b[:])
-	if n == 0 {
-		if err == nil {
-			err = io.ErrNoProgress
+	f.conn, f.done = conn, true
+	if req.Header.IsGet() {
+		// A long-poll GET waits for the answer to begin before taking a
+		// buffer. A POST is answered at once: the buffer is held for a
+		// moment, and its answer costs one read syscall instead of two.
+		f.done = false
+		n, err := conn.Read(f.b[:])
+		if n == 0 {
+			if err == nil {
+				err = io.ErrNoProgress
+			}
+			return fail(err)
 		}
-		return fail(err)
 	}
 	br := pollReaders.Get().(*bufio.Reader)
 	br.Reset(f)
