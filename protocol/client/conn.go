@@ -109,6 +109,14 @@ type Conn struct {
 	dec     socketio.Decoder
 	msg     Message
 	readErr error // why the last session's read ended
+	// rxAt is when the packet being dispatched arrived, read only when a
+	// hook observes: its KindPacket and KindAck events share one clock
+	// read, which costs nearly what parsing the ack does.
+	rxAt time.Time
+
+	// root is the socket of "/", which nearly every packet is for: the
+	// dispatch finds it without c.mu and the sockets map.
+	root atomic.Pointer[Socket]
 
 	openCancel context.CancelFunc       // abandons an Open in progress
 	onFrame    func([]byte, bool) error // c.handleFrame, made once: a method value made in readLoop would widen its frame
@@ -916,7 +924,8 @@ var errServerClose = &DisconnectError{Reason: ReasonTransportClose, Err: errors.
 // handlePacket dispatches one Engine.IO packet; an error ends the session.
 func (c *Conn) handlePacket(p engineio.Packet) error {
 	if c.hook != nil {
-		c.emit(Event{Kind: KindPacket, Type: uint8(p.Type), Bytes: len(p.Data) + 1, Binary: p.Binary, Transport: c.transport})
+		c.rxAt = time.Now()
+		c.emit(Event{Kind: KindPacket, Time: c.rxAt, Type: uint8(p.Type), Bytes: len(p.Data) + 1, Binary: p.Binary, Transport: c.transport})
 	}
 	switch p.Type {
 	case engineio.Ping:

@@ -16,9 +16,12 @@ func (c *Conn) handleMessage(data []byte, binary bool) error {
 	if err != nil || !done {
 		return err
 	}
-	c.mu.Lock()
-	s := c.sockets[p.Namespace]
-	c.mu.Unlock()
+	s := c.root.Load()
+	if p.Namespace != "/" || s == nil {
+		c.mu.Lock()
+		s = c.sockets[p.Namespace]
+		c.mu.Unlock()
+	}
 	if s == nil {
 		return nil
 	}

@@ -162,6 +162,9 @@ func (c *Conn) Socket(nsp string) *Socket {
 		s.state = stateConnecting
 	}
 	c.sockets[nsp] = s
+	if nsp == "/" {
+		c.root.Store(s)
+	}
 	return s
 }
 

@@ -56,3 +56,39 @@ func BenchmarkDecoderBinary(b *testing.B) {
 		}
 	}
 }
+
+// benchAck is the ack bench/cost.sh's echo-ack round trip receives (Node
+// echoes the 64-byte string and the sequence object), and benchEmit the
+// emit it sends: most of either is one string the scanner walks.
+var (
+	benchAck  = []byte(`31234["xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",{"seq":1234}]`)
+	benchEmit = []byte(`21234["echo-ack","xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",{"seq":1234}]`)
+)
+
+// BenchmarkParseAck measures the receive side of one load round trip.
+func BenchmarkParseAck(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchAck)))
+	for b.Loop() {
+		if _, err := ParsePacket(V5, benchAck); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAppendEmit measures the send side of one load round trip,
+// validation included.
+func BenchmarkAppendEmit(b *testing.B) {
+	p, err := ParsePacket(V5, benchEmit)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchEmit)))
+	for b.Loop() {
+		if _, err := AppendPacket(buf, V5, &p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package socketio
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -114,32 +115,63 @@ func scanContainer(b []byte, i, depth int) (int, bool) {
 	}
 }
 
-// scanString scans the string literal opening at b[i].
+// Word-at-a-time constants for scanString: lo8 has 0x01 in every byte,
+// hi8 0x80.
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
+
+// plain8 reports whether none of the eight bytes of w ends or escapes a
+// string or is a control character: no '"', no '\\', none below 0x20.
+// The tests are the exact "has a zero byte" and "has a byte less than n"
+// bit tricks, so a word with any such byte is never taken for plain.
+func plain8(w uint64) bool {
+	quote := w ^ (lo8 * '"')
+	bslash := w ^ (lo8 * '\\')
+	t := (quote - lo8) &^ quote
+	t |= (bslash - lo8) &^ bslash
+	t |= (w - lo8*0x20) &^ w
+	return t&hi8 == 0
+}
+
+// scanString scans the string literal opening at b[i]. Runs of plain
+// bytes, nearly all of a payload's strings, are skipped eight at a time
+// (the receive and send checks of every packet walk its strings); bytes
+// are looked at one by one only from a word that holds a special one,
+// up to that byte.
 func scanString(b []byte, i int) (int, bool) {
-	for i++; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			return i + 1, true
-		case c < 0x20:
-			return i, false
-		case c == '\\':
-			i++
-			if i >= len(b) {
-				return i, false
-			}
-			switch b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if _, ok := hex4(b[i+1:]); !ok {
-					return i, false
-				}
-				i += 4
-			default:
+	i++
+	for {
+		for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		for ; i < len(b) && b[i] != '\\'; i++ {
+			switch c := b[i]; {
+			case c == '"':
+				return i + 1, true
+			case c < 0x20:
 				return i, false
 			}
 		}
+		if i >= len(b) {
+			return i, false // unterminated
+		}
+		if i++; i >= len(b) { // past the backslash
+			return i, false
+		}
+		switch b[i] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		case 'u':
+			if _, ok := hex4(b[i+1:]); !ok {
+				return i, false
+			}
+			i += 4
+		default:
+			return i, false
+		}
+		i++
 	}
-	return i, false
 }
 
 func scanLiteral(b []byte, i int, lit string) (int, bool) {
