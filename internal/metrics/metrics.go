@@ -147,6 +147,13 @@ func (s *Shard) Record(l Latency, d time.Duration) {
 func (s *Shard) RecordValue(l Latency, v int64) {
 	v = min(max(v, 0), highest)
 	s.mu.Lock()
+	s.histLocked(l).RecordValue(v)
+	s.mu.Unlock()
+}
+
+// histLocked returns the histogram of l, making it on first use; s.mu
+// must be held.
+func (s *Shard) histLocked(l Latency) *hdrhistogram.Histogram {
 	h := s.hist[l]
 	if h == nil {
 		// Lazily: a run that never upgrades or broadcasts keeps no such
@@ -154,14 +161,35 @@ func (s *Shard) RecordValue(l Latency, v int64) {
 		h = newHist()
 		s.hist[l] = h
 	}
-	h.RecordValue(v)
-	s.mu.Unlock()
+	return h
 }
 
 // Add adds n to a counter.
 func (s *Shard) Add(c Counter, n int64) {
 	s.mu.Lock()
 	s.count[c] += n
+	s.mu.Unlock()
+}
+
+// AddPair adds na to counter a and nb to counter b under one lock: the
+// hot path's hook events each move two counters (messages and bytes
+// sent, bytes and packets received), and a lock per counter was most of
+// their cost.
+func (s *Shard) AddPair(a Counter, na int64, b Counter, nb int64) {
+	s.mu.Lock()
+	s.count[a] += na
+	s.count[b] += nb
+	s.mu.Unlock()
+}
+
+// Acked records one acknowledged round trip of latency d: the ack
+// histogram's sample and the acks counter, under one lock (Record then
+// Add took it twice on every ack).
+func (s *Shard) Acked(d time.Duration) {
+	v := min(max(d.Microseconds(), 0), highest)
+	s.mu.Lock()
+	s.histLocked(Ack).RecordValue(v)
+	s.count[Acks]++
 	s.mu.Unlock()
 }
 

@@ -110,3 +110,29 @@ func jsonRoundTrip(t *testing.T, res *Result) (*Result, []byte) {
 	}
 	return &back, b
 }
+
+// TestAckedIsRecordAndAdd: the one-lock methods of the hot path record
+// exactly what the separate calls they replace did, clamping included.
+func TestAckedIsRecordAndAdd(t *testing.T) {
+	one, sep := NewRecorder(1), NewRecorder(1)
+	for _, d := range []time.Duration{-time.Second, 0, 7 * time.Microsecond, 3 * time.Millisecond, 2 * time.Hour} {
+		one.Shard(0).Acked(d)
+		sep.Shard(0).Record(Ack, d)
+		sep.Shard(0).Add(Acks, 1)
+	}
+	one.Shard(0).AddPair(MessagesSent, 1, BytesSent, 64)
+	one.Shard(0).AddPair(BytesReceived, 70, PacketsReceived, 1)
+	sep.Shard(0).Add(MessagesSent, 1)
+	sep.Shard(0).Add(BytesSent, 64)
+	sep.Shard(0).Add(BytesReceived, 70)
+	sep.Shard(0).Add(PacketsReceived, 1)
+	a, b := one.Snapshot(), sep.Snapshot()
+	if !a.Latency("ack").Equals(b.Latency("ack")) || a.Latency("ack").TotalCount() != 5 {
+		t.Errorf("ack histogram %d samples (max %d), want %d (max %d)", a.Latency("ack").TotalCount(), a.Latency("ack").Max(), b.Latency("ack").TotalCount(), b.Latency("ack").Max())
+	}
+	for _, c := range []Counter{Acks, MessagesSent, BytesSent, BytesReceived, PacketsReceived} {
+		if a.Counters[c.String()] != b.Counters[c.String()] || a.Counters[c.String()] == 0 {
+			t.Errorf("%s: %d, want %d", c, a.Counters[c.String()], b.Counters[c.String()])
+		}
+	}
+}
