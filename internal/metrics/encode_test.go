@@ -21,13 +21,16 @@ func TestV2EncoderIsHdrHistogram(t *testing.T) {
 	n := len(newHist().Export().Counts)
 	logn := func(median float64) int64 { return min(int64(median*math.Exp(2*rng.NormFloat64())), highest) }
 	cases := map[string]func(h *hdrhistogram.Histogram){
-		"empty":       func(*hdrhistogram.Histogram) {},
-		"zero":        func(h *hdrhistogram.Histogram) { _ = h.RecordValue(0) },
-		"one":         func(h *hdrhistogram.Histogram) { _ = h.RecordValue(1) },
-		"highest":     func(h *hdrhistogram.Histogram) { _ = h.RecordValue(highest) },
-		"both ends":   func(h *hdrhistogram.Histogram) { _ = h.RecordValue(0); _ = h.RecordValue(highest) },
-		"lone zeros":  func(h *hdrhistogram.Histogram) { _ = h.RecordValue(5); _ = h.RecordValue(7); _ = h.RecordValue(9) },
-		"big counts":  func(h *hdrhistogram.Histogram) { _ = h.RecordValues(3000, math.MaxInt64/4); _ = h.RecordValues(3, 1<<40) },
+		"empty":      func(*hdrhistogram.Histogram) {},
+		"zero":       func(h *hdrhistogram.Histogram) { _ = h.RecordValue(0) },
+		"one":        func(h *hdrhistogram.Histogram) { _ = h.RecordValue(1) },
+		"highest":    func(h *hdrhistogram.Histogram) { _ = h.RecordValue(highest) },
+		"both ends":  func(h *hdrhistogram.Histogram) { _ = h.RecordValue(0); _ = h.RecordValue(highest) },
+		"lone zeros": func(h *hdrhistogram.Histogram) { _ = h.RecordValue(5); _ = h.RecordValue(7); _ = h.RecordValue(9) },
+		"big counts": func(h *hdrhistogram.Histogram) {
+			_ = h.RecordValues(3000, math.MaxInt64/4)
+			_ = h.RecordValues(3, 1<<40)
+		},
 		"lognormal":   func(h *hdrhistogram.Histogram) { recordN(h, 10_000, func() int64 { return logn(2000) }) },
 		"uniform":     func(h *hdrhistogram.Histogram) { recordN(h, 50_000, func() int64 { return rng.Int64N(highest + 1) }) },
 		"every count": func(h *hdrhistogram.Histogram) { recordN(h, 200_000, func() int64 { return rng.Int64N(1 << 14) }) },
