@@ -521,8 +521,7 @@ func (a *ackWait) done(_ *client.Message, err error) {
 	c := a.c
 	switch {
 	case err == nil:
-		c.shard.Record(metrics.Ack, now.Sub(a.sent))
-		c.shard.Add(metrics.Acks, 1)
+		c.shard.Acked(now.Sub(a.sent))
 		if a.member {
 			c.membership(a.st, a.args)
 		}
@@ -856,11 +855,9 @@ func (c *vclient) Observe(e client.Event) {
 	case client.KindConnectError:
 		s.ErrorCause(metrics.ErrConnect, e.Err)
 	case client.KindEmit:
-		s.Add(metrics.MessagesSent, 1)
-		s.Add(metrics.BytesSent, int64(e.Bytes))
+		s.AddPair(metrics.MessagesSent, 1, metrics.BytesSent, int64(e.Bytes))
 	case client.KindPacket:
-		s.Add(metrics.BytesReceived, int64(e.Bytes))
-		s.Add(metrics.PacketsReceived, 1)
+		s.AddPair(metrics.BytesReceived, int64(e.Bytes), metrics.PacketsReceived, 1)
 	case client.KindDisconnect:
 		s.Disconnect(e.Reason)
 		c.node.Store(nil) // the next session may land on another node

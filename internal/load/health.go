@@ -2,6 +2,7 @@ package load
 
 import (
 	"runtime"
+	rtmetrics "runtime/metrics"
 	"sync"
 	"syscall"
 	"time"
@@ -48,7 +49,8 @@ func newSampler() *sampler {
 	s.cpu0 = cpuTime()
 	s.lastCPU, s.lastAt = s.cpu0, s.start
 	s.ivCPU, s.ivAt = s.cpu0, s.start
-	s.h.BaseMem = heapStack()
+	heap, stack := memInUse()
+	s.h.BaseMem = heap + stack
 	s.h.PeakMem = s.h.BaseMem
 	s.wg.Go(s.sample)
 	s.wg.Go(s.probe)
@@ -71,11 +73,9 @@ func (s *sampler) sample() {
 // take records one sample.
 func (s *sampler) take(now time.Time) {
 	cpu := cpuTime()
-	mem := heapStack()
+	heap, stack := memInUse()
 	rss := metrics.ProcessRSS()
 	g := runtime.NumGoroutine()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// The last sample (at stop) may cover a few ms only: too short a
@@ -84,8 +84,8 @@ func (s *sampler) take(now time.Time) {
 		s.h.CPU = max(s.h.CPU, float64(cpu-s.lastCPU)/float64(wall))
 		s.lastCPU, s.lastAt = cpu, now
 	}
-	s.h.PeakMem = max(s.h.PeakMem, mem)
-	s.h.Heap = max(s.h.Heap, ms.HeapInuse)
+	s.h.PeakMem = max(s.h.PeakMem, heap+stack)
+	s.h.Heap = max(s.h.Heap, heap)
 	s.h.RSS = max(s.h.RSS, rss)
 	s.h.Goroutines = max(s.h.Goroutines, g)
 	s.h.Samples++
@@ -140,9 +140,8 @@ func (s *sampler) interval(now time.Time) *metrics.IntervalHealth {
 		return nil
 	}
 	cpu := cpuTime()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	h := &metrics.IntervalHealth{RSS: metrics.ProcessRSS(), Heap: ms.HeapInuse, Goroutines: runtime.NumGoroutine()}
+	heap, _ := memInUse()
+	h := &metrics.IntervalHealth{RSS: metrics.ProcessRSS(), Heap: heap, Goroutines: runtime.NumGoroutine()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if wall := now.Sub(s.ivAt); wall > 0 {
@@ -177,9 +176,26 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// heapStack is the heap and goroutine-stack memory in use.
-func heapStack() uint64 {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse + ms.StackInuse
+// memNames are the runtime/metrics that add up to MemStats' HeapInuse
+// (objects and unused: the runtime computes both from the same
+// consistent heap stats) and StackInuse. runtime/metrics reads them
+// without ReadMemStats's stop-the-world, which paused every client of a
+// big run twice a second.
+var memNames = [...]string{"/memory/classes/heap/objects:bytes", "/memory/classes/heap/unused:bytes", "/memory/classes/heap/stacks:bytes"}
+
+// memInUse returns the heap (MemStats.HeapInuse) and goroutine-stack
+// (MemStats.StackInuse) memory in use.
+func memInUse() (heap, stack uint64) {
+	var s [len(memNames)]rtmetrics.Sample
+	for i, n := range memNames {
+		s[i].Name = n
+	}
+	rtmetrics.Read(s[:])
+	val := func(i int) uint64 {
+		if s[i].Value.Kind() != rtmetrics.KindUint64 {
+			return 0 // not in this runtime: the health shows 0, not a panic
+		}
+		return s[i].Value.Uint64()
+	}
+	return val(0) + val(1), val(2)
 }

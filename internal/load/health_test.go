@@ -88,3 +88,28 @@ func TestSamplerSchedule(t *testing.T) {
 		}
 	})
 }
+
+// TestMemInUseIsMemStats: the runtime/metrics the sampler reads are the
+// MemStats fields it used to read. Memory moves between the reads, so
+// MemStats' value must lie between the two bracketing reads, give or
+// take a few spans.
+func TestMemInUseIsMemStats(t *testing.T) {
+	keep := make([][]byte, 0, 512)
+	for i := range 512 {
+		keep = append(keep, make([]byte, 1024+i*64)) // a heap of many span classes
+	}
+	const slack = 64 << 10
+	for range 5 {
+		h0, s0 := memInUse()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		h1, s1 := memInUse()
+		if ms.HeapInuse+slack < min(h0, h1) || ms.HeapInuse > max(h0, h1)+slack {
+			t.Errorf("heap in use %d and %d, MemStats.HeapInuse %d", h0, h1, ms.HeapInuse)
+		}
+		if ms.StackInuse+slack < min(s0, s1) || ms.StackInuse > max(s0, s1)+slack || s0 == 0 {
+			t.Errorf("stacks in use %d and %d, MemStats.StackInuse %d", s0, s1, ms.StackInuse)
+		}
+	}
+	runtime.KeepAlive(keep)
+}

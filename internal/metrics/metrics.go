@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"math/bits"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -125,7 +126,7 @@ const maxEventNames = 64
 // safe for concurrent use.
 type Shard struct {
 	mu          sync.Mutex
-	hist        [numLatency]*hdrhistogram.Histogram
+	hist        [numLatency]*shardHist
 	count       [numCounters]int64
 	errors      map[string]int64
 	causes      map[string]*Causes
@@ -147,21 +148,86 @@ func (s *Shard) Record(l Latency, d time.Duration) {
 func (s *Shard) RecordValue(l Latency, v int64) {
 	v = min(max(v, 0), highest)
 	s.mu.Lock()
+	s.histLocked(l).record(v)
+	s.mu.Unlock()
+}
+
+// histLocked returns the histogram of l, making it on first use; s.mu
+// must be held.
+func (s *Shard) histLocked(l Latency) *shardHist {
 	h := s.hist[l]
 	if h == nil {
 		// Lazily: a run that never upgrades or broadcasts keeps no such
-		// histograms (each is ~200 KB at this geometry).
-		h = newHist()
+		// histograms (each is ~190 KB at this geometry).
+		h = &shardHist{counts: make([]int64, countsLen)}
 		s.hist[l] = h
 	}
-	h.RecordValue(v)
-	s.mu.Unlock()
+	return h
+}
+
+// The histogram geometry as hdrhistogram-go derives it from lowest (1:
+// unit magnitude 0) and sigfigs (3: 2048 sub-buckets, the power of two
+// holding 2×10³ values at unit resolution, each bucket after the first
+// covering twice the range of the one before with the top half of them).
+const (
+	subHalfMag = 10
+	subHalf    = 1 << subHalfMag
+	subMask    = 2*subHalf - 1
+)
+
+// countsLen is the number of counts of a histogram at this geometry.
+var countsLen = len(newHist().Export().Counts)
+
+// countsIndex is where hdrhistogram-go keeps the count of v (0 <= v <=
+// highest) at this geometry (its countsIndexFor; TestCountsIndex holds
+// the two together).
+func countsIndex(v int64) int {
+	bucket := 64 - bits.LeadingZeros64(uint64(v)|subMask) - (subHalfMag + 1)
+	return (bucket+1)<<subHalfMag + int(v>>bucket) - subHalf
+}
+
+// shardHist is a shard's histogram: the bare counts of an HdrHistogram
+// at this geometry. A snapshot adds the shards' counts index by index
+// instead of copying each shard's Histogram out (Export) and merging it
+// value by value (Merge), which was most of a tick's cost; top bounds the
+// addition to what was recorded.
+type shardHist struct {
+	counts []int64
+	top    int // one past the highest index recorded
+}
+
+func (h *shardHist) record(v int64) {
+	i := countsIndex(v)
+	h.counts[i]++
+	h.top = max(h.top, i+1)
 }
 
 // Add adds n to a counter.
 func (s *Shard) Add(c Counter, n int64) {
 	s.mu.Lock()
 	s.count[c] += n
+	s.mu.Unlock()
+}
+
+// AddPair adds na to counter a and nb to counter b under one lock: the
+// hot path's hook events each move two counters (messages and bytes
+// sent, bytes and packets received), and a lock per counter was most of
+// their cost.
+func (s *Shard) AddPair(a Counter, na int64, b Counter, nb int64) {
+	s.mu.Lock()
+	s.count[a] += na
+	s.count[b] += nb
+	s.mu.Unlock()
+}
+
+// Acked records one acknowledged round trip of latency d: the ack
+// histogram's sample and the acks counter, under one lock (Record then
+// Add took it twice on every ack).
+func (s *Shard) Acked(d time.Duration) {
+	v := min(max(d.Microseconds(), 0), highest)
+	s.mu.Lock()
+	s.histLocked(Ack).record(v)
+	s.count[Acks]++
 	s.mu.Unlock()
 }
 
@@ -272,13 +338,25 @@ func (r *Recorder) ClientsConnected() int64 { return r.connected.Load() }
 
 // Snapshot merges the shards into a new Result. It locks one shard at a
 // time, so recording goes on meanwhile.
+//
+// The shards' histograms are bare counts of one geometry (shardHist),
+// so they merge by adding them index by index: the snapshot is taken
+// every tick.
 func (r *Recorder) Snapshot() *Result {
 	res := newResult()
+	var sums [numLatency][]int64
 	for _, s := range r.shards {
 		s.mu.Lock()
 		for i, h := range s.hist {
-			if h != nil {
-				res.hist(Latency(i)).Merge(h)
+			if h == nil {
+				continue
+			}
+			if sums[i] == nil {
+				sums[i] = make([]int64, countsLen)
+			}
+			sum := sums[i][:h.top]
+			for j, n := range h.counts[:h.top] {
+				sum[j] += n
 			}
 		}
 		for i, n := range s.count {
@@ -286,6 +364,12 @@ func (r *Recorder) Snapshot() *Result {
 		}
 		res.addTallies(s.errors, s.causes, s.disconnects, s.events, s.nodes)
 		s.mu.Unlock()
+	}
+	for i, sum := range sums {
+		if sum != nil {
+			res.Latencies[Latency(i).String()] = &Histogram{hdrhistogram.Import(&hdrhistogram.Snapshot{
+				LowestTrackableValue: lowest, HighestTrackableValue: highest, SignificantFigures: sigfigs, Counts: sum})}
+		}
 	}
 	res.ClientsConnected = r.connected.Load()
 	res.PeakClients = r.peak.Load()

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -109,4 +110,98 @@ func jsonRoundTrip(t *testing.T, res *Result) (*Result, []byte) {
 		t.Fatal(err)
 	}
 	return &back, b
+}
+
+// TestAckedIsRecordAndAdd: the one-lock methods of the hot path record
+// exactly what the separate calls they replace did, clamping included.
+func TestAckedIsRecordAndAdd(t *testing.T) {
+	one, sep := NewRecorder(1), NewRecorder(1)
+	for _, d := range []time.Duration{-time.Second, 0, 7 * time.Microsecond, 3 * time.Millisecond, 2 * time.Hour} {
+		one.Shard(0).Acked(d)
+		sep.Shard(0).Record(Ack, d)
+		sep.Shard(0).Add(Acks, 1)
+	}
+	one.Shard(0).AddPair(MessagesSent, 1, BytesSent, 64)
+	one.Shard(0).AddPair(BytesReceived, 70, PacketsReceived, 1)
+	sep.Shard(0).Add(MessagesSent, 1)
+	sep.Shard(0).Add(BytesSent, 64)
+	sep.Shard(0).Add(BytesReceived, 70)
+	sep.Shard(0).Add(PacketsReceived, 1)
+	a, b := one.Snapshot(), sep.Snapshot()
+	if !a.Latency("ack").Equals(b.Latency("ack")) || a.Latency("ack").TotalCount() != 5 {
+		t.Errorf("ack histogram %d samples (max %d), want %d (max %d)", a.Latency("ack").TotalCount(), a.Latency("ack").Max(), b.Latency("ack").TotalCount(), b.Latency("ack").Max())
+	}
+	for _, c := range []Counter{Acks, MessagesSent, BytesSent, BytesReceived, PacketsReceived} {
+		if a.Counters[c.String()] != b.Counters[c.String()] || a.Counters[c.String()] == 0 {
+			t.Errorf("%s: %d, want %d", c, a.Counters[c.String()], b.Counters[c.String()])
+		}
+	}
+}
+
+// TestSnapshotMergesAsHistogramMerge: the snapshot's count-by-count sum of
+// the shards is the histogram Histogram.Merge makes of them, and a
+// latency no shard recorded stays absent.
+func TestSnapshotMergesAsHistogramMerge(t *testing.T) {
+	r := NewRecorder(3)
+	want := newHist()
+	for w := range 3 {
+		for i := range 2000 {
+			v := int64(i*(w+1)*37) % (highest + 1)
+			r.Shard(w).RecordValue(Ack, v)
+			_ = want.RecordValue(v)
+		}
+	}
+	r.Shard(1).RecordValue(Connect, highest)
+	res := r.Snapshot()
+	if got := res.Latency("ack"); got == nil || !got.Equals(want) || got.TotalCount() != 6000 {
+		t.Errorf("ack: %v, want %d samples (max %d)", got, want.TotalCount(), want.Max())
+	}
+	if got := res.Latency("connect"); got == nil || got.TotalCount() != 1 || got.Max() < highest {
+		t.Errorf("connect: %v", got)
+	}
+	if _, ok := res.Latencies["upgrade"]; ok {
+		t.Error("an unrecorded latency is in the snapshot")
+	}
+}
+
+// TestCountsIndex: the shards index their counts as hdrhistogram-go does
+// (a value recorded alone is found at the same index of its Export), at
+// every value up to 2^13 (the first buckets), around every power of two
+// up to highest and at random values.
+func TestCountsIndex(t *testing.T) {
+	var vs []int64
+	for v := int64(0); v <= 1<<13; v++ {
+		vs = append(vs, v)
+	}
+	for p := int64(1 << 13); p <= highest; p <<= 1 {
+		vs = append(vs, p-1, p, p+1, p+p/3)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 1000 {
+		vs = append(vs, rng.Int64N(highest+1), rng.Int64N(1<<20))
+	}
+	vs = append(vs, highest-1, highest)
+	// 62 values at a time, the j-th recorded 2^j times: each count of
+	// hdrhistogram-go's is then the set of the values it holds.
+	h := newHist()
+	mine := make([]int64, countsLen)
+	for len(vs) > 0 {
+		batch := vs[:min(62, len(vs))]
+		vs = vs[len(batch):]
+		h.Reset()
+		clear(mine)
+		for j, v := range batch {
+			_ = h.RecordValues(v, 1<<j)
+			i := countsIndex(v)
+			if i < 0 || i >= countsLen {
+				t.Fatalf("value %d: index %d outside %d counts", v, i, countsLen)
+			}
+			mine[i] += 1 << j
+		}
+		for i, c := range h.Export().Counts {
+			if mine[i] != c {
+				t.Fatalf("index %d holds values %b of %v, hdrhistogram-go's %b", i, mine[i], batch, c)
+			}
+		}
+	}
 }

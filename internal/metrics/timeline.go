@@ -135,6 +135,10 @@ type TimelineBuilder struct {
 	failing   map[string]bool
 	encErr    error
 	interval  time.Duration
+	// diff and enc are Close's scratch: an interval histogram's counts,
+	// and the encoder that keeps its buffers between intervals.
+	diff []int64
+	enc  v2Encoder
 }
 
 // NewTimelineBuilder starts a timeline at start with the given nominal
@@ -186,25 +190,34 @@ func (b *TimelineBuilder) Close(at time.Time, snap *Result, phase string, health
 		b.prevTotal[name] = total
 		cur := h.Export()
 		prev := b.prev[name]
-		diff := &hdrhistogram.Snapshot{LowestTrackableValue: cur.LowestTrackableValue, HighestTrackableValue: cur.HighestTrackableValue,
-			SignificantFigures: cur.SignificantFigures, Counts: make([]int64, len(cur.Counts))}
+		// The difference is encoded straight from one reused array (see
+		// v2Encoder): no Histogram is built for it.
+		if cap(b.diff) < len(cur.Counts) {
+			b.diff = make([]int64, len(cur.Counts))
+		}
+		diff := b.diff[:len(cur.Counts)]
 		nonzero := false
 		for i, c := range cur.Counts {
 			if i < len(prev) {
 				c -= prev[i]
 			}
-			diff.Counts[i] = c
+			if c < 0 {
+				// A snapshot without what an earlier one held: the
+				// bucket counts as empty (as a Histogram imports it)
+				// and the intervals no longer sum to the totals.
+				c = 0
+				if b.encErr == nil {
+					b.encErr = fmt.Errorf("metrics: latency %s: a snapshot holds fewer samples than the one before", name)
+				}
+			}
+			diff[i] = c
 			nonzero = nonzero || c != 0
 		}
 		b.prev[name] = cur.Counts
 		if !nonzero {
 			continue
 		}
-		blob, err := encode(hdrhistogram.Import(diff))
-		if err != nil {
-			b.encErr = err
-			continue
-		}
+		blob := b.enc.encode(diff, cur.LowestTrackableValue, cur.HighestTrackableValue, int32(cur.SignificantFigures))
 		if iv.Latencies == nil {
 			iv.Latencies = map[string]Blob{}
 		}
@@ -253,8 +266,9 @@ func (b *TimelineBuilder) LastEvent() (Marker, bool) {
 	return Marker{}, false
 }
 
-// Timeline returns a copy of the timeline so far, and the first encoding
-// error (which would make the intervals not sum to the totals).
+// Timeline returns a copy of the timeline so far, and the first error
+// (a snapshot that had lost samples), which makes the intervals not sum
+// to the totals.
 func (b *TimelineBuilder) Timeline() (*Timeline, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

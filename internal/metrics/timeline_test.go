@@ -37,19 +37,26 @@ func recordRun(t *testing.T, start time.Time, seed uint64) *Result {
 			}
 		})
 	}
+	// Every snapshot carries the scenario's thresholds, the last one
+	// (the result) too, as the run's snapshot does: the progress loop's
+	// snapshots may all come before the first sample (one core, workers
+	// scheduled only once the loop sleeps), and then only the last
+	// interval can judge the breach.
+	thresholds := []Threshold{{Metric: "ack", Stat: "p99", Op: "<", Value: 1, Unit: "ms", Source: "p99(ack) < 1ms"}}
 	at := start
 	done := make(chan struct{})
 	go func() { wg.Wait(); stop.Store(true); close(done) }()
 	for !stop.Load() {
 		at = at.Add(time.Second)
 		snap := rec.Snapshot()
-		snap.Thresholds = []Threshold{{Metric: "ack", Stat: "p99", Op: "<", Value: 1, Unit: "ms", Source: "p99(ack) < 1ms"}}
+		snap.Thresholds = thresholds
 		tb.Close(at, snap, "hold", nil)
 		time.Sleep(time.Millisecond)
 	}
 	<-done
 	res := rec.Snapshot()
 	res.Start = start
+	res.Thresholds = thresholds
 	at = at.Add(300 * time.Millisecond)
 	tb.Close(at, res, "grace", nil)
 	tl, err := tb.Timeline()
