@@ -3,6 +3,7 @@ package socketio
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -122,40 +123,50 @@ const (
 	hi8 = 0x8080808080808080
 )
 
-// plain8 reports whether none of the eight bytes of w ends or escapes a
-// string or is a control character: no '"', no '\\', none below 0x20.
-// The tests are the exact "has a zero byte" and "has a byte less than n"
-// bit tricks, so a word with any such byte is never taken for plain.
-func plain8(w uint64) bool {
+// special8 flags, in the top bit of its byte, every byte of w that ends
+// or escapes a string or is a control character ('"', '\\', below 0x20).
+// These are the "has a zero byte" and "has a byte less than n" bit
+// tricks: a flag can be wrong only above a byte rightly flagged, so the
+// lowest flag is always the first special byte.
+func special8(w uint64) uint64 {
 	quote := w ^ (lo8 * '"')
 	bslash := w ^ (lo8 * '\\')
 	t := (quote - lo8) &^ quote
 	t |= (bslash - lo8) &^ bslash
 	t |= (w - lo8*0x20) &^ w
-	return t&hi8 == 0
+	return t & hi8
 }
 
-// scanString scans the string literal opening at b[i]. Runs of plain
-// bytes, nearly all of a payload's strings, are skipped eight at a time
-// (the receive and send checks of every packet walk its strings); bytes
-// are looked at one by one only from a word that holds a special one,
-// up to that byte.
+// nextSpecial returns the index of the first byte at or after b[i] that
+// special8 would flag, or len(b). It looks at eight bytes at a time: the
+// receive and send checks of every packet walk its strings, and even a
+// short one ends within the first word.
+func nextSpecial(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if t := special8(binary.LittleEndian.Uint64(b[i:])); t != 0 {
+			return i + bits.TrailingZeros64(t)>>3
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
+}
+
+// scanString scans the string literal opening at b[i].
 func scanString(b []byte, i int) (int, bool) {
 	i++
 	for {
-		for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
-		for ; i < len(b) && b[i] != '\\'; i++ {
-			switch c := b[i]; {
-			case c == '"':
-				return i + 1, true
-			case c < 0x20:
-				return i, false
-			}
-		}
-		if i >= len(b) {
+		if i = nextSpecial(b, i); i >= len(b) {
 			return i, false // unterminated
+		}
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, true
+		case c < 0x20:
+			return i, false
 		}
 		if i++; i >= len(b) { // past the backslash
 			return i, false
