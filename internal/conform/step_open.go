@@ -14,11 +14,17 @@ import (
 // eio_open_ws, sio_connect_ws) run as the plain steps they stand for, so
 // their traces and messages look the same.
 
+// sidObject wants a JSON object with a string sid, captured under capture
+// when set: the open packet's data and the Socket.IO v5 CONNECT reply's.
+func sidObject(capture string) *jsonMatcher {
+	return &jsonMatcher{kind: "object", keys: []string{"sid"},
+		fields: []*jsonMatcher{{kind: "type", typ: "string", capture: capture}}}
+}
+
 // openPacket wants an open packet whose JSON has a string sid, captured
 // under capture when set.
 func openPacket(capture string) *pktMatcher {
-	return &pktMatcher{typ: "open", json: &jsonMatcher{kind: "object", keys: []string{"sid"},
-		fields: []*jsonMatcher{{kind: "type", typ: "string", capture: capture}}}}
+	return &pktMatcher{typ: "open", json: sidObject(capture)}
 }
 
 // openPolling is the eio_open_polling step.
@@ -125,8 +131,7 @@ func (s *sioConnect) run(ctx context.Context, r *runner, _ *step) error {
 	expectJoin := func(nsp string, v5 bool) error {
 		cm := &sioMatcher{typ: "CONNECT", nsp: &nsp}
 		if v5 {
-			cm.data = &jsonMatcher{kind: "object", keys: []string{"sid"},
-				fields: []*jsonMatcher{{kind: "type", typ: "string", capture: "sio_sid"}}}
+			cm.data = sidObject("sio_sid")
 		}
 		if err := r.wsExpect(ctx, &wsExpect{ws: s.name, skip: ping, match: frameMatch{sio: cm}}); err != nil {
 			return prefixErr(err, "CONNECT reply: ")
