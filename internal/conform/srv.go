@@ -488,11 +488,27 @@ func (s *scriptServer) closeSession() {
 	}
 }
 
-// hasHeld reports whether a GET is in flight.
-func (s *scriptServer) hasHeld() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.held != nil
+// awaitHeld waits up to within (or until ctx ends) for a GET in flight,
+// looking every 10 ms, and reports whether one came. take, when not nil,
+// gets that GET under the lock, so that it cannot end between being found
+// and being answered.
+func (s *scriptServer) awaitHeld(ctx context.Context, within time.Duration, take func(*heldGET)) bool {
+	deadline := time.Now().Add(within)
+	for {
+		s.mu.Lock()
+		if h := s.held; h != nil {
+			if take != nil {
+				take(h)
+			}
+			s.mu.Unlock()
+			return true
+		}
+		s.mu.Unlock()
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // queryOf is the query of a handshake request, for matchers.

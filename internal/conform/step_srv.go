@@ -426,12 +426,8 @@ func (h *srvHold) run(ctx context.Context, r *runner, _ *step) error {
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(h.within)
-	for !s.hasHeld() {
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return mis("a GET in flight", "none", "want the client to poll (a GET held by the server) within %v, it has none", h.within)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !s.awaitHeld(ctx, h.within, nil) {
+		return mis("a GET in flight", "none", "want the client to poll (a GET held by the server) within %v, it has none", h.within)
 	}
 	return nil
 }

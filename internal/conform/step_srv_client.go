@@ -179,22 +179,15 @@ func (w *srvRaw) run(ctx context.Context, r *runner, _ *step) error {
 		r.addTrace(time.Now(), "send", kind.String(), "ws", "raw "+quoteShort(string(w.data)))
 		return s.sendWS(kind, w.data)
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		s.mu.Lock()
-		if h := s.held; h != nil {
-			s.held = nil
-			h.answer <- w.data
-			s.mu.Unlock()
-			r.addTrace(time.Now(), "send", "http", "poll", "raw 200 "+quoteShort(string(w.data)))
-			return nil
-		}
-		s.mu.Unlock()
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return mis("a GET in flight", "none", "cannot send the raw body: the client has no GET in flight")
-		}
-		time.Sleep(10 * time.Millisecond)
+	answered := s.awaitHeld(ctx, 2*time.Second, func(h *heldGET) {
+		s.held = nil
+		h.answer <- w.data
+	})
+	if !answered {
+		return mis("a GET in flight", "none", "cannot send the raw body: the client has no GET in flight")
 	}
+	r.addTrace(time.Now(), "send", "http", "poll", "raw 200 "+quoteShort(string(w.data)))
+	return nil
 }
 
 // srvPostDelay is the srv_post_delay step: from now on the server answers
