@@ -307,6 +307,12 @@ type Recorder struct {
 	shards    []*Shard
 	connected atomic.Int64
 	peak      atomic.Int64
+	// sums are Snapshot's scratch arrays, one per latency, kept for the
+	// next tick: Import copies them, and a fresh ~190 KB array per
+	// latency every second was most of a run's garbage and its page
+	// faults. snapMu serialises the snapshots that share them.
+	snapMu sync.Mutex
+	sums   [numLatency][]int64
 }
 
 // NewRecorder returns a Recorder with n shards (at least 1).
@@ -344,20 +350,23 @@ func (r *Recorder) ClientsConnected() int64 { return r.connected.Load() }
 // every tick.
 func (r *Recorder) Snapshot() *Result {
 	res := newResult()
-	var sums [numLatency][]int64
+	r.snapMu.Lock()
+	defer r.snapMu.Unlock()
+	var tops [numLatency]int // one past the highest index summed; 0: no histogram
 	for _, s := range r.shards {
 		s.mu.Lock()
 		for i, h := range s.hist {
 			if h == nil {
 				continue
 			}
-			if sums[i] == nil {
-				sums[i] = make([]int64, countsLen)
+			if r.sums[i] == nil {
+				r.sums[i] = make([]int64, countsLen)
 			}
-			sum := sums[i][:h.top]
+			sum := r.sums[i][:h.top]
 			for j, n := range h.counts[:h.top] {
 				sum[j] += n
 			}
+			tops[i] = max(tops[i], h.top, 1)
 		}
 		for i, n := range s.count {
 			res.Counters[counterNames[i]] += n
@@ -365,11 +374,14 @@ func (r *Recorder) Snapshot() *Result {
 		res.addTallies(s.errors, s.causes, s.disconnects, s.events, s.nodes)
 		s.mu.Unlock()
 	}
-	for i, sum := range sums {
-		if sum != nil {
-			res.Latencies[Latency(i).String()] = &Histogram{hdrhistogram.Import(&hdrhistogram.Snapshot{
-				LowestTrackableValue: lowest, HighestTrackableValue: highest, SignificantFigures: sigfigs, Counts: sum})}
+	for i, top := range tops {
+		if top == 0 {
+			continue
 		}
+		sum := r.sums[i]
+		res.Latencies[Latency(i).String()] = &Histogram{hdrhistogram.Import(&hdrhistogram.Snapshot{
+			LowestTrackableValue: lowest, HighestTrackableValue: highest, SignificantFigures: sigfigs, Counts: sum})}
+		clear(sum[:top]) // Import copied it
 	}
 	res.ClientsConnected = r.connected.Load()
 	res.PeakClients = r.peak.Load()
