@@ -9,7 +9,6 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"github.com/siokit/siokit/internal/testpeer"
 	"github.com/siokit/siokit/protocol/engineio"
 	"github.com/siokit/siokit/protocol/socketio"
 )
@@ -219,12 +218,11 @@ func TestClientPeersEIO3(t *testing.T) {
 	for name, cc := range eio3Peers {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			h := startEIO3Server(t)
-			p := testpeer.StartClient(t, name, "SIOCONFORM_URL="+h.url, "SIOCONFORM_TRANSPORT=websocket", "SIOCONFORM_EIO=3", `SIOCONFORM_AUTH={"token":"t1"}`)
 			// Socket.IO 4 has no CONNECT payload: auth is the namespace query, and "/" (joined by
 			// the server) carries none.
-			r := &run{t: t, h: h, p: p, clientCase: cc, nsp: map[string]nspConn{}, auth: map[string]string{"/": "", "/second": "token=t1"}}
-			r.script("websocket", true)
+			r, root := startRun(t, name, cc, startEIO3Server, map[string]string{"/": "", "/second": "token=t1"},
+				"SIOCONFORM_TRANSPORT=websocket", "SIOCONFORM_EIO=3", `SIOCONFORM_AUTH={"token":"t1"}`)
+			r.script(root, "websocket", true)
 			if name == "node2-client" { // siokit-client's refusals are checked with EIO4
 				checkRefusals(t, name)
 			}

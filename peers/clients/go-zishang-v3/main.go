@@ -100,8 +100,10 @@ func main() {
 	// one, racing it: two CONNECTs, or none (about one start in 18 of the
 	// malformed cases). Opening from the Socket's Connect, once its
 	// listeners are in place, keeps the wire the library's own; the library
-	// still loses a first CONNECT about once in a hundred starts
-	// (a case lost that way runs again alone: TestClientSuite).
+	// still loses a first CONNECT, or sends two, about once in fifty starts
+	// under load (Manager.Open adds its "open" listener after the engine's
+	// reader has started: peers/README.md; a case lost that way runs again
+	// alone: TestClientSuite, startRace in internal/testpeer).
 	opts.SetAutoConnect(false)
 	p.manager = socket.NewManager(url, opts)
 	p.manager.On("reconnect_attempt", func(a ...any) { logf("reconnect attempt %v", a) })
