@@ -72,7 +72,7 @@ func TestConcurrentPOST(t *testing.T) {
 	t.Run("second refused while the first body arrives", func(t *testing.T) {
 		s := openSession(t, base)
 		first := startSlowPOST(t, s, `42["message","slow"]`, 3)
-		time.Sleep(100 * time.Millisecond) // the first POST's handler is reading its body
+		time.Sleep(200 * time.Millisecond) // the first POST's handler is reading its body
 		if r := rawReq(t, "POST", s, nil, []byte(`42["message","second"]`)); r.Status != 400 {
 			t.Fatalf("second POST: %d %q, want 400", r.Status, r.Body)
 		}
