@@ -112,7 +112,7 @@ func (t *Target) Handler() fasthttp.RequestHandler {
 
 // Serve accepts connections on ln until Close; it returns nil after Close.
 func (t *Target) Serve(ln net.Listener) error {
-	return t.http.Serve(ln, t.Handler(), t.sio.Options().MaxHTTPBufferSize)
+	return t.http.Serve(ln, t.Handler())
 }
 
 // Close closes both servers and every listener Serve was given.

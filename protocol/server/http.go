@@ -9,8 +9,11 @@ import (
 
 // Handler returns the fasthttp handler serving the server's path; other
 // paths get 404. When mounting it on your own fasthttp.Server, give that
-// server a MaxRequestBodySize above MaxHTTPBufferSize (see NewHTTPServer), or
-// oversized POSTs get fasthttp's error instead of Node's 413.
+// server NewHTTPServer's StreamRequestBody and MaxRequestBodySize: a server
+// that reads bodies whole before the handler hides a POST still arriving, so
+// a second POST meanwhile is served instead of refused, and one whose
+// MaxRequestBodySize is not above MaxHTTPBufferSize answers oversized POSTs
+// with its own error instead of Node's 413.
 func (s *Server) Handler() fasthttp.RequestHandler { return s.handle }
 
 // Handles reports whether the request path belongs to this server, so that

@@ -19,12 +19,12 @@ type HTTPServers struct {
 	closed atomic.Bool
 }
 
-// Serve serves h on ln (NewHTTPServer with maxBody, behind GuardListener
+// Serve serves h on ln (NewHTTPServer, behind GuardListener
 // so that running out of file descriptors refuses new connections but
 // keeps serving) until Close. It returns nil after Close and ErrClosed
 // without serving when Close came first.
-func (ss *HTTPServers) Serve(ln net.Listener, h fasthttp.RequestHandler, maxBody int) error {
-	hs := NewHTTPServer(h, maxBody)
+func (ss *HTTPServers) Serve(ln net.Listener, h fasthttp.RequestHandler) error {
+	hs := NewHTTPServer(h)
 	ss.mu.Lock()
 	if ss.closed.Load() {
 		ss.mu.Unlock()

@@ -106,17 +106,22 @@ func (s *Server) session(id []byte) *Session {
 }
 
 // NewHTTPServer returns a fasthttp server with the settings Serve uses for
-// handler h: a body limit above any MaxHTTPBufferSize up to maxBody (so that
-// oversized POSTs reach the handler and get Node's 413, not a dropped
-// connection) and no timeouts that would cut long-polling GETs. A WebSocket's
-// connection belongs to its session (KeepHijackedConns): otherwise closing it
-// (an upgrade timeout, a ping timeout, invalid UTF-8) would be a no-op until
-// the peer itself closed, and a peer that never does would hold it forever.
-func NewHTTPServer(h fasthttp.RequestHandler, maxBody int) *fasthttp.Server {
+// handler h. Request bodies are streamed (StreamRequestBody) and only their
+// first byte is read before the handler runs (MaxRequestBodySize 1: what
+// fasthttp reads ahead, not a limit, when streaming): a polling POST is then
+// active while its body is still arriving, so that a second POST in that time
+// can be refused as the protocol requires, and the handler itself applies
+// MaxHTTPBufferSize (Node's 413). There are no timeouts that would cut
+// long-polling GETs. A WebSocket's connection belongs to its session
+// (KeepHijackedConns): otherwise closing it (an upgrade timeout, a ping
+// timeout, invalid UTF-8) would be a no-op until the peer itself closed, and
+// a peer that never does would hold it forever.
+func NewHTTPServer(h fasthttp.RequestHandler) *fasthttp.Server {
 	return &fasthttp.Server{
 		Handler:                       h,
 		Name:                          "siokit",
-		MaxRequestBodySize:            max(2*maxBody, 4<<20),
+		StreamRequestBody:             true,
+		MaxRequestBodySize:            1,
 		NoDefaultServerHeader:         true,
 		NoDefaultContentType:          true,
 		DisableHeaderNamesNormalizing: false,
@@ -129,7 +134,7 @@ func NewHTTPServer(h fasthttp.RequestHandler, maxBody int) *fasthttp.Server {
 
 // Serve accepts connections on ln until Close; it returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
-	return s.http.Serve(ln, s.Handler(), s.cfg.MaxHTTPBufferSize)
+	return s.http.Serve(ln, s.Handler())
 }
 
 // Close closes every session (WebSockets get a close frame, pending GETs the
