@@ -28,16 +28,39 @@ const maxInbox = 128
 // vclient is one virtual client: a connection, its flow and its share of
 // the metrics.
 type vclient struct {
+	// The fields of an emit and its ack come first and together: a client
+	// waits most of its life, so each round trip finds its vclient out of
+	// the cache, and every further 64-byte line was one more miss.
 	r     *run
-	id    int
 	shard *metrics.Shard
 	conn  *client.Conn
-	err   error // from client.New
+	// socks are the sockets of r.nsps, in that order: Conn.Socket takes
+	// the connection's lock and a map lookup, once per emit otherwise.
+	// sock1 holds them for the usual one namespace: no array of its own
+	// to miss on.
+	socks []*client.Socket
+	sock1 [1]*client.Socket
+	// timer is the flow's one timer (loop pacing, think, waits), made on
+	// first use: a timer per sleep was an allocation per iteration.
+	timer *time.Timer
+	aw    *ackWait
 	vars  scenarios.Vars
 	buf   []byte
-
-	opened  bool
+	// lateness shifts measurements in a paced loop: how late the current
+	// iteration started compared with its intended time.
+	lateness time.Duration
+	// nextDue, set by a paced loop for the emit_ack that ends its body,
+	// is when the next iteration is due (see ackWait.due); bodyEnd is
+	// then when that emit_ack's ack came.
+	nextDue, bodyEnd time.Time
+	// prewait is set while the flow sleeps toward nextDue on the timer
+	// its ack callback armed: close cuts that sleep short.
+	prewait atomic.Bool
 	closing atomic.Bool // our own disconnects are not errors
+
+	id     int
+	err    error // from client.New
+	opened bool
 	// held: the flow ended and the client stays connected until the
 	// load ends (see run); holdEnded: endHold ran.
 	held, holdEnded atomic.Bool
@@ -54,24 +77,6 @@ type vclient struct {
 	// node is the server node of the current session, when the server names it (an event
 	// "node" with the name: the cluster peer); nil until then.
 	node atomic.Pointer[string]
-
-	// lateness shifts measurements in a paced loop: how late the current
-	// iteration started compared with its intended time.
-	lateness time.Duration
-	// socks are the sockets of r.nsps, in that order: Conn.Socket takes
-	// the connection's lock and a map lookup, once per emit otherwise.
-	socks []*client.Socket
-	// timer is the flow's one timer (loop pacing, think, waits), made on
-	// first use: a timer per sleep was an allocation per iteration.
-	timer *time.Timer
-	aw    *ackWait
-	// nextDue, set by a paced loop for the emit_ack that ends its body,
-	// is when the next iteration is due (see ackWait.due); bodyEnd is
-	// then when that emit_ack's ack came.
-	nextDue, bodyEnd time.Time
-	// prewait is set while the flow sleeps toward nextDue on the timer
-	// its ack callback armed: close cuts that sleep short.
-	prewait atomic.Bool
 
 	mu     sync.Mutex
 	inbox  []inboxEvent
@@ -147,7 +152,8 @@ func newClient(r *run, id int) *vclient {
 	}
 	c.conn, c.err = client.New(u, opts)
 	if c.err == nil {
-		c.socks = make([]*client.Socket, len(r.nsps))
+		c.socks = c.sock1[:0]
+		c.socks = append(c.socks, make([]*client.Socket, len(r.nsps))...)
 		for i, ns := range r.nsps {
 			c.socks[i] = c.conn.Socket(ns)
 			c.socks[i].OnAny(c.onEvent)

@@ -80,55 +80,59 @@ func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
 // Conn is one Engine.IO session and the namespaces multiplexed on it.
 // Create it with New (no I/O) or Dial (New then Open).
 type Conn struct {
+	// The fields a round trip touches come first and together: a
+	// connection idle since its last message finds its Conn out of the
+	// cache, and each further 64-byte line of it was one more miss on
+	// every emit and every packet read (the send path's lock and
+	// transport, the reader's dispatch, the ack table).
+	mu      sync.Mutex
+	open    bool // a transport is up
+	closed  bool // Close was called
+	eio     engineio.Version
+	sio     socketio.Version
+	ws      *transport.WebSocket
+	q       *pollQueue // the polling session's send queue
+	hook    Hook
+	onFrame func([]byte, bool) error // c.handleFrame, made once: a method value made in readLoop would widen its frame
+	// root is the socket of "/", which nearly every packet is for: the
+	// dispatch finds it without c.mu and the sockets map.
+	root      atomic.Pointer[Socket]
+	acks      ackTable
+	inHandler atomic.Int32 // the reader is inside user code
+	// wd is pingInterval+pingTimeout of the session in milliseconds (the
+	// handshake's unit): 32 bits, so that it and beat take the room of
+	// one nanosecond count and two fields.
+	wd        atomic.Int32
+	transport string
+	// rxAt is when the packet being dispatched arrived, read only when a
+	// hook observes: its KindPacket and KindAck events share one clock
+	// read, which costs nearly what parsing the ack does.
+	rxAt time.Time
+	// Reader-goroutine state.
+	dec     socketio.Decoder
+	msg     Message
+	readErr error // why the last session's read ended
+
 	opts  Options
 	base  url.URL // scheme, host, path; query assembled per request
 	query string  // user query, encoded, with trailing '&' when non-empty
-	eio   engineio.Version
-	sio   socketio.Version
 	topts transport.Options
-	hook  Hook
 
 	ctx      context.Context // cancelled by Close
 	cancel   context.CancelFunc
 	done     chan struct{} // closed when the reader ends, or by Close if none ran
 	doneOnce sync.Once
 
-	mu        sync.Mutex
 	hs        engineio.Handshake
-	transport string
-	ws        *transport.WebSocket
 	poll      *transport.Polling
-	q         *pollQueue // the polling session's send queue
-	open      bool       // a transport is up
-	closed    bool       // Close was called
 	sockets   map[string]*Socket
 	lastErr   error
 	pingTimer *time.Timer
 
-	// Reader-goroutine state.
-	dec     socketio.Decoder
-	msg     Message
-	readErr error // why the last session's read ended
-	// rxAt is when the packet being dispatched arrived, read only when a
-	// hook observes: its KindPacket and KindAck events share one clock
-	// read, which costs nearly what parsing the ack does.
-	rxAt time.Time
+	openCancel context.CancelFunc // abandons an Open in progress
 
-	// root is the socket of "/", which nearly every packet is for: the
-	// dispatch finds it without c.mu and the sockets map.
-	root atomic.Pointer[Socket]
-
-	openCancel context.CancelFunc       // abandons an Open in progress
-	onFrame    func([]byte, bool) error // c.handleFrame, made once: a method value made in readLoop would widen its frame
-
-	acks      ackTable
-	opened    atomic.Bool  // Open was called
-	started   atomic.Bool  // the reader runs
-	inHandler atomic.Int32 // the reader is inside user code
-	// wd is pingInterval+pingTimeout of the session in milliseconds (the
-	// handshake's unit): 32 bits, so that it and beat fit where one
-	// nanosecond count did and Conn stays in its 1 KiB size class.
-	wd atomic.Int32
+	opened  atomic.Bool // Open was called
+	started atomic.Bool // the reader runs
 	// beat is when, in Unix ns, the v4 session last heard a ping (or was
 	// opened): the watchdog's deadline is beat+wd. Only a ping moves it.
 	beat atomic.Int64

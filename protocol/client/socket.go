@@ -127,15 +127,17 @@ type Socket struct {
 	handlers atomic.Pointer[map[string]handlerEntry]
 	anyH     atomic.Pointer[Handler]
 
-	mu       sync.Mutex
-	state    sockState
-	want     bool   // should be connected (reconnect restores it)
+	mu    sync.Mutex
+	state sockState
+	want  bool // should be connected (reconnect restores it)
+	// nextID is with the lock and the state that every emit with an ack
+	// reads: in the Socket's first cache line, as they are.
+	nextID   int64
 	auth     []byte // CONNECT payload (v5) or query (v4)
 	sid, pid string
 	offset   string // last CSR offset seen
 	started  time.Time
 	waiters  []chan error
-	nextID   int64
 }
 
 // ErrRootRejoin is returned by Connect on "/" after Disconnect over

@@ -48,14 +48,16 @@ func (e *HandshakeError) Unwrap() error { return e.Err }
 // goroutine at a time; writes are serialised internally and may come from
 // any goroutine.
 type WebSocket struct {
-	conn *websocket.Conn
-	nc   net.Conn
-
+	// What a write touches fills the first 64-byte line exactly, so that
+	// a frame written on a connection idle since its last one costs one
+	// cache miss here, not two.
 	wmu          sync.Mutex
-	wbuf         []byte // reused frame buffer, guarded by wmu
 	closed       atomic.Bool
+	wbuf         []byte // reused frame buffer, guarded by wmu
+	nc           net.Conn
 	writeTimeout time.Duration
 
+	conn  *websocket.Conn
 	limit int64  // largest message Read accepts; read side only
 	why   string // where limit comes from, for TooLargeError
 }
