@@ -40,8 +40,13 @@ peers/install.sh node4 >/dev/null
 if [ -n "${SIOLOAD:-}" ]; then cp "$SIOLOAD" "$tmp/sioload"; else go build -o "$tmp/sioload" ./cmd/sioload; fi
 go build -o "$tmp/rawclient" ./bench/rawclient
 
+# The target runs on the cores the generator does not (core 0 is the
+# generator's): unpinned, Node shared core 0 with it, and each run's
+# cache misses then depended on where Node had last run.
+tpin=()
+if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then tpin=(taskset -c "1-$(($(nproc) - 1))"); fi
 # IGNORE_STDIN: the peer runs in the background; cleanup stops it by pid.
-(cd peers/node4 && IGNORE_STDIN=1 exec node server.mjs 0 >"$tmp/node.log" 2>&1) &
+(cd peers/node4 && IGNORE_STDIN=1 exec "${tpin[@]}" node server.mjs 0 >"$tmp/node.log" 2>&1) &
 node_pid=$!
 for _ in $(seq 100); do
 	port=$(awk '/^LISTENING/ { print $2 }' "$tmp/node.log" 2>/dev/null || true)
