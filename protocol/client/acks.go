@@ -26,13 +26,19 @@ type ackResult struct {
 
 // ackTable holds the acks a connection waits for. One lazily created
 // timer per connection, armed for the earliest deadline, replaces a timer
-// per ack.
+// per ack. The first pending ack is kept inline (one): a flow that waits
+// for each ack before the next emit, the load generator's, never touches
+// the map, whose hashing and cold slots cost about what parsing the ack
+// does.
 type ackTable struct {
-	mu    sync.Mutex
-	m     map[ackKey]pendingAck
-	timer *time.Timer
-	next  time.Time
-	c     *Conn
+	mu     sync.Mutex
+	hasOne bool
+	oneKey ackKey
+	one    pendingAck
+	m      map[ackKey]pendingAck
+	timer  *time.Timer
+	next   time.Time
+	c      *Conn
 }
 
 func (t *ackTable) add(s *Socket, id int64, sent time.Time, timeout time.Duration, fn AckFunc, ch chan ackResult) {
@@ -40,15 +46,47 @@ func (t *ackTable) add(s *Socket, id int64, sent time.Time, timeout time.Duratio
 	if timeout > 0 {
 		p.deadline = sent.Add(timeout)
 	}
+	k := ackKey{s, id}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.m == nil {
-		t.m = map[ackKey]pendingAck{}
-		t.c = s.c
+	t.c = s.c
+	if !t.hasOne {
+		t.hasOne, t.oneKey, t.one = true, k, p
+	} else {
+		if t.m == nil {
+			t.m = map[ackKey]pendingAck{}
+		}
+		t.m[k] = p
 	}
-	t.m[ackKey{s, id}] = p
 	if !p.deadline.IsZero() && (t.next.IsZero() || p.deadline.Before(t.next)) {
 		t.armLocked(p.deadline)
+	}
+}
+
+// takeLocked removes the pending ack k and returns it; t.mu must be held.
+func (t *ackTable) takeLocked(k ackKey) (pendingAck, bool) {
+	if t.hasOne && t.oneKey == k {
+		p := t.one
+		t.hasOne, t.oneKey, t.one = false, ackKey{}, pendingAck{}
+		return p, true
+	}
+	p, ok := t.m[k]
+	if ok {
+		delete(t.m, k)
+	}
+	return p, ok
+}
+
+// eachLocked calls f on every pending ack and removes those it says to;
+// t.mu must be held.
+func (t *ackTable) eachLocked(f func(ackKey, pendingAck) (remove bool)) {
+	if t.hasOne && f(t.oneKey, t.one) {
+		t.hasOne, t.oneKey, t.one = false, ackKey{}, pendingAck{}
+	}
+	for k, p := range t.m {
+		if f(k, p) {
+			delete(t.m, k)
+		}
 	}
 }
 
@@ -64,18 +102,14 @@ func (t *ackTable) armLocked(at time.Time) {
 
 func (t *ackTable) remove(s *Socket, id int64) {
 	t.mu.Lock()
-	delete(t.m, ackKey{s, id})
+	t.takeLocked(ackKey{s, id})
 	t.mu.Unlock()
 }
 
 // deliver completes an ack with the packet the server sent.
 func (t *ackTable) deliver(c *Conn, s *Socket, p *socketio.Packet) {
-	k := ackKey{s, p.ID}
 	t.mu.Lock()
-	pa, ok := t.m[k]
-	if ok {
-		delete(t.m, k)
-	}
+	pa, ok := t.takeLocked(ackKey{s, p.ID})
 	t.mu.Unlock()
 	if !ok {
 		return // unknown, late or duplicate: ignored, as the reference client does
@@ -105,18 +139,20 @@ func (t *ackTable) expire() {
 	var dueKeys []ackKey
 	t.mu.Lock()
 	t.next = time.Time{}
-	for k, p := range t.m {
+	t.eachLocked(func(k ackKey, p pendingAck) bool {
 		if p.deadline.IsZero() {
-			continue
+			return false
 		}
 		if !p.deadline.After(now) {
 			due = append(due, p)
 			dueKeys = append(dueKeys, k)
-			delete(t.m, k)
-		} else if t.next.IsZero() || p.deadline.Before(t.next) {
+			return true
+		}
+		if t.next.IsZero() || p.deadline.Before(t.next) {
 			t.next = p.deadline
 		}
-	}
+		return false
+	})
 	if !t.next.IsZero() {
 		t.timer.Reset(time.Until(t.next))
 	}
@@ -145,12 +181,13 @@ func (t *ackTable) failSocket(s *Socket, err error) { t.fail(s, err) }
 func (t *ackTable) fail(s *Socket, err error) {
 	var due []pendingAck
 	t.mu.Lock()
-	for k, p := range t.m {
+	t.eachLocked(func(k ackKey, p pendingAck) bool {
 		if s == nil || k.s == s {
 			due = append(due, p)
-			delete(t.m, k)
+			return true
 		}
-	}
+		return false
+	})
 	t.mu.Unlock()
 	for _, p := range due {
 		finish(p, err)
