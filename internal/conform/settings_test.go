@@ -39,9 +39,8 @@ func TestPreflightDefaultSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The payload-limit cases send megabytes: slow under -race on a busy
-	// machine, and not what this test is about; invalid-utf8-text is a
-	// known bug of the built-in server (expected-verdicts.yaml).
-	sel := conform.Select(cases, 4, nil, []string{"*payload-limit*", "eio4.websocket.invalid-utf8-text"})
+	// machine, and not what this test is about.
+	sel := conform.Select(cases, 4, nil, []string{"*payload-limit*"})
 	_, err = conform.Run(context.Background(), sel, conform.Config{URL: url, EIO: 4, Preflight: true})
 	if err == nil || !strings.Contains(err.Error(), "pingInterval 25s (contract 300ms)") || !strings.Contains(err.Error(), "--settings-from-handshake") {
 		t.Fatalf("nothing stated: err %v, want the settings named", err)
