@@ -15,7 +15,7 @@
 # "idle" as a transport measures memory per idle WebSocket client instead
 # (env IDLE clients, default 5000; the issue's goal: at most 20 KiB).
 #
-# Usage: bench/cost.sh [transports] (default "websocket polling")
+# Usage: bench/cost.sh [transport...] (default: websocket polling)
 #   env CLIENTS (100), RATE (10), HOLD (10s), REPS (3); SIOLOAD=path runs
 #   that sioload binary instead of building this tree's (an older build, to
 #   compare before and after)
@@ -23,7 +23,7 @@
 # their spread (the issue's goal: at most 1.10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-transports=${1:-websocket polling}
+transports="${*:-websocket polling}"
 clients=${CLIENTS:-100}
 rate=${RATE:-10}
 hold=${HOLD:-10s}
