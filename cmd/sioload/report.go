@@ -25,7 +25,10 @@ compare --out" (an array), merges them all (histograms merged, counters
 summed, timelines aligned by wall time) and renders them again. With
 --format html the runs are not merged but overlaid on the same charts,
 one colour each, in one self-contained page. Exit status 3 when a
-threshold of the merged result fails.
+threshold of the merged result fails, except with --format json: that
+merged result is the input of later steps (report on it again for the
+verdict, as deploy/kubernetes's merge job does), so it exits 0 unless
+parts are missing.
 
 Runs of different scenarios or targets are not merged (exit 2) unless
 --force, which shows each on its own. The parts of a run split with
