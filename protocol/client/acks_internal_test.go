@@ -36,11 +36,11 @@ func TestAckTableInlineAndMap(t *testing.T) {
 		c.acks.add(root, 0, now, 0, done("a"), nil) // inline
 		c.acks.add(root, 1, now, 0, done("b"), nil) // map
 		c.acks.add(other, 0, now, 0, done("c"), nil)
-		ack(root, 1, `[1]`) // from the map first
-		ack(root, 0, `[0]`) // then the inline one
-		ack(root, 0, `[0]`) // a duplicate is ignored
-		c.acks.add(root, 2, now, 0, done("d"), nil)            // inline again
-		c.acks.add(root, 3, now, time.Second, done("e"), nil)  // map, times out
+		ack(root, 1, `[1]`)                                     // from the map first
+		ack(root, 0, `[0]`)                                     // then the inline one
+		ack(root, 0, `[0]`)                                     // a duplicate is ignored
+		c.acks.add(root, 2, now, 0, done("d"), nil)             // inline again
+		c.acks.add(root, 3, now, time.Second, done("e"), nil)   // map, times out
 		c.acks.add(root, 4, now, 3*time.Second, done("f"), nil) // map, fails first
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
