@@ -101,8 +101,8 @@ func TestWriteTimeout(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-		case <-time.After(10 * timeout):
-			t.Fatalf("writes to a peer that does not read still blocked after %v", 10*timeout)
+		case <-time.After(15 * time.Second): // a loaded machine's margin: the bound is checked above
+			t.Fatal("writes to a peer that does not read still blocked after 15s")
 		}
 	})
 }
