@@ -21,3 +21,19 @@ func TestLoadCPUOneUnit(t *testing.T) {
 		t.Errorf("the two CPU figures differ or are not of all cores:\n%s", out)
 	}
 }
+
+// TestLoadCPUMachines: a merge over machines says so, and warns when the
+// busiest one alone is saturated though the whole is not.
+func TestLoadCPUMachines(t *testing.T) {
+	part := func(machine string, cpu float64) *metrics.Result {
+		return &metrics.Result{Scenario: "s", Runs: 1, Health: &metrics.Health{CPU: cpu, Cores: 2, Machine: machine, MachineCPUs: 2}}
+	}
+	var b bytes.Buffer
+	if err := LoadSummary(&b, metrics.Merge(part("a", 1.9), part("b", 0.1)).Summarize()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "cpu peak 50% / mean 0% of 4 cores on 2 machines") || !strings.Contains(out, "peaked at 95% of its cores on the busiest of 2 machines") {
+		t.Errorf("want the 4 cores of 2 machines and the busiest one's 95%%:\n%s", out)
+	}
+}

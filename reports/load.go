@@ -100,7 +100,11 @@ func LoadSummary(w io.Writer, s *metrics.Summary) error {
 		// Percent of all cores (100 % = every core busy), the unit of
 		// the CPU warning: "360 % of 2 cores" beside "180 %" misled.
 		cores := float64(max(h.Cores, 1))
-		fmt.Fprintf(bw, "generator: cpu peak %.0f%% / mean %.0f%% of %d cores (%.2f s cpu), rss %s, heap %s, goroutines %d", 100*h.CPU/cores, 100*h.MeanCPU/cores, h.Cores, h.CPUSeconds, loadBytes(h.RSS), loadBytes(h.Heap), h.Goroutines)
+		on := ""
+		if h.Machines > 1 {
+			on = fmt.Sprintf(" on %d machines", h.Machines)
+		}
+		fmt.Fprintf(bw, "generator: cpu peak %.0f%% / mean %.0f%% of %d cores%s (%.2f s cpu), rss %s, heap %s, goroutines %d", 100*h.CPU/cores, 100*h.MeanCPU/cores, h.Cores, on, h.CPUSeconds, loadBytes(h.RSS), loadBytes(h.Heap), h.Goroutines)
 		if h.TimerLag != nil && h.TimerLag.Histogram != nil && h.TimerLag.TotalCount() > 0 {
 			fmt.Fprintf(bw, ", timer lag p99 %s", loadDur(time.Duration(h.TimerLag.ValueAtQuantile(99))*time.Microsecond))
 		}

@@ -130,6 +130,11 @@ func TestWorkersMergeToOneRun(t *testing.T) {
 			t.Errorf("%s samples: merged %d, one process %d", name, a, b)
 		}
 	}
+	// The workers split this machine's cores (GOMAXPROCS 1 each here):
+	// the merge is on as many cores as the one process.
+	if m.Health == nil || one.Health == nil || m.Health.Cores != one.Health.Cores || m.Health.Machine != one.Health.Machine {
+		t.Errorf("merged health %+v; one process %+v: want the same cores and machine", m.Health, one.Health)
+	}
 	serverAgrees(t, "--workers 3", sub(workersServer, before), m)
 	serverAgrees(t, "one process", sub(after, workersServer), one)
 }

@@ -1,6 +1,9 @@
 package load
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
 	"runtime"
 	rtmetrics "runtime/metrics"
 	"sync"
@@ -45,6 +48,7 @@ type sampler struct {
 func newSampler() *sampler {
 	s := &sampler{lag: newLagHist(), ivLag: newLagHist(), quit: make(chan struct{})}
 	s.h.Cores = runtime.GOMAXPROCS(0)
+	s.h.Machine, s.h.MachineCPUs = machineID(), runtime.NumCPU()
 	s.start = time.Now()
 	s.cpu0 = cpuTime()
 	s.lastCPU, s.lastAt = s.cpu0, s.start
@@ -55,6 +59,21 @@ func newSampler() *sampler {
 	s.wg.Go(s.sample)
 	s.wg.Go(s.probe)
 	return s
+}
+
+// machineID is Health.Machine: processes with the same kernel boot id and
+// cgroup draw on the same cores. The hash keeps the cgroup path (which can
+// name a pod or a user) out of reports; the hostname stands in where
+// /proc has neither.
+func machineID() string {
+	boot, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	cg, _ := os.ReadFile("/proc/self/cgroup")
+	if len(boot) == 0 {
+		host, _ := os.Hostname()
+		boot = []byte(host)
+	}
+	sum := sha256.Sum256(append(append(boot, 0), cg...))
+	return hex.EncodeToString(sum[:6])
 }
 
 func (s *sampler) sample() {

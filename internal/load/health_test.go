@@ -52,6 +52,9 @@ flow:
 	if h == nil || h.Samples < 2 || h.Goroutines < 4*runtime.GOMAXPROCS(0) || h.Cores != runtime.GOMAXPROCS(0) || h.CPUSeconds <= 0 || h.PeakMem < h.BaseMem {
 		t.Fatalf("health %+v", h)
 	}
+	if len(h.Machine) != 12 || h.Machine != machineID() || h.MachineCPUs != runtime.NumCPU() {
+		t.Errorf("machine %q of %d CPUs: want a 12-digit hash, the same each time, and %d CPUs", h.Machine, h.MachineCPUs, runtime.NumCPU())
+	}
 	sum := res.Summarize()
 	t.Logf("cpu peak %.2f of %d cores, timer lag p99 %v, warnings %q", h.CPU, h.Cores, time.Duration(h.TimerLag.ValueAtQuantile(99))*time.Microsecond, sum.Warnings)
 	found := false

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -34,5 +35,42 @@ func TestMergedMemoryPerClient(t *testing.T) {
 	}
 	if math.Abs(h.CPU-1.5) > 1e-9 || math.Abs(h.MeanCPU-1.2) > 1e-9 || h.CPUSeconds != 12 || h.Cores != 2 {
 		t.Errorf("merged cpu peak %v, mean %v, %v s, %d cores: want 1.5, 1.2, 12 s on the parts' 2 cores", h.CPU, h.MeanCPU, h.CPUSeconds, h.Cores)
+	}
+}
+
+// TestMergedCores: the merged generator's cores are those of the machines
+// its parts ran on, so that "cpu peak X% of N cores" and the bottleneck
+// warning mean for a merge what they mean for one process.
+func TestMergedCores(t *testing.T) {
+	part := func(machine string, cores, cpus int, cpu float64) *Result {
+		r := newResult()
+		r.Health = &Health{Machine: machine, Cores: cores, MachineCPUs: cpus, CPU: cpu}
+		return r
+	}
+	for _, c := range []struct {
+		name  string
+		parts []*Result
+		cores int
+		warn  bool
+	}{
+		{"workers split one machine", []*Result{part("a", 1, 2, 0.9), part("a", 1, 2, 0.9)}, 2, true},
+		{"workers with a rounded-down share", []*Result{part("a", 1, 3, 0.5), part("a", 1, 3, 0.5)}, 2, false},
+		{"segments side by side on one machine", []*Result{part("a", 2, 2, 0.5), part("a", 2, 2, 0.5), part("a", 2, 2, 0.5)}, 2, false},
+		{"pods on two machines", []*Result{part("a", 2, 2, 1.7), part("b", 2, 2, 1.7)}, 4, true},
+		{"pods on two machines, one idle", []*Result{part("a", 2, 2, 1.7), part("b", 2, 2, 0.1)}, 4, true},
+		{"pods on two machines, neither busy", []*Result{part("a", 2, 2, 1.2), part("b", 2, 2, 0.1)}, 4, false},
+		{"parts that name no machine", []*Result{part("", 2, 0, 0.5), part("", 2, 0, 0.5)}, 2, false},
+	} {
+		m := Merge(c.parts...)
+		if m.Health.Cores != c.cores {
+			t.Errorf("%s: %d cores, want %d", c.name, m.Health.Cores, c.cores)
+		}
+		warned := false
+		for _, w := range m.Summarize().Warnings {
+			warned = warned || strings.Contains(w, "generator CPU")
+		}
+		if warned != c.warn {
+			t.Errorf("%s: cpu %.1f of %d cores: CPU warning %v, want %v", c.name, m.Health.CPU, m.Health.Cores, warned, c.warn)
+		}
 	}
 }

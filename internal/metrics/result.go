@@ -225,8 +225,28 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 type Health struct {
 	// CPU is the process's user+sys CPU per wall second (1 = one core),
 	// peak over the run.
-	CPU   float64 `json:"cpu"`
-	Cores int     `json:"cores"`
+	CPU float64 `json:"cpu"`
+	// Cores is how many cores the process could keep busy: its
+	// GOMAXPROCS, which Go sets from the CPUs and the cgroup's CPU limit,
+	// and which sioload run --workers sets to each worker's share. In a
+	// merged result, the cores of all the machines the parts ran on.
+	Cores int `json:"cores"`
+	// Machine tells apart parts that shared cores from parts that did
+	// not when results are merged: a hash of the kernel's boot id and the
+	// process's cgroup, so processes on one machine and in one container
+	// (workers, segments started side by side) have the same one, and
+	// pods on other nodes, or in other containers with their own CPU
+	// limits, differ. It names nothing: only equality is meaningful.
+	Machine string `json:"machine,omitempty"`
+	// MachineCPUs is the CPUs the machine let the process run on
+	// (runtime.NumCPU): the most that parts on one machine can share.
+	MachineCPUs int `json:"machine_cpus,omitempty"`
+	// Machines is how many machines a merged result's parts ran on, and
+	// BusiestShare the peak CPU of the busiest one as a fraction of its
+	// cores: a saturated generator among idle ones is still a
+	// bottleneck, though the merged peak over all the cores is not high.
+	Machines     int     `json:"machines,omitempty"`
+	BusiestShare float64 `json:"busiest_share,omitempty"`
 	// RSS and Heap are peak bytes.
 	RSS        uint64 `json:"rss_bytes"`
 	Heap       uint64 `json:"heap_bytes"`
@@ -328,6 +348,9 @@ func Merge(rs ...*Result) *Result {
 			mergeHealth(out.Health, r.Health)
 		}
 	}
+	if out.Health != nil {
+		mergeCores(out.Health, rs)
+	}
 	out.Scenario = strings.Join(names, "+")
 	mergeSegments(out, rs)
 	var tls []*Timeline
@@ -352,11 +375,9 @@ func Merge(rs ...*Result) *Result {
 // summed, MemPerClient over the summed clients is what one client cost,
 // where the largest peak less the smallest base over every part's
 // clients was about 1/N of it. (Summed peaks bound the simultaneous peak
-// from above; parts of one run peak together.) Cores stays the largest:
-// parts on one machine share its cores.
+// from above; parts of one run peak together.) Cores is mergeCores'.
 func mergeHealth(dst, src *Health) {
 	dst.CPU += src.CPU
-	dst.Cores = max(dst.Cores, src.Cores)
 	dst.RSS += src.RSS
 	dst.Heap += src.Heap
 	dst.Goroutines += src.Goroutines
@@ -370,5 +391,57 @@ func mergeHealth(dst, src *Health) {
 			dst.TimerLag = &Histogram{newHist()}
 		}
 		dst.TimerLag.Merge(src.TimerLag.Histogram)
+	}
+}
+
+// mergeCores sets h.Cores, h.Machine and h.MachineCPUs from the parts of
+// a merge. Parts on one machine add their cores (workers split them), up
+// to the machine's CPUs (segments started side by side each count them
+// all); machines add up. Parts that name no machine (results written
+// before Machine was) count as one machine of their largest Cores, as
+// merges did then.
+func mergeCores(h *Health, rs []*Result) {
+	type share struct {
+		cores, cpus, largest int
+		cpu                  float64
+	}
+	machines := map[string]*share{}
+	var order []string
+	for _, r := range rs {
+		if r == nil || r.Health == nil {
+			continue
+		}
+		p := r.Health
+		m := machines[p.Machine]
+		if m == nil {
+			m = &share{}
+			machines[p.Machine] = m
+			order = append(order, p.Machine)
+		}
+		m.cores += p.Cores
+		m.cpus = max(m.cpus, p.MachineCPUs)
+		m.largest = max(m.largest, p.Cores)
+		m.cpu += p.CPU
+	}
+	h.Cores, h.MachineCPUs, h.Machine, h.Machines, h.BusiestShare = 0, 0, "", 0, 0
+	for _, id := range order {
+		m := machines[id]
+		cores := m.cores
+		switch {
+		case id == "" && m.cpus == 0:
+			cores = m.largest
+		case m.cpus > 0:
+			cores = min(m.cores, m.cpus)
+		}
+		h.Cores += cores
+		h.MachineCPUs += m.cpus
+		if cores > 0 {
+			h.BusiestShare = max(h.BusiestShare, m.cpu/float64(cores))
+		}
+	}
+	if len(order) == 1 {
+		h.Machine, h.BusiestShare = order[0], 0
+	} else {
+		h.Machines = len(order)
 	}
 }

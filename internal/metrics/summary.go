@@ -129,6 +129,8 @@ func (h *Health) warnings() []string {
 	var w []string
 	if h.Cores > 0 && h.CPU > cpuLimit*float64(h.Cores) {
 		w = append(w, fmt.Sprintf("generator CPU peaked at %.0f%% of %d cores: the generator, not the target, may be the bottleneck", 100*h.CPU/float64(h.Cores), h.Cores))
+	} else if h.BusiestShare > cpuLimit {
+		w = append(w, fmt.Sprintf("generator CPU peaked at %.0f%% of its cores on the busiest of %d machines: the generator, not the target, may be the bottleneck", 100*h.BusiestShare, h.Machines))
 	}
 	if h.TimerLag != nil && h.TimerLag.Histogram != nil && h.TimerLag.TotalCount() > 0 {
 		if p99 := us(h.TimerLag.ValueAtQuantile(99)); p99 > timerLagLimit {
