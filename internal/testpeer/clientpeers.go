@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -43,6 +44,9 @@ type clientSpec struct {
 	eio   []int    // ClientSpec.EIO
 	needs []string // relative to dir, or absolute
 	hint  string   // ClientSpec.Hint
+	// build, when set, is the Go package (from the module root) that
+	// argv[0] is built from before each test process first uses it.
+	build string
 }
 
 const clientsHint = "run `make peers` (peers/install.sh clients)"
@@ -86,6 +90,7 @@ var clientSpecs = map[string]clientSpec{
 		argv: []string{"bin/siokit-client"}, eio: []int{4, 3},
 		needs: []string{"bin/siokit-client"},
 		hint:  clientsHint + ": go build -o peers/clients/siokit/bin/siokit-client ./peers/clients/siokit at the module root",
+		build: "./peers/clients/siokit",
 	},
 }
 
@@ -99,7 +104,47 @@ func Client(name string) (*ClientSpec, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := buildClient(root, name); err != nil {
+		return nil, err
+	}
 	return clientIn(root, name)
+}
+
+// built holds, per client peer built from this module, the outcome of
+// its one build in this process.
+var built sync.Map // name → func() error
+
+// buildClient builds a client peer made from this module's own code (the
+// siokit client), once per test process: a binary left from an earlier
+// `make peers` would otherwise judge the client as it was then, not as
+// the tree now has it. Up to date, the build takes a tenth of a second.
+// Test processes of several packages start together, so the build holds
+// a lock on the peer's folder: two builds at once would replace the file
+// under each other's exec.
+func buildClient(root, name string) error {
+	sp := clientSpecs[name]
+	if sp.build == "" {
+		return nil
+	}
+	once, _ := built.LoadOrStore(name, sync.OnceValue(func() error {
+		dir := filepath.Join(root, "peers", "clients", sp.dir)
+		out := filepath.Join(dir, sp.argv[0])
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		unlock, err := lockDir(filepath.Dir(out))
+		if err != nil {
+			return fmt.Errorf("client peer %s: %v", name, err)
+		}
+		defer unlock()
+		cmd := exec.Command("go", "build", "-o", out, sp.build)
+		cmd.Dir = root
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("client peer %s: go build -o %s %s: %v\n%s", name, out, sp.build, err, b)
+		}
+		return nil
+	}))
+	return once.(func() error)()
 }
 
 // clientIn is Client with an explicit module root.

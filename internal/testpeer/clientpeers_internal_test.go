@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A client peer that is not installed is an error naming the missing file and the command that
@@ -45,5 +46,32 @@ func TestClientSpecsPointAtFiles(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(root, "peers", "clients", sp.dir, entry)); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestSiokitClientBuiltFresh: the siokit client peer is built from the tree before a test process
+// uses it, so that a binary from an earlier `make peers` never judges old code as the new.
+func TestSiokitClientBuiltFresh(t *testing.T) {
+	root, err := Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(root, "peers", "clients", "siokit", "bin", "siokit-client")
+	old := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(bin, old, old); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	built.Delete("siokit-client")
+	start := time.Now().Add(-time.Second)
+	c, err := Client("siokit-client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(c.Argv[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.ModTime().Before(start) {
+		t.Errorf("%s dates from %v: not built by this test process", c.Argv[0], fi.ModTime())
 	}
 }
