@@ -918,9 +918,23 @@ func (c *Conn) readPolling(poll *transport.Polling) error {
 		// GetFunc lends the response body for the parse: an idle session
 		// waiting on its GET holds no buffer of ours.
 		if err := poll.GetFunc(c.ctx, deadline, parse); err != nil {
-			return err
+			return c.postFailed(err)
 		}
 	}
+}
+
+// postFailed returns why the polling session's GET ended: the failed
+// POST that aborted it, if one did, else the GET's own err.
+func (c *Conn) postFailed(err error) error {
+	c.mu.Lock()
+	q := c.q
+	c.mu.Unlock()
+	if q != nil {
+		if perr := q.failure(); perr != nil {
+			return perr
+		}
+	}
+	return err
 }
 
 var errServerClose = &DisconnectError{Reason: ReasonTransportClose, Err: errors.New("server sent close packet")}

@@ -33,6 +33,7 @@ type pollQueue struct {
 	ends     []int  // end offset of each queued packet in out (separator excluded)
 	flushing bool   // a goroutine owns the POST slot
 	dead     bool   // the session ended or moved to WebSocket
+	failed   error  // the first POST that failed, which ended the session
 }
 
 func newPollQueue(poll *transport.Polling, eio engineio.Version, hs engineio.Handshake) *pollQueue {
@@ -79,8 +80,17 @@ func (q *pollQueue) flush(ctx context.Context) error {
 		err := q.poll.Post(ctx, time.Now().Add(q.wait), body, false)
 		q.mu.Lock()
 		if err != nil {
+			// A refused or broken POST ends the session, as in
+			// engine.io-client ("xhr post error"): the server may never
+			// have read what it carried (a 400 "Session ID unknown" from
+			// another node behind a load balancer that is not sticky),
+			// and waiting on the GET would hide that until a timeout.
 			q.flushing = false
+			if q.failed == nil && !q.dead {
+				q.failed = err
+			}
 			q.mu.Unlock()
+			q.poll.Abort()
 			return err
 		}
 		if q.dead {
@@ -91,6 +101,13 @@ func (q *pollQueue) flush(ctx context.Context) error {
 	q.flushing = false
 	q.mu.Unlock()
 	return nil
+}
+
+// failure returns the error of the POST that ended the session, if one did.
+func (q *pollQueue) failure() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.failed
 }
 
 // batch returns the longest run of whole queued packets that fits in

@@ -3,6 +3,12 @@ package client_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +18,8 @@ import (
 	"github.com/siokit/siokit/protocol/client"
 	"github.com/siokit/siokit/protocol/engineio"
 	"github.com/siokit/siokit/protocol/prototest"
+	"github.com/siokit/siokit/protocol/server"
+	"github.com/siokit/siokit/protocol/transport"
 )
 
 // TestLifecycleEdges covers the corners of a Conn's life that must not
@@ -155,5 +163,62 @@ func TestPollingBatchesFitMaxPayload(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		t.Fatalf("%d of %d echoes; disconnects %+v", got, emitters*each, rec.find(client.KindDisconnect))
+	}
+}
+
+// TestPollingPostRefusedEndsSession: a POST the server refuses ends the
+// polling session at once, with the refusal as its cause, as in
+// engine.io-client ("xhr post error"). Behind a load balancer that is not
+// sticky the GETs reach the node that made the session and the POSTs
+// another, which answers 400 "Session ID unknown": the session used to
+// live on through its GETs, its CONNECT never sent, until a timeout that
+// a load run's end could hide.
+func TestPollingPostRefusedEndsSession(t *testing.T) {
+	a := prototest.Serve(t, server.New(nil))
+	b := prototest.Serve(t, server.New(nil))
+	to := func(raw string) *httputil.ReverseProxy {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := httputil.NewSingleHostReverseProxy(u)
+		p.ErrorLog = log.New(io.Discard, "", 0) // the GET the client abandons
+		return p
+	}
+	getA, postB := to(a), to(b)
+	lb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			postB.ServeHTTP(w, r)
+			return
+		}
+		getA.ServeHTTP(w, r)
+	}))
+	t.Cleanup(lb.Close)
+
+	opts := prototest.NoReconnect(client.PollingOnly)
+	opts.ConnectTimeout = 10 * time.Second
+	c := prototest.Dial(t, lb.URL, opts)
+	ctx := prototest.Context(t)
+	if err := c.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err := c.Socket("/").Connect(ctx, nil)
+	took := time.Since(start)
+	var se *transport.StatusError
+	if !errors.As(err, &se) || se.Method != "POST" || se.Status != 400 || !strings.Contains(string(se.Body), "Session ID unknown") {
+		t.Fatalf("Connect: %v after %v; want the POST's 400 Session ID unknown", err, took)
+	}
+	if took > 3*time.Second {
+		t.Errorf("Connect failed after %v: want at once, not at a timeout", took)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(3 * time.Second):
+		t.Fatal("the session still runs after its POST was refused")
+	}
+	var de *client.DisconnectError
+	if !errors.As(c.Err(), &de) || de.Reason != client.ReasonTransportError || !errors.As(c.Err(), &se) {
+		t.Errorf("Err %v: want a transport error caused by the refused POST", c.Err())
 	}
 }

@@ -59,6 +59,41 @@ type connSlot struct {
 	spare   bool // a one-off slot: close the connection after its request
 	first   firstByte
 	wait    answerWait
+
+	// amu guards active and aborted, which abort reads from another
+	// goroutine while the request holds mu.
+	amu     sync.Mutex
+	active  net.Conn // the connection of the request in flight
+	aborted bool     // abort was called: no request may start
+}
+
+// begin marks conn as the slot's request in flight, unless the slot was
+// aborted.
+func (s *connSlot) begin(conn net.Conn) bool {
+	s.amu.Lock()
+	defer s.amu.Unlock()
+	if s.aborted {
+		return false
+	}
+	s.active = conn
+	return true
+}
+
+func (s *connSlot) end() {
+	s.amu.Lock()
+	s.active = nil
+	s.amu.Unlock()
+}
+
+// abort ends the request in flight, if any, by closing its connection,
+// and refuses the slot's later requests.
+func (s *connSlot) abort() {
+	s.amu.Lock()
+	defer s.amu.Unlock()
+	s.aborted = true
+	if s.active != nil {
+		s.active.Close()
+	}
 }
 
 // firstByte hands out what was read of the response before a pooled
@@ -242,6 +277,12 @@ func (s *sessionConns) roundTrip(slot *connSlot, req *fasthttp.Request, resp *fa
 			return false, err
 		}
 	}
+	if !slot.begin(conn) {
+		conn.Close()
+		slot.conn = nil
+		return false, net.ErrClosed
+	}
+	defer slot.end()
 	fail := func(err error) (bool, error) {
 		conn.Close()
 		slot.conn = nil
@@ -339,6 +380,14 @@ func (s *sessionConns) dial(deadline time.Time) (net.Conn, error) {
 		return nil, err
 	}
 	return tc, nil
+}
+
+// Abort ends the session's requests at once, those in flight included (a
+// long-poll GET fails with a closed connection), and refuses new ones.
+func (s *sessionConns) Abort() {
+	s.get.abort()
+	s.post.abort()
+	s.CloseIdle()
 }
 
 // CloseIdle closes the kept connections, now or when their request ends:

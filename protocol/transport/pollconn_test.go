@@ -144,3 +144,48 @@ func TestPollingServerClosesKeptConnection(t *testing.T) {
 		t.Fatalf("%d connections accepted, want 4 (a new one for each of three GETs, the last two after a retry; one for both POSTs)", accepted)
 	}
 }
+
+// TestPollingAbort: Abort ends a long-poll GET in flight at once (the
+// session is dead: its reader must not wait out the poll) and refuses
+// the session's later requests.
+func TestPollingAbort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { // reads the GET, never answers
+				defer c.Close()
+				http.ReadRequest(bufio.NewReader(c))
+				time.Sleep(20 * time.Second)
+			}()
+		}
+	}()
+	ctx := prototest.Context(t)
+	p := transport.NewPolling("http://"+ln.Addr().String()+"/socket.io/?EIO=4&transport=polling&sid=x", nil)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, _, err := p.Get(ctx, time.Now().Add(15*time.Second), nil)
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the GET is waiting for its answer
+	p.Abort()
+	select {
+	case err := <-done:
+		if err == nil || time.Since(start) > 5*time.Second {
+			t.Fatalf("GET after Abort: %v after %v; want an error at once", err, time.Since(start))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Abort did not end the GET in flight")
+	}
+	if err := p.Post(ctx, time.Now().Add(5*time.Second), []byte("3"), false); err == nil {
+		t.Fatal("POST after Abort succeeded")
+	}
+}

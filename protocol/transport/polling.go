@@ -96,6 +96,16 @@ func (p *Polling) Close() {
 	}
 }
 
+// Abort ends the session's requests now, a long-poll GET in flight
+// included, and makes later ones fail: the session is dead and its reader
+// must not wait out its GET. With Options.HTTPClient set, requests in
+// flight run to their deadline.
+func (p *Polling) Abort() {
+	if p.conns != nil {
+		p.conns.Abort()
+	}
+}
+
 // URL returns the request URL in use.
 func (p *Polling) URL() string { return p.url }
 
