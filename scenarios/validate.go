@@ -90,11 +90,25 @@ func (s *Scenario) Validate() error {
 		if f.RestartTarget && s.Target != "" {
 			v.errf("faults", "", "faults[%d]: restart_target works with the built-in target only", i)
 		}
+		// Faults run during the load, not its grace: one due later would
+		// silently never happen (a --duration that shortens a shipped
+		// scenario), and a threshold on what it causes fail unexplained.
+		if end := s.Load.Phase(); end > 0 && f.At >= end {
+			v.errf(fmt.Sprintf("faults[%d].at", i), "faults", "%v is not before the load ends, at %v (%s): the fault would never run", f.At, end, phaseText(s.Load))
+		}
 	}
 	if !(s.MaxErrorRate >= 0 && s.MaxErrorRate <= 1) { // NaN too
 		v.errf("max_error_rate", "", "want a fraction of operations from 0 to 1, got %v", s.MaxErrorRate)
 	}
 	return errors.Join(v.errs...)
+}
+
+// phaseText says what makes up Load.Phase, for errors.
+func phaseText(l Load) string {
+	if l.Model == ModelOpen {
+		return "load.duration"
+	}
+	return fmt.Sprintf("load.ramp %v + load.hold %v", l.Ramp, l.Hold)
 }
 
 type validator struct {
