@@ -57,6 +57,12 @@ type vclient struct {
 	// its ack callback armed: close cuts that sleep short.
 	prewait atomic.Bool
 	closing atomic.Bool // our own disconnects are not errors
+	// sendFailed is set from an emit or emit_ack that could not be sent
+	// until the next one sent or the next loop iteration: a wait then
+	// still waits (the flow keeps its pace) but counts nothing, as its
+	// reply never had a message to answer and the fault was counted once,
+	// as emit_error.
+	sendFailed bool
 
 	id     int
 	err    error // from client.New
@@ -414,6 +420,7 @@ func (c *vclient) emit(st *scenarios.Step) {
 	if err == nil {
 		err = c.sock(st.Namespace).Send(client.Outgoing{Event: st.Event, Args: args, Buffers: bufs})
 	}
+	c.sendFailed = err != nil
 	if err != nil {
 		c.shard.ErrorCause(metrics.ErrEmit, err)
 		return
@@ -580,6 +587,7 @@ func (c *vclient) emitAck(st *scenarios.Step) error {
 	c.vars.SendTime = sent.UnixMicro()
 	args, bufs, err := c.args(st)
 	if err != nil {
+		c.sendFailed = true
 		c.shard.ErrorCause(metrics.ErrEmit, err)
 		return nil
 	}
@@ -596,6 +604,7 @@ func (c *vclient) emitAck(st *scenarios.Step) error {
 		a.due, timer = due, c.timer.C
 	}
 	err = c.sock(st.Namespace).Send(client.Outgoing{Event: st.Event, Args: args, Buffers: bufs, Timeout: timeoutOf(st), Ack: a.fn})
+	c.sendFailed = err != nil
 	if err != nil {
 		c.shard.ErrorCause(metrics.ErrEmit, err)
 		return nil
@@ -625,7 +634,10 @@ func (c *vclient) emitAck(st *scenarios.Step) error {
 }
 
 func (c *vclient) wait(st *scenarios.Step) error {
-	c.shard.Add(metrics.Operations, 1)
+	void := c.sendFailed
+	if !void {
+		c.shard.Add(metrics.Operations, 1)
+	}
 	w := &waiter{name: st.Event, ch: make(chan struct{})}
 	if st.MatchT != nil {
 		m, err := st.MatchT.Eval(&c.vars)
@@ -652,7 +664,9 @@ func (c *vclient) wait(st *scenarios.Step) error {
 	case <-w.ch:
 		return nil
 	case <-c.timer.C:
-		c.shard.ErrorCause(metrics.ErrWaitTimeout, fmt.Errorf("wait %q: no matching event within %s", st.Event, timeoutOf(st)))
+		if !void {
+			c.shard.ErrorCause(metrics.ErrWaitTimeout, fmt.Errorf("wait %q: no matching event within %s", st.Event, timeoutOf(st)))
+		}
 	case <-c.r.graceCtx.Done():
 	}
 	c.mu.Lock()
@@ -717,6 +731,7 @@ func (c *vclient) loop(st *scenarios.Step) error {
 		if c.r.loadCtx.Err() != nil {
 			return errAbort
 		}
+		c.sendFailed = false
 		if !ackLast {
 			if err := c.steps(body); err != nil {
 				return err

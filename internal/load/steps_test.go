@@ -2,6 +2,7 @@ package load
 
 import (
 	"testing"
+	"time"
 
 	"github.com/siokit/siokit/internal/metrics"
 	"github.com/siokit/siokit/internal/target"
@@ -49,5 +50,43 @@ flow:
 			eq(t, "errors", res.TotalErrors(), 0)
 			eq(t, "transport error disconnects", res.Disconnects["transport error"], clients)
 		})
+	}
+}
+
+// TestWaitAfterFailedSend: an emit or emit_ack that cannot be sent is one
+// error, emit_error. A wait after it in the same loop iteration still
+// waits, so the flow keeps its pace, but counts no timeout (its reply
+// never had a message to answer): the fault is not counted twice. A
+// send that succeeds, or the next iteration, ends that.
+func TestWaitAfterFailedSend(t *testing.T) {
+	t.Parallel()
+	b := startBuiltin(t, target.Options{})
+	// /other is never connected: each send to it fails at once.
+	s := parseScenario(t, `name: send-failed
+load: {clients: 2, ramp: 0s, hold: 1s, grace: 5s}
+flow:
+  - connect: {}
+  - loop:
+      count: 3
+      steps:
+        - emit: {namespace: /other, event: echo, args: [{seq: "{{.Seq}}"}]}
+        - wait: {event: echo, timeout: 300ms}
+  - emit_ack: {namespace: /other, event: echo-ack, args: [x], timeout: 5s}
+  - wait: {event: echo, timeout: 300ms}
+  - emit_ack: {event: echo-ack, args: [y], timeout: 5s}
+  - wait: {event: never, timeout: 200ms}
+`)
+	start := time.Now()
+	res, err := Run(t.Context(), s, Options{Target: b.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("counters %v errors %v in %v", res.Counters, res.Errors, time.Since(start))
+	eq(t, "emit_error", res.Errors[metrics.ErrEmit], 2*(3+1))
+	eq(t, "wait_timeout (only the wait after a send that went)", res.Errors[metrics.ErrWaitTimeout], 2)
+	eq(t, "operations (connect, 3 emits, 2 emit_acks, the last wait)", res.Counters["operations"], 2*(1+3+2+1))
+	eq(t, "acks", res.Counters["acks"], 2)
+	if took := time.Since(start); took < 4*300*time.Millisecond {
+		t.Errorf("the run took %v: the void waits did not wait", took)
 	}
 }
