@@ -30,8 +30,10 @@ merged result is the input of later steps (report on it again for the
 verdict, as deploy/kubernetes's merge job does), so it exits 0 unless
 parts are missing.
 
-Runs of different scenarios or targets are not merged (exit 2) unless
---force, which shows each on its own. The parts of a run split with
+Runs of different scenarios, targets or transports, and runs that did
+not run at the same time, are not merged (exit 2) unless --force, which
+shows each on its own (--format html overlays runs of one scenario and
+target whenever they ran). The parts of a run split with
 "sioload run --segment I/N" merge into the whole run's result; a
 repeated part is refused, missing parts make the result partial (exit 1)
 and are named. A file that is not a run result is refused (exit 2).
@@ -44,7 +46,7 @@ func reportCmd(st *cli.State, args []string) error {
 	fs.Usage = func() { fmt.Fprint(fs.Output(), reportUsage); fs.PrintDefaults() }
 	format := fs.String("format", "table", "table, json or html")
 	out := fs.String("out", "", "write the report to this file instead of stdout (required for html)")
-	force := fs.Bool("force", false, "runs of different scenarios or targets: show each instead of refusing")
+	force := fs.Bool("force", false, "runs that do not merge (other scenarios, targets, transports or times): show each instead of refusing")
 	pos, err := parse(fs, st.Stderr, args)
 	if err != nil {
 		return err
@@ -77,7 +79,11 @@ func reportCmd(st *cli.State, args []string) error {
 			names = append(names, name)
 		}
 	}
-	if err := metrics.CheckMerge(all, names); err != nil {
+	err = metrics.CheckMerge(all, names)
+	if err == nil && *format != "html" {
+		err = metrics.CheckSimultaneous(all, names)
+	}
+	if err != nil {
 		// HTML overlays the runs rather than merging them, but a page of
 		// unrelated runs under one title misleads the same way: it too
 		// needs --force.

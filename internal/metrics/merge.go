@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Segment names one of Count parts of a run (Index from 0).
@@ -81,6 +82,36 @@ func CheckMerge(rs []*Result, names []string) error {
 	}
 	if len(seg) > 0 && len(whole) > 0 {
 		return fmt.Errorf("%s is a part of a run (segment) but %s is a whole run: they do not merge", seg[0], whole[0])
+	}
+	return nil
+}
+
+// CheckSimultaneous says why whole runs rs (named by names) must not be
+// summed into one even though CheckMerge allows it: a run that did not
+// overlap the first in time, or used another transport. Counts of runs
+// one after another add up, but their rates (over the longest elapsed)
+// and peak clients (summed) would be those of a load that never ran.
+// Segments are left to CheckMerge. An overlay of runs (the HTML report)
+// needs neither.
+func CheckSimultaneous(rs []*Result, names []string) error {
+	var first *Result
+	var firstName string
+	for i, r := range rs {
+		if r == nil || r.Segment != nil {
+			continue
+		}
+		if first == nil {
+			first, firstName = r, names[i]
+			continue
+		}
+		if r.Transport != first.Transport {
+			return fmt.Errorf("%s ran over %s but %s over %s: runs of different transports do not merge (--force shows each, --format html overlays them)", firstName, first.Transport, names[i], r.Transport)
+		}
+		aEnd, bEnd := first.Start.Add(time.Duration(first.Elapsed)), r.Start.Add(time.Duration(r.Elapsed))
+		if !r.Start.Before(aEnd) || !first.Start.Before(bEnd) {
+			return fmt.Errorf("%s ran %s–%s and %s %s–%s: runs one after another do not merge, their rates and peaks would be of a load that never ran (--force shows each, --format html overlays them)",
+				firstName, first.Start.Format(time.TimeOnly), aEnd.Format(time.TimeOnly), names[i], r.Start.Format(time.TimeOnly), bEnd.Format(time.TimeOnly))
+		}
 	}
 	return nil
 }

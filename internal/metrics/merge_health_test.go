@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMergedMemoryPerClient: the merge of workers' results (processes
@@ -72,5 +73,40 @@ func TestMergedCores(t *testing.T) {
 		if warned != c.warn {
 			t.Errorf("%s: cpu %.1f of %d cores: CPU warning %v, want %v", c.name, m.Health.CPU, m.Health.Cores, warned, c.warn)
 		}
+	}
+}
+
+// TestCheckSimultaneous: whole runs merge only when they ran at the same
+// time over one transport; segments and overlays are not its concern.
+func TestCheckSimultaneous(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC)
+	run := func(start time.Duration, elapsed time.Duration, transport string) *Result {
+		r := newResult()
+		r.Start, r.Elapsed, r.Transport = t0.Add(start), Duration(elapsed), transport
+		return r
+	}
+	names := []string{"a.json", "b.json"}
+	for _, c := range []struct {
+		name string
+		b    *Result
+		want string
+	}{
+		{"side by side", run(time.Second, 9*time.Second, "websocket"), ""},
+		{"one after another", run(11*time.Minute, 9*time.Second, "websocket"), "a.json ran 15:04:05–15:04:14 and b.json 15:15:05–15:15:14: runs one after another do not merge"},
+		{"right after", run(9*time.Second, 9*time.Second, "websocket"), "runs one after another"},
+		{"another transport", run(0, 9*time.Second, "polling"), "a.json ran over websocket but b.json over polling"},
+	} {
+		err := CheckSimultaneous([]*Result{run(0, 9*time.Second, "websocket"), c.b}, names)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	seg := func(i int, start time.Duration) *Result {
+		r := run(start, time.Second, "websocket")
+		r.Segment = &Segment{Index: i, Count: 2}
+		return r
+	}
+	if err := CheckSimultaneous([]*Result{seg(0, 0), seg(1, time.Hour)}, names); err != nil {
+		t.Errorf("segments: %v, want them left to CheckMerge", err)
 	}
 }
