@@ -37,3 +37,22 @@ func TestLoadCPUMachines(t *testing.T) {
 		t.Errorf("want the 4 cores of 2 machines and the busiest one's 95%%:\n%s", out)
 	}
 }
+
+// TestLoadMemPerClientFloor: heap+stack per client shows only where the
+// clients, not the run's fixed memory, make up the figure.
+func TestLoadMemPerClientFloor(t *testing.T) {
+	for _, c := range []struct {
+		clients int64
+		want    bool
+	}{{10, false}, {499, false}, {500, true}, {5000, true}} {
+		r := &metrics.Result{Scenario: "s", Runs: 1, PeakClients: c.clients,
+			Health: &metrics.Health{Cores: 2, BaseMem: 10 << 20, PeakMem: 10<<20 + uint64(c.clients)*15<<10 + 20<<20}}
+		var b bytes.Buffer
+		if err := LoadSummary(&b, r.Summarize()); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), "per client"); got != c.want {
+			t.Errorf("%d clients: per client shown %v, want %v:\n%s", c.clients, got, c.want, b.String())
+		}
+	}
+}

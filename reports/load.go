@@ -108,7 +108,10 @@ func LoadSummary(w io.Writer, s *metrics.Summary) error {
 		if h.TimerLag != nil && h.TimerLag.Histogram != nil && h.TimerLag.TotalCount() > 0 {
 			fmt.Fprintf(bw, ", timer lag p99 %s", loadDur(time.Duration(h.TimerLag.ValueAtQuantile(99))*time.Microsecond))
 		}
-		if per := h.MemPerClient(r.PeakClients); per > 0 {
+		// Below a few hundred clients the run's own fixed memory (its
+		// timeline, histograms, the in-process target) divided by the
+		// clients is most of the figure: 1.1 MiB "per client" at 10.
+		if per := h.MemPerClient(r.PeakClients); per > 0 && r.PeakClients >= memPerClientMin {
 			fmt.Fprintf(bw, ", heap+stack per client %s", loadBytes(uint64(per)))
 		}
 		fmt.Fprintln(bw)
@@ -330,6 +333,10 @@ func loadRate(r float64) string {
 }
 
 func loadPct(f float64) string { return strconv.FormatFloat(100*f, 'g', 3, 64) + "%" }
+
+// memPerClientMin is the fewest peak clients for which the summary shows
+// heap+stack per client.
+const memPerClientMin = 500
 
 func loadBytes(n uint64) string {
 	const unit = 1024
