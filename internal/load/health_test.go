@@ -116,3 +116,29 @@ func TestMemInUseIsMemStats(t *testing.T) {
 	}
 	runtime.KeepAlive(keep)
 }
+
+// TestHealthAfterStartAt: the generator's health covers the run, not a
+// --start-at wait before it: mean CPU is CPU seconds over the run's
+// wall time (a worker's used to be over its life, the wait included).
+func TestHealthAfterStartAt(t *testing.T) {
+	t.Parallel()
+	b := startBuiltin(t, target.Options{})
+	s := parseScenario(t, `name: start-at
+load: {clients: 2, ramp: 0s, hold: 1s, grace: 1s}
+flow:
+  - connect: {}
+`)
+	const wait = 2 * time.Second
+	res, err := Run(context.Background(), s, Options{Target: b.URL, StartAt: time.Now().Add(wait)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := res.Health
+	wall := time.Duration(res.Elapsed)
+	if h == nil || h.CPUSeconds <= 0 || h.Samples > int(wall/time.Second)+1 {
+		t.Fatalf("health %+v over a run of %v: want samples of the run only", h, wall)
+	}
+	if want := h.CPUSeconds / wall.Seconds(); h.MeanCPU < 0.9*want {
+		t.Errorf("mean cpu %.4f, want about %.4f (%.3f s over the run's %v, not over the wait of %v too)", h.MeanCPU, want, h.CPUSeconds, wall, wait)
+	}
+}

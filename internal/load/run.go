@@ -250,7 +250,6 @@ func nsOf(ns string) string {
 }
 
 func (r *run) run(ctx context.Context) *metrics.Result {
-	r.health = newSampler()
 	realTarget := r.target
 	if drops(r.s) {
 		if err := r.useProxy(); err != nil {
@@ -270,6 +269,10 @@ func (r *run) run(ctx context.Context) *metrics.Result {
 			r.start = time.Now()
 		}
 	}
+	// The sampler starts with the run, after any --start-at wait: a
+	// worker's mean CPU was over its life, the wait included (45 % where
+	// the run used 60 %).
+	r.health = newSampler()
 	r.tl = metrics.NewTimelineBuilder(r.start, r.opts.Interval)
 	phase := r.s.Load.Phase()
 	loadCtx, cancelLoad := context.WithDeadline(ctx, r.start.Add(phase))
