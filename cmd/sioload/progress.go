@@ -48,9 +48,9 @@ func (p *progress) update(pr load.Progress) {
 		if n := r.Counters["reconnects"]; n > 0 || r.Counters["dropped"] > 0 {
 			fmt.Fprintf(&b, " · reconnects %d", n)
 		}
-		fmt.Fprintf(&b, " · %.1fs clients %d  msgs/s %.0f", pr.Elapsed.Seconds(), r.ClientsConnected, mps)
+		fmt.Fprintf(&b, " · %.1fs clients %d  msgs in+out/s %.0f", pr.Elapsed.Seconds(), r.ClientsConnected, mps)
 	} else {
-		fmt.Fprintf(&b, "%5.1fs %-5s clients %d  msgs/s %.0f", pr.Elapsed.Seconds(), pr.Phase, r.ClientsConnected, mps)
+		fmt.Fprintf(&b, "%5.1fs %-5s clients %d  msgs in+out/s %.0f", pr.Elapsed.Seconds(), pr.Phase, r.ClientsConnected, mps)
 	}
 	for _, m := range []string{"ack", "event"} {
 		if st := r.StatsOf(m); st.Count > 0 {

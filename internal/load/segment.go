@@ -75,10 +75,10 @@ func CheckSegment(s *scenarios.Scenario, g Segment) error {
 	}
 	for i, f := range s.Faults {
 		if f.RestartTarget {
-			return fmt.Errorf("%w: faults[%d]: restart_target cannot run in segments (each of the %d parts would restart the target); run it as one process (--segment 0/1)", ErrUnsupported, i, g.Count)
+			return fmt.Errorf("%w: faults[%d]: restart_target cannot run in segments (each of the %d parts would restart the target); run it as one process (without --segment, --workers or --parallelism)", ErrUnsupported, i, g.Count)
 		}
 		if f.Exec != "" {
-			return fmt.Errorf("%w: faults[%d]: exec cannot run in segments (each of the %d parts would run the command); run it as one process (--segment 0/1)", ErrUnsupported, i, g.Count)
+			return fmt.Errorf("%w: faults[%d]: exec cannot run in segments (each of the %d parts would run the command); run it as one process (without --segment, --workers or --parallelism)", ErrUnsupported, i, g.Count)
 		}
 	}
 	n, what := s.Load.Clients, "load.clients"
