@@ -34,7 +34,7 @@ Runs the client cases (client.*) against a client program: per case a server
 on 127.0.0.1 (a free port) and one process of COMMAND, run with sh -c and the
 environment of docs/conformance.md §6.1 (SIOCONFORM_URL, SIOCONFORM_TRANSPORT
 set to the case's transport, SIOCONFORM_EIO, SIOCONFORM_NAMESPACE=/). The
-process is stopped at the end of its case: stdin closed, killed after 3 s.
+process is stopped at the end of its case: stdin closed, killed after %v.
 A program that exits 2 (it cannot do what the environment asks) makes its
 case n/a.
 
@@ -93,7 +93,8 @@ show "-".
 While stderr is a terminal, progress lines go there.
 
 Exit status:
-  0  every program passed every selected case (n/a and info allowed)
+  0  no program failed or errored a selected case (warn, n/a and info
+     allowed)
   1  some program failed or errored a case, or the run was interrupted
   2  usage error or broken case file
 
@@ -207,7 +208,7 @@ func clientRunCmd(ctx context.Context, st *cli.State, args []string) error {
 	parallel := fs.Int("parallel", conform.DefaultClientParallel, "")
 	verbose := fs.Bool("v", false, "")
 	strict := fs.Bool("strict", false, "")
-	if err := parseFlags(st, fs, fmt.Sprintf(clientRunUsage, conform.DefaultClientParallel), args); err != nil {
+	if err := parseFlags(st, fs, fmt.Sprintf(clientRunUsage, conform.ClientGrace, conform.DefaultClientParallel), args); err != nil {
 		return err
 	}
 	if *cmd == "" {

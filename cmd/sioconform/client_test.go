@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/siokit/siokit/internal/cli"
+	"github.com/siokit/siokit/internal/conform"
 )
 
 // TestClientCommands: client list shows the built-in client cases and only
@@ -56,5 +57,15 @@ func TestClientCommands(t *testing.T) {
 		if r := runCLI(t, newFake(), args...); r.code != cli.ExitUsage {
 			t.Errorf("%q: exit %d, want 2\n%s", args, r.code, r.stderr)
 		}
+	}
+}
+
+// TestClientRunHelpGrace: 'client run -h' says how long a program has after
+// its stdin closes, the grace RunClient really gives it (it said 3 s while
+// the code killed after 1 s).
+func TestClientRunHelpGrace(t *testing.T) {
+	r := runCLI(t, newFake(), "client", "run", "-h")
+	if want := "killed after " + conform.ClientGrace.String() + "."; r.code != 0 || !strings.Contains(r.stderr, want) {
+		t.Errorf("client run -h: exit %d, want %q in\n%s", r.code, want, r.stderr)
 	}
 }

@@ -23,11 +23,12 @@ const DefaultClientParallel = 6
 // machine, as the server peers do.
 const clientStartTimeout = 30 * time.Second
 
-// clientGrace is how long a client program has to exit after its stdin
+// ClientGrace is how long a client program has to exit after its stdin
 // closes before it is killed. The contract gives it 3 s (docs/conformance.md
 // §6.5), but no case judges the exit yet and the verdict is already known:
-// waiting longer would only slow the run.
-const clientGrace = time.Second
+// waiting longer would only slow the run. 'sioconform client run -h' says
+// this value.
+const ClientGrace = time.Second
 
 // ClientConfig says which client program to judge and how.
 type ClientConfig struct {
@@ -202,14 +203,14 @@ func (p *clientProc) exitCode() (int, bool) {
 	}
 }
 
-// stop closes stdin (the contract's "exit now"), waits clientGrace, then
+// stop closes stdin (the contract's "exit now"), waits ClientGrace, then
 // kills the process group and waits.
 func (p *clientProc) stop() {
 	_ = p.stdin.Close()
 	select {
 	case <-p.done:
 		return
-	case <-time.After(clientGrace):
+	case <-time.After(ClientGrace):
 	}
 	killGroup(p.cmd)
 	select {
