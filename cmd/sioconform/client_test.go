@@ -49,6 +49,12 @@ func TestClientCommands(t *testing.T) {
 		t.Errorf("client run (exit 3): exit %d, want 1\n%s", r.code, r.stderr)
 	}
 
+	// A program that cannot start is a setup error, not verdicts.
+	r = runCLI(t, newFake(), "client", "run", "--cmd", "nosuchprogram-xyz")
+	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "cannot start the client program") || !strings.Contains(r.stderr, "not found") || r.stdout != "" {
+		t.Errorf("client run (not found): exit %d, want 2\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+	}
+
 	for _, args := range [][]string{
 		{"client"}, {"client", "walk"}, {"client", "run"}, {"client", "run", "--cmd", "x", "--transport", "smoke"},
 		{"client", "run", "--cmd", "x", "--eio", "5"}, {"client", "run", "--cmd", "x", "--only", "nothing.here"},
