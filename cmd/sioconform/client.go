@@ -34,9 +34,10 @@ Runs the client cases (client.*) against a client program: per case a server
 on 127.0.0.1 (a free port) and one process of COMMAND, run with sh -c and the
 environment of docs/conformance.md §6.1 (SIOCONFORM_URL, SIOCONFORM_TRANSPORT
 set to the case's transport, SIOCONFORM_EIO, SIOCONFORM_NAMESPACE=/). The
-process is stopped at the end of its case: stdin closed, killed after 3 s.
+process is stopped at the end of its case: stdin closed, killed after %v.
 A program that exits 2 (it cannot do what the environment asks) makes its
-case n/a.
+case n/a. One that cannot start (sh -c exits 126 or 127, "not found", before
+its first request) is a setup error: exit 2, no report.
 
 Options:
   --cmd COMMAND      the client program (required), e.g.
@@ -57,7 +58,7 @@ Options:
 Exit status:
   0  no selected case failed or errored (warn, n/a and info allowed)
   1  a case failed or errored (or warned, with --strict)
-  2  usage error or broken case file
+  2  usage error, broken case file, or a client program that cannot start
 
 Examples:
   sioconform client run --cmd 'cd peers/clients/js && node client.mjs 4'
@@ -88,14 +89,17 @@ Options:
   --out FILE         write the matrix to FILE instead of stdout
 
 A program that dies at once fails its cases (each reason gives its exit
-code) and the others still run. Ctrl-C stops at once; programs not yet run
+code) and the others still run; one that cannot start (exit 126 or 127
+before its first request) gets "error" in every cell and exit 2. Ctrl-C stops at once; programs not yet run
 show "-".
 While stderr is a terminal, progress lines go there.
 
 Exit status:
-  0  every program passed every selected case (n/a and info allowed)
+  0  no program failed or errored a selected case (warn, n/a and info
+     allowed)
   1  some program failed or errored a case, or the run was interrupted
-  2  usage error or broken case file
+  2  usage error, broken case file, or some program cannot start (the
+     matrix is still printed)
 
 Example:
   sioconform client matrix \
@@ -207,7 +211,7 @@ func clientRunCmd(ctx context.Context, st *cli.State, args []string) error {
 	parallel := fs.Int("parallel", conform.DefaultClientParallel, "")
 	verbose := fs.Bool("v", false, "")
 	strict := fs.Bool("strict", false, "")
-	if err := parseFlags(st, fs, fmt.Sprintf(clientRunUsage, conform.DefaultClientParallel), args); err != nil {
+	if err := parseFlags(st, fs, fmt.Sprintf(clientRunUsage, conform.ClientGrace, conform.DefaultClientParallel), args); err != nil {
 		return err
 	}
 	if *cmd == "" {

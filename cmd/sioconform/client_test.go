@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/siokit/siokit/internal/cli"
+	"github.com/siokit/siokit/internal/conform"
 )
 
 // TestClientCommands: client list shows the built-in client cases and only
@@ -48,6 +49,12 @@ func TestClientCommands(t *testing.T) {
 		t.Errorf("client run (exit 3): exit %d, want 1\n%s", r.code, r.stderr)
 	}
 
+	// A program that cannot start is a setup error, not verdicts.
+	r = runCLI(t, newFake(), "client", "run", "--cmd", "nosuchprogram-xyz")
+	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "cannot start the client program") || !strings.Contains(r.stderr, "not found") || r.stdout != "" {
+		t.Errorf("client run (not found): exit %d, want 2\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+	}
+
 	for _, args := range [][]string{
 		{"client"}, {"client", "walk"}, {"client", "run"}, {"client", "run", "--cmd", "x", "--transport", "smoke"},
 		{"client", "run", "--cmd", "x", "--eio", "5"}, {"client", "run", "--cmd", "x", "--only", "nothing.here"},
@@ -56,5 +63,15 @@ func TestClientCommands(t *testing.T) {
 		if r := runCLI(t, newFake(), args...); r.code != cli.ExitUsage {
 			t.Errorf("%q: exit %d, want 2\n%s", args, r.code, r.stderr)
 		}
+	}
+}
+
+// TestClientRunHelpGrace: 'client run -h' says how long a program has after
+// its stdin closes, the grace RunClient really gives it (it said 3 s while
+// the code killed after 1 s).
+func TestClientRunHelpGrace(t *testing.T) {
+	r := runCLI(t, newFake(), "client", "run", "-h")
+	if want := "killed after " + conform.ClientGrace.String() + "."; r.code != 0 || !strings.Contains(r.stderr, want) {
+		t.Errorf("client run -h: exit %d, want %q in\n%s", r.code, want, r.stderr)
 	}
 }

@@ -28,8 +28,10 @@ const usage = `Usage: sioconform <command> [options]
 
 Checks that an Engine.IO / Socket.IO server speaks the protocol correctly, by
 running conformance cases against it and reporting a verdict per case: pass,
-fail, n/a (optional feature absent), info (allowed, but not what the
-reference server does) or error (the case could not run).
+fail (a MUST broken), warn (a SHOULD broken, or a MUST that the reference
+server itself breaks: strength must-ref; a failure only with --strict), n/a
+(optional feature absent), info (allowed, but not what the reference server
+does) or error (the case could not run).
 
 Commands:
   run      run the cases against one server and write a report

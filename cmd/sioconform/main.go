@@ -6,9 +6,10 @@
 //	sioconform list
 //	sioconform matrix --target node=http://127.0.0.1:3000 --target mine=http://127.0.0.1:4000
 //
-// Exit status: 0 every selected case passed (n/a and info allowed), 1 a
-// case failed or errored (or the run was interrupted), 2 usage error,
-// unreachable target or broken case file.
+// Exit status: 0 no selected case failed or errored (warn, n/a and info
+// allowed), 1 a case failed or errored (or warned, with run --strict; or the
+// run was interrupted), 2 usage error, unreachable target or broken case
+// file.
 package main
 
 import (

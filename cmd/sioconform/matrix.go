@@ -19,8 +19,8 @@ const matrixUsage = `Usage: sioconform matrix --target NAME=URL[,eio=3] ... [opt
 
 Runs the conformance cases against several servers, one after the other,
 and prints a matrix: one row per case, one column per server, each cell the
-verdict (pass, FAIL, n-a, info, error; "-" where a server did not run the
-case), and a last row with each server's passed/run count.
+verdict (pass, FAIL, warn, n-a, info, error; "-" where a server did not run
+the case), and a last row with each server's passed/run count.
 
 Options:
   --target NAME=URL[,eio=3]
@@ -52,7 +52,8 @@ second Ctrl-C stops waiting for the cases still running.
 While stderr is a terminal, progress lines go there.
 
 Exit status:
-  0  every server passed every selected case (n/a and info allowed)
+  0  no server failed or errored a selected case (warn, n/a and info
+     allowed: the matrix has no --strict)
   1  some server failed or errored a case, or the run was interrupted
   2  usage error, broken case file, or some server unreachable (the
      matrix is still printed)

@@ -48,7 +48,9 @@ Options:
                      (stickiness, WebSocket, idle survival, cross-node
                      broadcast, CORS); --only selects among their ids:
                      deploy.sticky, deploy.websocket, deploy.idle,
-                     deploy.broadcast, deploy.cors
+                     deploy.broadcast, deploy.cors. The nodes need the
+                     test handlers of peers/README.md (message-back,
+                     join, broadcast), else those checks are errors
   --node-header NAME the response header in which a node names itself, to
                      show where clients landed (default %s)
   --show-secrets     keep credentials in the report: CONNECT auth values,

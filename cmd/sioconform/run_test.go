@@ -196,6 +196,22 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestHelpVerdicts: the overview names every verdict a report can hold
+// (it left out warn), and matrix -h says that warns, like n/a and info,
+// leave the exit status 0 (the matrix has no --strict).
+func TestHelpVerdicts(t *testing.T) {
+	r := runCLI(t, newFake(), "-h")
+	for _, v := range []string{"pass", "fail", "warn", "must-ref", "n/a", "info", "error"} {
+		if !strings.Contains(r.stderr, v) {
+			t.Errorf("sioconform -h does not name the verdict %s:\n%s", v, r.stderr)
+		}
+	}
+	r = runCLI(t, newFake(), "matrix", "-h")
+	if !strings.Contains(r.stderr, "(warn, n/a and info\n     allowed") || !strings.Contains(r.stderr, "pass, FAIL, warn, n-a") {
+		t.Errorf("matrix -h does not say warn cells and that they leave exit 0:\n%s", r.stderr)
+	}
+}
+
 func TestRunBrokenCaseFile(t *testing.T) {
 	dir := t.TempDir()
 	f := newFake()

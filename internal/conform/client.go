@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,11 +24,12 @@ const DefaultClientParallel = 6
 // machine, as the server peers do.
 const clientStartTimeout = 30 * time.Second
 
-// clientGrace is how long a client program has to exit after its stdin
+// ClientGrace is how long a client program has to exit after its stdin
 // closes before it is killed. The contract gives it 3 s (docs/conformance.md
 // §6.5), but no case judges the exit yet and the verdict is already known:
-// waiting longer would only slow the run.
-const clientGrace = time.Second
+// waiting longer would only slow the run. 'sioconform client run -h' says
+// this value.
+const ClientGrace = time.Second
 
 // ClientConfig says which client program to judge and how.
 type ClientConfig struct {
@@ -67,7 +69,8 @@ func SelectClient(cases []*Case, eio int, transport string, only, skip []string)
 // with the contract's environment, stopped at the end of the case (stdin
 // closed, killed after a grace). Cases run concurrently up to
 // cfg.Parallel, except serial ones, which run alone after the rest (as in
-// Run). The error is non-nil only for an unusable configuration.
+// Run). The error is non-nil only for an unusable configuration, a
+// program that cannot start included (see errClientStart): then no report.
 func RunClient(ctx context.Context, cases []*Case, cfg ClientConfig) (*Report, error) {
 	if strings.TrimSpace(cfg.Cmd) == "" {
 		return nil, errors.New("conform: client run needs the client program (--cmd)")
@@ -82,38 +85,85 @@ func RunClient(ctx context.Context, cases []*Case, cfg ClientConfig) (*Report, e
 	if par <= 0 {
 		par = DefaultClientParallel
 	}
-	rep.Results = schedule(cases, par, cfg.Progress, func(c *Case) Result { return runClientCase(ctx, c, &cfg) })
+	// A program that cannot start is a setup error, not a verdict on the
+	// library: the first case that finds it ends the run, the cases still
+	// to start do not start it again, and none is reported.
+	var startErr atomic.Pointer[error]
+	progress := cfg.Progress
+	if progress != nil {
+		progress = func(r Result) {
+			if startErr.Load() == nil {
+				cfg.Progress(r)
+			}
+		}
+	}
+	rep.Results = schedule(cases, par, progress, func(c *Case) Result {
+		if startErr.Load() != nil {
+			return Result{ID: c.ID, Verdict: Error, Message: "not run: the client program cannot start"}
+		}
+		res, err := runClientCase(ctx, c, &cfg)
+		if err != nil {
+			startErr.CompareAndSwap(nil, &err)
+		}
+		return res
+	})
+	if err := startErr.Load(); err != nil {
+		return nil, *err
+	}
 	rep.Duration = time.Since(rep.Started)
 	return rep, nil
 }
+
+// errClientStart is the error of a client program that cannot start: sh
+// could not be run, or the program exited 126 (found but not executable)
+// or 127 (not found) before its first request, as sh -c does for a
+// command it cannot run.
+func errClientStart(cmd string, err error) error {
+	return fmt.Errorf("cannot start the client program (--cmd %q): %w", cmd, err)
+}
+
+// startExitCodes are the exit codes of sh -c for a command it could not
+// run, each with what it means.
+var startExitCodes = map[int]string{126: "found but not executable", 127: "command not found"}
 
 // clientTarget is how a report names the client program it judged.
 func clientTarget(cmd string) string { return "client: " + cmd }
 
 // runClientCase runs one client case: the first failing step decides, as
 // in runCase; a program that refused the environment (exit 2) makes the
-// case n/a.
-func runClientCase(ctx context.Context, c *Case, cfg *ClientConfig) Result {
+// case n/a. The error is set, and the result meaningless, when the
+// program cannot start (errClientStart).
+func runClientCase(ctx context.Context, c *Case, cfg *ClientConfig) (Result, error) {
 	res := Result{ID: c.ID, Description: c.Description, Spec: c.Spec, Strength: c.Strength, Rule: c.Rule, Official: c.Official, Step: -1, Verdict: Pass}
 	r := &runner{c: c, start: time.Now(), vars: map[string]string{"eio": strconv.Itoa(c.EIO), "path": c.Path},
 		conns: map[string]*wsConn{}, asyncs: map[string]*asyncReq{}, secrets: map[string]bool{}}
 	srv, err := startScriptServer(r)
 	if err != nil {
 		res.Verdict, res.Message = Error, err.Error()
-		return res
+		return res, nil
 	}
 	r.srv = srv
 	proc, err := startClient(cfg, c, srv.URL())
 	if err != nil {
 		srv.shutdown()
-		res.Verdict, res.Message = Error, err.Error()
-		return res
+		return res, errClientStart(cfg.Cmd, err)
 	}
 	r.proc = proc
 	// The program's start (a runtime loading, on a busy machine seconds)
 	// is not the case's time: the case's timeout runs from the first thing
 	// the program does, which stays in the inbox for the first step.
-	srv.awaitFirst(ctx, clientStartTimeout, proc.done)
+	if !srv.awaitFirst(ctx, clientStartTimeout, proc.done) {
+		if code, exited := proc.exitCode(); exited && startExitCodes[code] != "" {
+			proc.stop()
+			srv.shutdown()
+			r.cleanup()
+			err := fmt.Errorf("it exited with code %d (%s) before its first request", code, startExitCodes[code])
+			if out := lastLine(proc.log.String()); out != "" {
+				err = fmt.Errorf("%w: %s", err, out)
+			}
+			return res, errClientStart(cfg.Cmd, err)
+		}
+	}
 	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	go func() {
 		// A program that exits (refused, crashed, or done) will send
@@ -148,7 +198,7 @@ func runClientCase(ctx context.Context, c *Case, cfg *ClientConfig) Result {
 	res.Trace = append([]TraceEntry(nil), r.trace...)
 	sanitize(&res, r.secrets, cfg.ShowSecrets)
 	r.mu.Unlock()
-	return res
+	return res, nil
 }
 
 // clientProc is one running client program.
@@ -179,11 +229,11 @@ func startClient(cfg *ClientConfig, c *Case, url string) (*clientProc, error) {
 	ownGroup(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, fmt.Errorf("conform: client program: %w", err)
+		return nil, err
 	}
 	p.stdin = stdin
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("conform: starting the client program: %w", err)
+		return nil, err
 	}
 	go func() {
 		_ = cmd.Wait()
@@ -202,14 +252,14 @@ func (p *clientProc) exitCode() (int, bool) {
 	}
 }
 
-// stop closes stdin (the contract's "exit now"), waits clientGrace, then
+// stop closes stdin (the contract's "exit now"), waits ClientGrace, then
 // kills the process group and waits.
 func (p *clientProc) stop() {
 	_ = p.stdin.Close()
 	select {
 	case <-p.done:
 		return
-	case <-time.After(clientGrace):
+	case <-time.After(ClientGrace):
 	}
 	killGroup(p.cmd)
 	select {

@@ -93,11 +93,58 @@ func TestClientVerdictsCanFail(t *testing.T) {
 	}
 }
 
+// TestClientCannotStart: a program sh cannot run (not found: 127; not
+// executable: 126) is a setup error of RunClient, once, with sh's own
+// words, no report and no progress, not a MUST/SHOULD verdict per case
+// ("0 pass, 43 fail, 26 warn"); a program that exits 127 after its first
+// request is still graded.
+func TestClientCannotStart(t *testing.T) {
+	cases, err := conform.LoadBuiltinClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	noexec := t.TempDir() + "/client"
+	if err := os.WriteFile(noexec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sel := conform.SelectClient(cases, 4, "", nil, nil)
+	for _, tt := range []struct{ cmd, want string }{
+		{"nosuchprogram-xyz", "exited with code 127 (command not found) before its first request: "},
+		{noexec, "exited with code 126 (found but not executable) before its first request: "},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		progress := 0
+		rep, err := conform.RunClient(ctx, sel, conform.ClientConfig{Cmd: tt.cmd, Progress: func(conform.Result) { progress++ }})
+		cancel()
+		if err == nil {
+			t.Errorf("%s: no error; %v", tt.cmd, rep.Counts())
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "cannot start the client program") || !strings.Contains(msg, tt.want) || rep != nil || progress != 0 {
+			t.Errorf("%s: error %q (want it to say %q), report %v, %d progress calls", tt.cmd, msg, tt.want, rep != nil, progress)
+		}
+	}
+
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := "SIOCONFORM_BAD_CLIENT=1 SIOCONFORM_BAD_EXIT=127 exec '" + self + "' -test.run='^TestBadClientProgram$'"
+	rep, err := conform.RunClient(context.Background(), conform.SelectClient(cases, 4, "", []string{"client.sio5.connect.first"}, nil), conform.ClientConfig{Cmd: late})
+	if err != nil {
+		t.Fatalf("exit 127 after the handshake: %v", err)
+	}
+	if r := rep.Results[0]; r.Verdict != conform.Fail || !strings.Contains(r.Message, "exited with code 127") {
+		t.Errorf("exit 127 after the handshake: %s %q", r.Verdict, r.Message)
+	}
+}
+
 // TestBadClientProgram is the misbehaving client program of
 // TestClientVerdictsCanFail (run as a child process, SIOCONFORM_BAD_CLIENT
 // set): a correct polling handshake and CONNECT, then two GETs at once and
 // no pong ever (SIOCONFORM_BAD_GETS=2), or one GET and no pong
-// (SIOCONFORM_BAD_GETS=1). Without SIOCONFORM_BAD_CLIENT it does nothing.
+// (SIOCONFORM_BAD_GETS=1). With SIOCONFORM_BAD_EXIT=N it exits N right
+// after the handshake. Without SIOCONFORM_BAD_CLIENT it does nothing.
 func TestBadClientProgram(t *testing.T) {
 	if os.Getenv("SIOCONFORM_BAD_CLIENT") != "1" {
 		return
@@ -110,6 +157,10 @@ func TestBadClientProgram(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if code := os.Getenv("SIOCONFORM_BAD_EXIT"); code != "" {
+		n, _ := strconv.Atoi(code)
+		os.Exit(n)
+	}
 	var hs struct {
 		SID string `json:"sid"`
 	}

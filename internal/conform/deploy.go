@@ -21,7 +21,8 @@ import (
 // the proxy's URL. Unlike the cases they are Go checks: each runs many sessions and judges
 // their sum ("N of M sessions …"). They need the handler contract of peers/README.md ("join",
 // "broadcast", "message") on "/" of the Socket.IO path. Every failure names the setting that
-// fixes it.
+// fixes it. When one WebSocket session connects but its first "message" gets no
+// "message-back", the checks that need the handlers are errors saying so, not failures.
 
 // The deployment checks' ids, in report order.
 const (
@@ -80,19 +81,23 @@ func DeployCases() []*Case {
 type deployCheck struct {
 	id, desc, spec string
 	run            func(ctx context.Context, r *deployRun) Result
+	// handlers is set for the checks that need the nodes' test handlers (peers/README.md
+	// "Handler contract": message → message-back, join, broadcast); without them such a
+	// check would blame the proxy for events nobody answers.
+	handlers bool
 }
 
 var deployChecks = []deployCheck{
 	{DeploySticky, "every request of a polling session reaches the node that holds it, over many sessions",
-		"socket.io docs: Using multiple nodes, sticky load balancing", checkSticky},
+		"socket.io docs: Using multiple nodes, sticky load balancing", checkSticky, true},
 	{DeployWebSocket, "a WebSocket opens through the proxy (else clients stay on long-polling)",
-		"socket.io docs: Behind a reverse proxy", checkWebSocket},
+		"socket.io docs: Behind a reverse proxy", checkWebSocket, false},
 	{DeployIdle, "a session idle for two ping intervals survives the proxy",
-		"socket.io docs: Behind a reverse proxy (proxy_read_timeout > pingInterval + pingTimeout)", checkIdle},
+		"socket.io docs: Behind a reverse proxy (proxy_read_timeout > pingInterval + pingTimeout)", checkIdle, true},
 	{DeployBroadcast, "clients on every node all receive a room broadcast sent through one node",
-		"socket.io docs: Adapter", checkBroadcast},
+		"socket.io docs: Adapter", checkBroadcast, true},
 	{DeployCORS, "CORS headers come through the proxy once, for the handshake and the preflight",
-		"socket.io docs: Handling CORS", checkCORS},
+		"socket.io docs: Handling CORS", checkCORS, false},
 }
 
 // deployRun is one run of the checks.
@@ -144,6 +149,13 @@ func RunDeployment(ctx context.Context, cfg DeployConfig) (*Report, error) {
 	if len(checks) == 0 {
 		return nil, fmt.Errorf("conform: no deployment check matches %q", cfg.Only)
 	}
+	var noHandlers string
+	for _, c := range checks {
+		if c.handlers {
+			noHandlers = probeHandlers(ctx, r)
+			break
+		}
+	}
 	results := make([]Result, len(checks))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -152,7 +164,12 @@ func RunDeployment(ctx context.Context, cfg DeployConfig) (*Report, error) {
 		go func() {
 			defer wg.Done()
 			start := time.Now()
-			res := c.run(ctx, r)
+			var res Result
+			if c.handlers && noHandlers != "" {
+				res = Result{Verdict: Error, Step: 0, Message: noHandlers}
+			} else {
+				res = c.run(ctx, r)
+			}
 			res.ID, res.Description, res.Spec, res.Duration = c.id, c.desc, c.spec, time.Since(start)
 			if res.Verdict == Pass {
 				res.Step = -1
@@ -173,6 +190,41 @@ func RunDeployment(ctx context.Context, cfg DeployConfig) (*Report, error) {
 
 // checkTimeout bounds a check that does not wait on purpose: generous, for loaded machines.
 const checkTimeout = 90 * time.Second
+
+// handlerProbeTimeout bounds the wait for the first message-back of probeHandlers: a node
+// with the handlers answers in milliseconds.
+const handlerProbeTimeout = 5 * time.Second
+
+// probeHandlers sends one "message" event over a WebSocket session and waits for its
+// "message-back". It returns what to say when the session connected but nothing answered
+// the event (a stock Socket.IO server: the checks that rely on the test handlers would fail
+// for the wrong reason, and name a proxy setting as the fix), else "". Anything else (no
+// WebSocket, no connect) is left to the checks, which say what is wrong with the proxy.
+func probeHandlers(ctx context.Context, r *deployRun) string {
+	c := r.newConn(200)
+	defer c.close()
+	octx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	if _, err := c.openWS(octx); err != nil {
+		return ""
+	}
+	c.start(octx)
+	if err := c.connect(octx); err != nil {
+		return ""
+	}
+	if err := c.send(octx, "probe event", `42["message","siokit-probe"]`); err != nil {
+		return ""
+	}
+	pctx, pcancel := context.WithTimeout(octx, handlerProbeTimeout)
+	defer pcancel()
+	_, err := c.expect(pctx, "probe answer", `42["message-back","siokit-probe"]`)
+	if err == nil || c.failed() != nil || ctx.Err() != nil {
+		return ""
+	}
+	return fmt.Sprintf("the server does not answer the test events (no message-back to a \"message\" event within %v): "+
+		"its nodes need the test handlers of peers/README.md (\"Handler contract\": message → message-back, join, broadcast); "+
+		"a stock Socket.IO server cannot be judged by this check", handlerProbeTimeout)
+}
 
 // nodeCounts renders "n1=7 n2=6 n3=7" (or "" when no node named itself).
 func nodeCounts(nodes []string) string {

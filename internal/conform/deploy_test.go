@@ -2,11 +2,14 @@ package conform
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/siokit/siokit/internal/target"
 	"github.com/siokit/siokit/internal/testpeer"
+	"github.com/siokit/siokit/protocol/server"
 )
 
 // deployVariant is one deployment of the cluster peer and what the checks must say about it.
@@ -76,5 +79,41 @@ func TestDeploymentVariants(t *testing.T) {
 				t.Logf("%s %s: %s", res.Verdict, res.ID, res.Message)
 			}
 		})
+	}
+}
+
+// TestDeploymentWithoutHandlers: nodes without the test handlers (a stock Socket.IO server;
+// here the built-in target dropping every event) make the checks that need them errors that
+// say so at once, not a failure after the check's time limit naming a proxy setting ("raise
+// the proxy's idle timeout"); the checks that need no handler still judge.
+func TestDeploymentWithoutHandlers(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := target.New(target.Options{DropRatio: 1, Server: server.Options{
+		PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond, CORSOrigin: "*"}})
+	done := make(chan error, 1)
+	go func() { done <- tg.Serve(ln) }()
+	t.Cleanup(func() { tg.Close(); <-done })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := RunDeployment(ctx, DeployConfig{URL: "http://" + ln.Addr().String(), Sessions: 4, Clients: 3})
+	if err != nil {
+		t.Fatalf("RunDeployment: %v", err)
+	}
+	needs := map[string]bool{DeploySticky: true, DeployIdle: true, DeployBroadcast: true}
+	for _, res := range rep.Results {
+		switch {
+		case needs[res.ID] && (res.Verdict != Error || !strings.Contains(res.Message, "does not answer the test events (no message-back") ||
+			!strings.Contains(res.Message, "peers/README.md") || strings.Contains(res.Message, "proxy")):
+			t.Errorf("%s: %s %q, want an error naming the missing handlers", res.ID, res.Verdict, res.Message)
+		case !needs[res.ID] && res.Verdict != Pass:
+			t.Errorf("%s: %s %q, want pass", res.ID, res.Verdict, res.Message)
+		}
+	}
+	if rep.Duration > 20*time.Second {
+		t.Errorf("took %v: the checks waited out their time limits", rep.Duration)
 	}
 }

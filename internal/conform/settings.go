@@ -119,15 +119,46 @@ type Endpoint struct {
 	Open bool
 	// Got describes a non-open answer: status, content type, body prefix.
 	Got string
+	// Refusal is set when the answer was an Engine.IO error body
+	// ({"code":5,"message":"Unsupported protocol version"}): the path is
+	// served by Engine.IO, which refused this handshake.
+	Refusal *EngineError
 	// Settings holds what the open packet advertised (zero = not advertised).
 	Settings Settings
 	// Err is a transport error (nothing answering at all).
 	Err error
 }
 
+// EngineError is an Engine.IO server's refusal of a request: the JSON body
+// {"code":N,"message":"..."} that engine.io (and siokit's server) answer
+// with a 400 or 403 (code 5 "Unsupported protocol version" for an EIO=
+// the server does not speak).
+type EngineError struct {
+	Code    int
+	Message string
+}
+
+// engineErrUnsupportedVersion is Engine.IO's error code for an EIO= query
+// the server does not speak (engine.io: UNSUPPORTED_PROTOCOL_VERSION).
+const engineErrUnsupportedVersion = 5
+
+// engineRefusal parses body as an Engine.IO error, or returns nil.
+func engineRefusal(body []byte) *EngineError {
+	var e struct {
+		Code    *int    `json:"code"`
+		Message *string `json:"message"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Code == nil || e.Message == nil {
+		return nil
+	}
+	return &EngineError{Code: *e.Code, Message: *e.Message}
+}
+
 // Preflight is what answers at a target before any case runs.
 type Preflight struct {
 	EngineIO, SocketIO Endpoint
+	// EIO is the Engine.IO version the handshakes asked for.
+	EIO int
 }
 
 // RunPreflight sends one polling handshake to /engine.io/ and one to
@@ -163,10 +194,14 @@ func RunPreflight(ctx context.Context, target string, eio int) (*Preflight, erro
 				return ep
 			}
 		}
+		if ep.Refusal = engineRefusal(resp.Body); ep.Refusal != nil {
+			ep.Got = fmt.Sprintf("%d code %d %s", resp.Status, ep.Refusal.Code, capQuoted(ep.Refusal.Message))
+			return ep
+		}
 		ep.Got = fmt.Sprintf("%d %s %s", resp.Status, resp.Header.Get("Content-Type"), capQuoted(string(resp.Body[:min(len(resp.Body), 40)])))
 		return ep
 	}
-	return &Preflight{EngineIO: one("/engine.io/"), SocketIO: one("/socket.io/")}, nil
+	return &Preflight{EngineIO: one("/engine.io/"), SocketIO: one("/socket.io/"), EIO: eio}, nil
 }
 
 // describe is one endpoint's answer for the preflight's messages.
@@ -177,6 +212,29 @@ func (e Endpoint) describe() string {
 	return "answered " + e.Got
 }
 
+// refused is the error for a target where nothing opened but Engine.IO
+// answered with a refusal: the server is there, it said no to the
+// handshake (most often to its EIO= version).
+func (p *Preflight) refused(target string) error {
+	e, s := p.EngineIO, p.SocketIO
+	got := "GET /engine.io/ " + e.describe() + ", GET /socket.io/ " + s.describe()
+	if e.Got == s.Got && e.Err == nil && s.Err == nil {
+		got = "GET /engine.io/ and GET /socket.io/ " + e.describe()
+	}
+	r := e.Refusal
+	if r == nil {
+		r = s.Refusal
+	}
+	if r.Code == engineErrUnsupportedVersion {
+		hint := "it may speak only Engine.IO v3: try --eio 3"
+		if p.EIO == 3 {
+			hint = "Node's socket.io needs allowEIO3: true (or run with --eio 4)"
+		}
+		return fmt.Errorf("%s is an Engine.IO server that refuses EIO=%d (%s); %s; nothing can be judged", target, p.EIO, got, hint)
+	}
+	return fmt.Errorf("%s is an Engine.IO server that refuses the handshake (%s); nothing can be judged", target, got)
+}
+
 // judge decides, from what answered, the settings the cases judge against
 // and the paths nothing serves. A non-empty notice says in one line what
 // the target is when it is not a full contract server; an error says why
@@ -184,6 +242,9 @@ func (e Endpoint) describe() string {
 func (p *Preflight) judge(stated *Settings, fromHandshake bool, target string) (*Settings, map[string]string, string, error) {
 	e, s := p.EngineIO, p.SocketIO
 	if !e.Open && !s.Open {
+		if e.Refusal != nil || s.Refusal != nil {
+			return nil, nil, "", p.refused(target)
+		}
 		return nil, nil, "", fmt.Errorf("%s is not an Engine.IO or Socket.IO server: GET /engine.io/ %s, GET /socket.io/ %s; nothing can be judged",
 			target, e.describe(), s.describe())
 	}

@@ -102,3 +102,29 @@ func TestPreflightSocketIOOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestPreflightRefusedVersion: a server that speaks Engine.IO but not the
+// version asked for (the built-in target, like Node without allowEIO3,
+// answers EIO=3 with 400 {"code":5,"message":"Unsupported protocol
+// version"}) is said to be one, with the whole refusal and what to change,
+// not "not an Engine.IO or Socket.IO server" with its body cut mid-word.
+func TestPreflightRefusedVersion(t *testing.T) {
+	url := serveTarget(t, target.Options{Server: contractOptions().Server})
+	cases, err := conform.LoadBuiltin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conform.Run(context.Background(), conform.Select(cases, 3, []string{"eio3.handshake"}, nil),
+		conform.Config{URL: url, EIO: 3, Preflight: true})
+	if err == nil {
+		t.Fatal("EIO=3 against a v4-only server: no error")
+	}
+	for _, want := range []string{"is an Engine.IO server that refuses EIO=3", `code 5 "Unsupported protocol version"`, "allowEIO3: true"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q\nwant it to contain %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "not an Engine.IO") {
+		t.Errorf("error %q says the server is not Engine.IO", err)
+	}
+}

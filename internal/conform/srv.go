@@ -388,17 +388,28 @@ func (s *scriptServer) adoptWS(c *websocket.Conn) {
 }
 
 // awaitFirst waits, up to d, until the client has done something (an
-// inbox item, left there) or exited (done closed).
-func (s *scriptServer) awaitFirst(ctx context.Context, d time.Duration, done <-chan struct{}) {
+// inbox item, left there) or exited (done closed). It reports whether the
+// client did something.
+func (s *scriptServer) awaitFirst(ctx context.Context, d time.Duration, done <-chan struct{}) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case it := <-s.inbox:
 		s.back = append(s.back, it)
+		return true
 	case <-done:
+		// It may have done something just before it exited.
+		select {
+		case it := <-s.inbox:
+			s.back = append(s.back, it)
+			return true
+		default:
+			return false
+		}
 	case <-t.C:
 	case <-ctx.Done():
 	}
+	return false
 }
 
 // next returns the next inbox item, skipping packets whose text is listed.
