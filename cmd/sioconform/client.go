@@ -228,8 +228,12 @@ func clientRunCmd(ctx context.Context, st *cli.State, args []string) error {
 	if err != nil {
 		return err
 	}
-	prog := newProgress(st, "", len(cases))
-	rep, err := conform.RunClient(ctx, cases, conform.ClientConfig{Cmd: *cmd, Parallel: *parallel, Progress: prog.done})
+	rep, err := conform.Collect(ctx, cases, conform.ClientTarget(*cmd), sel.eio, newProgress(st, "", len(cases)).done,
+		func(progress func(conform.Result)) (*conform.Report, error) {
+			return runAbortable(ctx, func() (*conform.Report, error) {
+				return conform.RunClient(ctx, cases, conform.ClientConfig{Cmd: *cmd, Parallel: *parallel, Progress: progress})
+			})
+		})
 	if err != nil {
 		return cli.WithExitCode(err, cli.ExitUsage)
 	}
@@ -238,8 +242,8 @@ func clientRunCmd(ctx context.Context, st *cli.State, args []string) error {
 	if err := dst.write(func(w io.Writer) error { return render(w, rep, opts) }); err != nil {
 		return err
 	}
-	if ctx.Err() != nil {
-		return cli.WithExitCode(errors.New("interrupted"), cli.ExitFailed)
+	if rep.Interrupted {
+		return cli.WithExitCode(errors.New(rep.Interruption()), cli.ExitFailed)
 	}
 	if rep.Failed() {
 		return cli.WithExitCode(failedErr(rep), cli.ExitFailed)
