@@ -54,9 +54,14 @@ Options:
   -v                 table format: every case's trace
   --strict           a warn (a broken SHOULD) fails the run too
 
+Ctrl-C stops the run and still writes the report of the cases that
+finished, saying "interrupted: N of M cases finished"; a second Ctrl-C
+stops waiting for the cases still running.
+
 Exit status:
   0  no selected case failed or errored (warn, n/a and info allowed)
-  1  a case failed or errored (or warned, with --strict)
+  1  a case failed or errored (or warned, with --strict), or the run was
+     interrupted
   2  usage error or broken case file
 
 Examples:
