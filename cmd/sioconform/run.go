@@ -75,8 +75,9 @@ a Socket.IO-only server gets its /engine.io/ cases n/a, said in one line.
 While the run lasts and stderr is a terminal, one line per finished case
 goes to stderr. Ctrl-C stops the run and still writes the report of the
 cases that finished, which says "interrupted: N of M cases finished" in
-place of a verdict (in JUnit as an error, so that CI shows red); a second Ctrl-C stops waiting for the cases still
-running and writes that report at once; a third kills it.
+place of a verdict (in JUnit as an error, so that CI shows red); a second
+Ctrl-C stops waiting for the cases still running and writes that report at
+once; a third kills it.
 
 Exit status:
   0  no selected case failed or errored (warn, n/a and info allowed;
