@@ -136,7 +136,9 @@ func LoadMarkdown(w io.Writer, s *metrics.Summary) error {
 }
 
 // ConformMarkdown writes a conformance report as GitHub-flavoured
-// Markdown for a CI step summary: the verdict counts, then a table of
+// Markdown for a CI step summary: the verdict ("conformant", "not
+// conformant", or for an interrupted run "interrupted: N of M cases
+// finished") and the verdict counts, then a table of
 // every case that did not pass (id, verdict, message), then the passing
 // ids in one collapsed line. It has no links.
 func ConformMarkdown(w io.Writer, r *conform.Report) error {
@@ -149,9 +151,9 @@ func ConformMarkdown(w io.Writer, r *conform.Report) error {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
 		}
 	}
-	verdict := "conformant"
-	if r.Failed() {
-		verdict = "**not conformant**"
+	verdict, bad := conformVerdict(r)
+	if bad {
+		verdict = "**" + verdict + "**"
 	}
 	fmt.Fprintf(bw, "%s · %d cases: %s · %s\n\n", verdict, len(r.Results), strings.Join(parts, ", "), r.Duration.Round(time.Millisecond))
 	var pass []string

@@ -83,6 +83,32 @@ func renderConform(w io.Writer, p *conformPage) error {
 
 var verdictOrder = []conform.Verdict{conform.Pass, conform.Fail, conform.Error, conform.Warn, conform.Info, conform.NA}
 
+// conformVerdict is what a report says of its target, and whether that
+// is bad: its Interruption ("interrupted: 190 of 251 cases finished") when
+// the run was interrupted, for the cases that did not finish say nothing
+// about the target; else "not conformant" when it failed, or "conformant".
+// Every renderer of a single report shows it.
+func conformVerdict(r *conform.Report) (string, bool) {
+	switch {
+	case r.Interrupted:
+		return r.Interruption(), true
+	case r.Failed():
+		return "not conformant", true
+	}
+	return "conformant", false
+}
+
+// passedCell is a matrix column's total, "passed x/y" (passing cases out
+// of the cases it ran), with the report's Interruption after it when the
+// target's run was cut short.
+func passedCell(r *conform.Report, pass, ran int) string {
+	s := fmt.Sprintf("passed %d/%d", pass, ran)
+	if r != nil && r.Interrupted {
+		s += " (" + r.Interruption() + ")"
+	}
+	return s
+}
+
 // ConformHTML writes one self-contained page for a conformance report
 // (Autobahn|Testsuite's index is the model): the summary, every case with
 // its verdict, filterable by verdict and by case id prefix, and for each
@@ -91,10 +117,10 @@ var verdictOrder = []conform.Verdict{conform.Pass, conform.Fail, conform.Error, 
 // decided the verdict outlined. Control characters in traces are shown
 // as escapes (clean), as in the other human renderers.
 func ConformHTML(w io.Writer, generator string, r *conform.Report) error {
-	p := &conformPage{Title: "sioconform: " + r.Target, Generator: generator, Report: r, Failed: r.Failed(), Verdict: "conformant",
-		Started: r.Started.UTC().Format(time.RFC3339), Duration: r.Duration.Round(time.Millisecond).String()}
-	if p.Failed {
-		p.Verdict = "not conformant"
+	p := &conformPage{Title: "sioconform: " + r.Target, Generator: generator, Report: r, Duration: r.Duration.Round(time.Millisecond).String()}
+	p.Verdict, p.Failed = conformVerdict(r)
+	if !r.Started.IsZero() {
+		p.Started = r.Started.UTC().Format(time.RFC3339)
 	}
 	counts := r.Counts()
 	for _, v := range verdictOrder {
@@ -146,7 +172,7 @@ func ConformMatrixHTML(w io.Writer, generator string, names []string, reps []*co
 				}
 			}
 		}
-		p.Passed = append(p.Passed, fmt.Sprintf("passed %d/%d", pass, ran))
+		p.Passed = append(p.Passed, passedCell(r, pass, ran))
 	}
 	slices.Sort(ids)
 	for _, id := range ids {

@@ -65,6 +65,11 @@ type (
 	}
 )
 
+// junitRunSuite is the name of the suite (and the classname of its one
+// testcase, "sioconform.interrupted") that ConformJUnit adds to the report
+// of an interrupted run.
+const junitRunSuite = "sioconform"
+
 // junitTimestamp is the timestamp layout of the Ant/Jenkins schema: ISO
 // 8601 without a zone (we always write UTC).
 const junitTimestamp = "2006-01-02T15:04:05"
@@ -85,6 +90,12 @@ const junitTimestamp = "2006-01-02T15:04:05"
 //     (Report.Strict), then a <failure type="warn">;
 //   - info: a passing testcase whose <system-out> holds the details, so the
 //     difference is on record without failing the build.
+//
+// An interrupted run (Report.Interrupted) gets one more suite, named
+// sioconform, holding one testcase sioconform.interrupted whose <error
+// type="interrupted" message="interrupted: N of M cases finished"> makes the
+// build red, with the properties interrupted, cases_total and
+// cases_finished.
 //
 // Counts (tests, failures, errors, skipped) are on every suite and on the
 // root; a suite's time is the sum of its cases' times (cases may have run
@@ -149,6 +160,30 @@ func ConformJUnit(w io.Writer, r *conform.Report) error {
 		root.Suites = append(root.Suites, *s)
 	}
 	slices.SortFunc(root.Suites, func(a, b junitSuite) int { return cmp.Compare(a.Name, b.Name) })
+	if r.Interrupted {
+		// The cases that did not finish are in no suite: without this a
+		// CI would show the partial run green.
+		msg := oneLine(r.Interruption())
+		s := junitSuite{
+			Name: junitRunSuite, Tests: 1, Errors: 1, Time: seconds(r.Duration),
+			Properties: []junitProperty{
+				{Name: "target", Value: oneLine(r.Target)},
+				{Name: "eio", Value: fmt.Sprint(r.EIO)},
+				{Name: "interrupted", Value: "true"},
+				{Name: "cases_total", Value: fmt.Sprint(r.CasesTotal)},
+				{Name: "cases_finished", Value: fmt.Sprint(len(r.Results))},
+			},
+			Cases: []junitCase{{Classname: junitRunSuite, Name: junitRunSuite + ".interrupted", Time: seconds(r.Duration),
+				Error: &junitOutcome{Message: msg, Type: "interrupted",
+					Text: msg + ": the run was stopped (Ctrl-C) before the other cases finished; they are not reported and the target is not judged\n"}}},
+		}
+		if !r.Started.IsZero() {
+			s.Timestamp = r.Started.UTC().Format(junitTimestamp)
+		}
+		root.Suites = append(root.Suites, s)
+		root.Tests++
+		root.Errors++
+	}
 
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return fmt.Errorf("reports: junit: %w", err)

@@ -33,7 +33,8 @@ const matrixMissing = "-"
 // case id (the union of all reports, sorted), one column per target (named
 // by names, in order), cells pass, FAIL, warn, n-a, info or error, and "-" where
 // a target did not run the case. A last row gives each target's "passed
-// x/y": passing cases out of the cases it ran. With markdown it writes a
+// x/y": passing cases out of the cases it ran, followed by "(interrupted:
+// N of M cases finished)" for a target whose run was cut short. With markdown it writes a
 // GitHub-flavoured markdown table (for a README or a pull request), else a
 // terminal table. names and reps must have the same length.
 func ConformMatrix(w io.Writer, names []string, reps []*conform.Report, markdown bool) error {
@@ -111,7 +112,7 @@ func ConformMatrix(w io.Writer, names []string, reps []*conform.Report, markdown
 	totals := make([]string, 0, len(reps)+1)
 	totals = append(totals, "total")
 	for i := range reps {
-		totals = append(totals, fmt.Sprintf("passed %d/%d", passed[i], len(verdicts[i])))
+		totals = append(totals, cellText(passedCell(reps[i], passed[i], len(verdicts[i]))))
 	}
 	t.Footer(totals)
 	if err := t.Render(); err != nil {

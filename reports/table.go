@@ -44,6 +44,10 @@ const messageWidth = 72
 //
 //	81 cases: 78 pass, 1 fail, 1 warn, 1 n/a, 0 info, 0 error in 4.2s
 //
+// followed, for an interrupted run, by a line such as
+//
+//	interrupted: 81 of 251 cases finished: not a verdict on the target
+//
 // It returns the first write error.
 func ConformTable(w io.Writer, r *conform.Report, o TableOptions) error {
 	bw := bufio.NewWriter(w)
@@ -75,6 +79,11 @@ func ConformTable(w io.Writer, r *conform.Report, o TableOptions) error {
 	bw.WriteString("\n")
 	bw.WriteString(summary(r, o.Color))
 	bw.WriteString("\n")
+	if r.Interrupted {
+		// The cases that did not finish are not in the table: no verdict
+		// on the target can be drawn from it.
+		fmt.Fprintf(bw, "%s: not a verdict on the target\n", paint(o.Color, conform.Fail, r.Interruption()))
+	}
 	return bw.Flush()
 }
 

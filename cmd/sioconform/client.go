@@ -55,9 +55,14 @@ Options:
   -v                 table format: every case's trace
   --strict           a warn (a broken SHOULD) fails the run too
 
+Ctrl-C stops the run and still writes the report of the cases that
+finished, saying "interrupted: N of M cases finished"; a second Ctrl-C
+stops waiting for the cases still running.
+
 Exit status:
   0  no selected case failed or errored (warn, n/a and info allowed)
-  1  a case failed or errored (or warned, with --strict)
+  1  a case failed or errored (or warned, with --strict), or the run was
+     interrupted
   2  usage error, broken case file, or a client program that cannot start
 
 Examples:
@@ -232,8 +237,12 @@ func clientRunCmd(ctx context.Context, st *cli.State, args []string) error {
 	if err != nil {
 		return err
 	}
-	prog := newProgress(st, "", len(cases))
-	rep, err := conform.RunClient(ctx, cases, conform.ClientConfig{Cmd: *cmd, Parallel: *parallel, Progress: prog.done})
+	rep, err := conform.Collect(ctx, cases, conform.ClientTarget(*cmd), sel.eio, newProgress(st, "", len(cases)).done,
+		func(progress func(conform.Result)) (*conform.Report, error) {
+			return runAbortable(ctx, func() (*conform.Report, error) {
+				return conform.RunClient(ctx, cases, conform.ClientConfig{Cmd: *cmd, Parallel: *parallel, Progress: progress})
+			})
+		})
 	if err != nil {
 		return cli.WithExitCode(err, cli.ExitUsage)
 	}
@@ -242,8 +251,8 @@ func clientRunCmd(ctx context.Context, st *cli.State, args []string) error {
 	if err := dst.write(func(w io.Writer) error { return render(w, rep, opts) }); err != nil {
 		return err
 	}
-	if ctx.Err() != nil {
-		return cli.WithExitCode(errors.New("interrupted"), cli.ExitFailed)
+	if rep.Interrupted {
+		return cli.WithExitCode(errors.New(rep.Interruption()), cli.ExitFailed)
 	}
 	if rep.Failed() {
 		return cli.WithExitCode(failedErr(rep), cli.ExitFailed)

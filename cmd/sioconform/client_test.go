@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/siokit/siokit/internal/cli"
 	"github.com/siokit/siokit/internal/conform"
@@ -73,5 +77,43 @@ func TestClientRunHelpGrace(t *testing.T) {
 	r := runCLI(t, newFake(), "client", "run", "-h")
 	if want := "killed after " + conform.ClientGrace.String() + "."; r.code != 0 || !strings.Contains(r.stderr, want) {
 		t.Errorf("client run -h: exit %d, want %q in\n%s", r.code, want, r.stderr)
+	}
+}
+
+// TestClientRunInterrupted: Ctrl-C during client run reports only the
+// cases that finished, as run does: the case whose program was still
+// starting is left out instead of failing "nothing came", and stderr and
+// the report say how many finished (exit 1).
+func TestClientRunInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	mark := filepath.Join(dir, "polling-done")
+	cmd := `if [ "$SIOCONFORM_TRANSPORT" = polling ]; then touch '` + mark + `'; exit 3; fi; exec sleep 20`
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	go func() {
+		for {
+			if _, err := os.Stat(mark); err == nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// The polling case ends as soon as its program exits; the
+		// websocket one waits 30 s for its program's first request.
+		time.Sleep(time.Second)
+		cancel(cli.ErrInterrupted)
+	}()
+	out := filepath.Join(dir, "c.md")
+	r := runCLIWith(t, ctx, newFake(), nil, "client", "run", "--cmd", cmd,
+		"--only", "client.eio4.handshake.query-polling,client.eio4.handshake.query-websocket", "--format", "markdown", "--out", out)
+	if r.code != cli.ExitFailed || r.stderr != "sioconform: interrupted: 1 of 2 cases finished\n" {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(data)
+	if !strings.Contains(md, "**interrupted: 1 of 2 cases finished** · 1 cases: 1 fail") || strings.Contains(md, "query-websocket") || strings.Contains(md, "conformant") {
+		t.Errorf("partial client report:\n%s", md)
 	}
 }

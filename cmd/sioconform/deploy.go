@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 
 	"github.com/siokit/siokit/internal/cli"
@@ -18,8 +18,12 @@ func runDeployment(ctx context.Context, st *cli.State, cfg conform.DeployConfig,
 	if err != nil {
 		return err
 	}
-	cfg.Progress = conform.NewCollector(ctx, newProgress(st, "", len(conform.DeployChecks())).done).Done
-	rep, err := conform.RunDeployment(ctx, cfg)
+	cases := conform.SelectDeployCases(cfg.Only)
+	rep, err := conform.Collect(ctx, cases, cfg.URL, 4, newProgress(st, "", len(cases)).done,
+		func(progress func(conform.Result)) (*conform.Report, error) {
+			cfg.Progress = progress
+			return conform.RunDeployment(ctx, cfg)
+		})
 	if err != nil {
 		// A bad URL, nothing answering, or --only selecting no check.
 		return cli.WithExitCode(err, cli.ExitUsage)
@@ -28,8 +32,8 @@ func runDeployment(ctx context.Context, st *cli.State, cfg conform.DeployConfig,
 	if err := dst.write(func(w io.Writer) error { return render(w, rep, opts) }); err != nil {
 		return err
 	}
-	if ctx.Err() != nil {
-		return cli.WithExitCode(fmt.Errorf("interrupted"), cli.ExitFailed)
+	if rep.Interrupted {
+		return cli.WithExitCode(errors.New(rep.Interruption()), cli.ExitFailed)
 	}
 	if rep.Failed() {
 		return cli.WithExitCode(failedErr(rep), cli.ExitFailed)

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/siokit/siokit/internal/cli"
 	"github.com/siokit/siokit/internal/conform"
+	"github.com/siokit/siokit/internal/target"
 	"github.com/siokit/siokit/internal/testpeer"
+	"github.com/siokit/siokit/protocol/server"
 )
 
 // TestRunDeployment runs `sioconform run --deployment` against one node4 peer (a deployment of
@@ -51,5 +56,35 @@ func TestRunUsageListsDeployChecks(t *testing.T) {
 		if !strings.Contains(runUsage, c[0]) {
 			t.Errorf("run usage does not name the deployment check %s", c[0])
 		}
+	}
+}
+
+// TestRunDeploymentInterrupted: Ctrl-C during the deployment checks reports
+// only the checks that finished, as run does: the idle check (two ping
+// intervals of the built-in target's 25 s) is cut short and left out, not
+// an error "interrupted". The cancel comes 3 s in: the CORS check needs a
+// few requests, the idle one 50 s.
+func TestRunDeploymentInterrupted(t *testing.T) {
+	tg := target.New(target.Options{Server: server.Options{CORSOrigin: "*"}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- tg.Serve(ln) }()
+	defer func() { tg.Close(); <-served }()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	time.AfterFunc(3*time.Second, func() { cancel(cli.ErrInterrupted) })
+	r := runCLIWith(t, ctx, newFake(), nil, "run", "--url", "http://"+ln.Addr().String(), "--deployment", "--only", "deploy.idle,deploy.cors", "--format", "json")
+	if r.code != cli.ExitFailed || r.stderr != "sioconform: interrupted: 1 of 2 cases finished\n" {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	var rep conform.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("stdout is not a JSON report: %v\n%s", err, r.stdout)
+	}
+	if !rep.Interrupted || rep.CasesTotal != 2 || len(rep.Results) != 1 || rep.Results[0].ID != "deploy.cors" || rep.Results[0].Verdict != conform.Pass {
+		t.Errorf("partial deployment report:\n%s", r.stdout)
 	}
 }

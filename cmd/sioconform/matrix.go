@@ -166,7 +166,9 @@ func matrixCmd(ctx context.Context, st *cli.State, eng engine, args []string) er
 	}
 	return runMatrix(ctx, st, dst, fm, mts, selected,
 		func(ctx context.Context, t conform.MatrixTarget, cases []*conform.Case, progress func(conform.Result)) (*conform.Report, error) {
-			return runAbortable(ctx, eng, cases, conform.Config{URL: t.URL, EIO: t.EIO, Parallel: *parallel, Progress: progress})
+			return runAbortable(ctx, func() (*conform.Report, error) {
+				return eng.Run(ctx, cases, conform.Config{URL: t.URL, EIO: t.EIO, Parallel: *parallel, Progress: progress})
+			})
 		})
 }
 

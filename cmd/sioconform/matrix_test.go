@@ -70,7 +70,7 @@ func TestMatrixInterrupted(t *testing.T) {
 	if r.code != cli.ExitFailed || r.stderr != "sioconform: interrupted\n" {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
-	if len(f.runs()) != 1 || !strings.Contains(r.stdout, "passed 1/1") || !strings.Contains(r.stdout, "passed 0/0") {
+	if len(f.runs()) != 1 || !strings.Contains(r.stdout, "passed 1/1 (interrupted: 1 of 4 cases finished)") || !strings.Contains(r.stdout, "passed 0/0") {
 		t.Errorf("runs %v, matrix:\n%s", f.runs(), r.stdout)
 	}
 }

@@ -108,6 +108,11 @@ func TestSecondInterrupt(t *testing.T) {
 		if err := json.Unmarshal(b, &rep); err != nil || len(rep.Results) != 2 {
 			t.Errorf("partial report: %v, %d results\n%s", err, len(rep.Results), b)
 		}
+		// The engine never returned its report: the start is the run's
+		// all the same, never the zero time.
+		if strings.Contains(string(b), "0001-01-01") || !rep.Interrupted || rep.CasesTotal != 4 {
+			t.Errorf("abandoned report: interrupted %v, cases_total %d\n%s", rep.Interrupted, rep.CasesTotal, b)
+		}
 	}
 }
 

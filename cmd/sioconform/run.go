@@ -76,8 +76,10 @@ a Socket.IO-only server gets its /engine.io/ cases n/a, said in one line.
 
 While the run lasts and stderr is a terminal, one line per finished case
 goes to stderr. Ctrl-C stops the run and still writes the report of the
-cases that finished; a second Ctrl-C stops waiting for the cases still
-running and writes that report at once; a third kills it.
+cases that finished, which says "interrupted: N of M cases finished" in
+place of a verdict (in JUnit as an error, so that CI shows red); a second
+Ctrl-C stops waiting for the cases still running and writes that report at
+once; a third kills it.
 
 Exit status:
   0  no selected case failed or errored (warn, n/a and info allowed;
@@ -173,20 +175,17 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 		return err
 	}
 
-	col := conform.NewCollector(ctx, newProgress(st, "", len(cases)).done)
-	rep, runErr := runAbortable(ctx, eng, cases, conform.Config{
-		URL: *target, EIO: sel.eio, Parallel: *parallel, Progress: col.Done,
+	cfg := conform.Config{
+		URL: *target, EIO: sel.eio, Parallel: *parallel,
 		ShowSecrets: *showSecrets,
 		Settings:    stated, Preflight: true, SettingsFromHandshake: *fromHandshake,
 		Notice: func(s string) { fmt.Fprintln(st.Stderr, "sioconform: "+s) },
-	})
-	interrupted := false
-	if ctx.Err() != nil {
-		rep = col.Partial(rep, cases, *target, sel.eio)
-		// A signal after the last case finished interrupts nothing.
-		interrupted = len(rep.Results) < len(cases)
 	}
-
+	rep, runErr := conform.Collect(ctx, cases, *target, sel.eio, newProgress(st, "", len(cases)).done,
+		func(progress func(conform.Result)) (*conform.Report, error) {
+			cfg.Progress = progress
+			return runAbortable(ctx, func() (*conform.Report, error) { return eng.Run(ctx, cases, cfg) })
+		})
 	if rep != nil {
 		rep.Strict = *strict
 		opts := reports.TableOptions{Verbose: *verbose, Color: *format == "table" && dst.color()}
@@ -196,8 +195,8 @@ func runCmd(ctx context.Context, st *cli.State, eng engine, args []string) error
 	}
 
 	switch {
-	case interrupted:
-		return cli.WithExitCode(fmt.Errorf("interrupted: %d of %d cases finished", len(rep.Results), len(cases)), cli.ExitFailed)
+	case rep != nil && rep.Interrupted:
+		return cli.WithExitCode(errors.New(rep.Interruption()), cli.ExitFailed)
 	case runErr != nil:
 		// Run fails only when the target cannot be reached at all.
 		return cli.WithExitCode(runErr, cli.ExitUsage)
@@ -252,18 +251,18 @@ func (p *progress) done(r conform.Result) {
 	}
 }
 
-// runAbortable is eng.Run that gives up waiting on a second Ctrl-C
-// (cli.Abort): it then returns no report and no error, and the caller
-// writes the partial report of the cases that finished. The engine's
-// goroutine is left to the process's exit.
-func runAbortable(ctx context.Context, eng engine, cases []*conform.Case, cfg conform.Config) (*conform.Report, error) {
+// runAbortable is run (an engine's run of cases) that gives up waiting on
+// a second Ctrl-C (cli.Abort): it then returns no report and no error,
+// and conform.Collect makes the partial report of the cases that
+// finished. run's goroutine is left to the process's exit.
+func runAbortable(ctx context.Context, run func() (*conform.Report, error)) (*conform.Report, error) {
 	type ran struct {
 		rep *conform.Report
 		err error
 	}
 	done := make(chan ran, 1)
 	go func() {
-		rep, err := eng.Run(ctx, cases, cfg)
+		rep, err := run()
 		done <- ran{rep, err}
 	}()
 	select {

@@ -252,9 +252,10 @@ func TestRunUnreachable(t *testing.T) {
 }
 
 // TestRunInterrupted cancels the run after two cases, as Ctrl-C would:
-// the report still goes out, holding only the cases that finished.
+// the report still goes out, holding only the cases that finished, and in
+// every format it says it was interrupted, never that the target conforms.
 func TestRunInterrupted(t *testing.T) {
-	for _, format := range []string{"json", "table"} {
+	for _, format := range []string{"json", "table", "markdown", "html", "junit"} {
 		ctx, cancel := context.WithCancelCause(context.Background())
 		f := newFake()
 		f.afterCase = func(i int) {
@@ -271,18 +272,32 @@ func TestRunInterrupted(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: no partial report: %v", format, err)
 		}
-		if format == "table" {
-			if !strings.Contains(string(data), "2 cases: 2 pass, 0 fail") || strings.Contains(string(data), "context canceled") {
+		if strings.Contains(string(data), "context canceled") || strings.Contains(string(data), "conformant") {
+			t.Errorf("%s: partial report judges the target:\n%s", format, data)
+		}
+		if format != "json" && !strings.Contains(string(data), "interrupted: 2 of 4 cases finished") {
+			t.Errorf("%s: partial report does not say it was interrupted:\n%s", format, data)
+		}
+		switch format {
+		case "table":
+			if !strings.Contains(string(data), "2 cases: 2 pass, 0 fail") {
 				t.Errorf("partial table:\n%s", data)
 			}
-			continue
-		}
-		var rep conform.Report
-		if err := json.Unmarshal(data, &rep); err != nil {
-			t.Fatal(err)
-		}
-		if len(rep.Results) != 2 || rep.Results[0].ID != "eio4.handshake.polling.ok" || rep.Results[1].ID != "eio4.handshake.ws.ok" {
-			t.Errorf("partial report holds %+v", rep.Results)
+		case "junit":
+			if !strings.Contains(string(data), `errors="1"`) || !strings.Contains(string(data), `type="interrupted"`) {
+				t.Errorf("partial junit is not red:\n%s", data)
+			}
+		case "json":
+			var rep conform.Report
+			if err := json.Unmarshal(data, &rep); err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Results) != 2 || rep.Results[0].ID != "eio4.handshake.polling.ok" || rep.Results[1].ID != "eio4.handshake.ws.ok" {
+				t.Errorf("partial report holds %+v", rep.Results)
+			}
+			if !rep.Interrupted || rep.CasesTotal != 4 || rep.Started.IsZero() {
+				t.Errorf("partial report: interrupted %v, cases_total %d, started %v", rep.Interrupted, rep.CasesTotal, rep.Started)
+			}
 		}
 	}
 }

@@ -80,7 +80,7 @@ func RunClient(ctx context.Context, cases []*Case, cfg ClientConfig) (*Report, e
 			return nil, fmt.Errorf("conform: case %s is a server case", c.ID)
 		}
 	}
-	rep := &Report{Target: clientTarget(cfg.Cmd), Started: time.Now()}
+	rep := &Report{Target: ClientTarget(cfg.Cmd), Started: time.Now(), CasesTotal: len(cases)}
 	par := cfg.Parallel
 	if par <= 0 {
 		par = DefaultClientParallel
@@ -126,8 +126,9 @@ func errClientStart(cmd string, err error) error {
 // run, each with what it means.
 var startExitCodes = map[int]string{126: "found but not executable", 127: "command not found"}
 
-// clientTarget is how a report names the client program it judged.
-func clientTarget(cmd string) string { return "client: " + cmd }
+// ClientTarget is how a report names the client program cmd it judged
+// (Report.Target of RunClient).
+func ClientTarget(cmd string) string { return "client: " + cmd }
 
 // runClientCase runs one client case: the first failing step decides, as
 // in runCase; a program that refused the environment (exit 2) makes the

@@ -78,6 +78,18 @@ func DeployCases() []*Case {
 	return out
 }
 
+// SelectDeployCases is DeployCases narrowed to the checks RunDeployment
+// runs for only (DeployConfig.Only; all when empty), in report order.
+func SelectDeployCases(only []string) []*Case {
+	var out []*Case
+	for _, c := range DeployCases() {
+		if len(only) == 0 || matchAny(only, c.ID) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 type deployCheck struct {
 	id, desc, spec string
 	run            func(ctx context.Context, r *deployRun) Result
@@ -156,6 +168,7 @@ func RunDeployment(ctx context.Context, cfg DeployConfig) (*Report, error) {
 			break
 		}
 	}
+	rep.CasesTotal = len(checks)
 	results := make([]Result, len(checks))
 	var mu sync.Mutex
 	var wg sync.WaitGroup

@@ -2,8 +2,10 @@ package conform
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Collector follows a run through Config.Progress and keeps the results
@@ -14,6 +16,7 @@ import (
 type Collector struct {
 	ctx     context.Context
 	next    func(Result)
+	started time.Time
 	mu      sync.Mutex
 	results []Result
 }
@@ -21,7 +24,7 @@ type Collector struct {
 // NewCollector returns a collector for a run under ctx; next, if set, is
 // called with every result kept (to show progress).
 func NewCollector(ctx context.Context, next func(Result)) *Collector {
-	return &Collector{ctx: ctx, next: next}
+	return &Collector{ctx: ctx, next: next, started: time.Now()}
 }
 
 // Done is the Config.Progress callback. The engine serializes its calls,
@@ -46,14 +49,16 @@ func (c *Collector) Finished() int {
 }
 
 // Partial is the report of an interrupted run: only the cases that
-// finished before the interruption, in the order of cases. rep is what Run
-// returned, possibly nil (abandoned on a second Ctrl-C).
+// finished before the interruption, in the order of cases, with
+// Interrupted set when some of cases did not finish and CasesTotal =
+// len(cases). rep is what Run returned, possibly nil (abandoned on a second
+// Ctrl-C): the report then starts when the collector was made.
 func (c *Collector) Partial(rep *Report, cases []*Case, target string, eio int) *Report {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := &Report{Target: RedactURL(target), EIO: eio}
+	out := &Report{Target: RedactURL(target), EIO: eio, Started: c.started, Duration: time.Since(c.started)}
 	if rep != nil {
-		out.Target, out.EIO, out.Started, out.Duration = rep.Target, rep.EIO, rep.Started, rep.Duration
+		out.Target, out.EIO, out.Started, out.Duration, out.Strict = rep.Target, rep.EIO, rep.Started, rep.Duration, rep.Strict
 	}
 	byID := map[string]Result{}
 	for _, r := range c.results {
@@ -64,14 +69,34 @@ func (c *Collector) Partial(rep *Report, cases []*Case, target string, eio int) 
 			out.Results = append(out.Results, r)
 		}
 	}
+	out.CasesTotal = len(cases)
+	out.Interrupted = len(out.Results) < len(cases)
 	return out
+}
+
+// Collect runs run, one run of cases ([Run] or [RunClient]) to which it
+// passes a [Collector]'s Done as the progress callback (next hears every
+// result kept). When ctx has ended by the time run returns (possibly
+// without a report and without an error: abandoned on a second Ctrl-C),
+// the report is the collector's [Collector.Partial]: only the cases that
+// finished, Interrupted set if some did not, and no error (the
+// interruption is what matters); target and eio name it if run returned
+// no report. Otherwise it returns what run returned.
+func Collect(ctx context.Context, cases []*Case, target string, eio int, next func(Result),
+	run func(progress func(Result)) (*Report, error)) (*Report, error) {
+	col := NewCollector(ctx, next)
+	rep, err := run(col.Done)
+	if ctx.Err() != nil {
+		return col.Partial(rep, cases, target, eio), nil
+	}
+	return rep, err
 }
 
 // ErrorReport stands in for the report of a target that could not be
 // reached: every case has verdict error with the reason, so that a matrix
 // still shows the target's column.
 func ErrorReport(target string, eio int, cases []*Case, err error) *Report {
-	rep := &Report{Target: RedactURL(target), EIO: eio}
+	rep := &Report{Target: RedactURL(target), EIO: eio, CasesTotal: len(cases)}
 	for _, c := range cases {
 		rep.Results = append(rep.Results, Result{
 			ID: c.ID, Description: c.Description, Spec: c.Spec, Strength: c.Strength, Rule: c.Rule, Official: c.Official,
@@ -94,7 +119,7 @@ type MatrixTarget struct {
 // label is how the target's reports name it: its origin, or its program.
 func (t MatrixTarget) label() string {
 	if t.Cmd != "" {
-		return clientTarget(t.Cmd)
+		return ClientTarget(t.Cmd)
 	}
 	return t.URL
 }
@@ -148,15 +173,19 @@ func RunMatrix(ctx context.Context, m Matrix) *MatrixResult {
 		if m.Progress != nil {
 			next = func(r Result) { m.Progress(i, r) }
 		}
-		col := NewCollector(ctx, next)
-		rep, err := m.Run(ctx, t, m.Cases[i], col.Done)
+		rep, err := Collect(ctx, m.Cases[i], t.label(), t.EIO, next, func(progress func(Result)) (*Report, error) {
+			return m.Run(ctx, t, m.Cases[i], progress)
+		})
 		switch {
-		case ctx.Err() != nil || rep == nil && err == nil:
-			res.Reports[i] = col.Partial(rep, m.Cases[i], t.label(), t.EIO)
-			if len(res.Reports[i].Results) < len(m.Cases[i]) {
+		case ctx.Err() != nil:
+			res.Reports[i] = rep
+			if rep.Interrupted {
 				res.Interrupted = true
 			}
 			continue
+		case rep == nil && err == nil:
+			err = errors.New("conform: the run returned no report and no error")
+			fallthrough
 		case err != nil:
 			res.Unreachable = append(res.Unreachable, t.Name)
 			if m.Unreachable != nil {

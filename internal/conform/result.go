@@ -1,6 +1,9 @@
 package conform
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Verdict is the outcome of one case.
 type Verdict string
@@ -62,13 +65,37 @@ type TraceEntry struct {
 
 // Report is one run of a set of cases against one target.
 type Report struct {
-	Target   string        `json:"target"`
-	EIO      int           `json:"eio"`
-	Started  time.Time     `json:"started"`
+	Target string `json:"target"`
+	EIO    int    `json:"eio"`
+	// Started is when the run began; left out of the JSON when unknown.
+	Started  time.Time     `json:"started,omitzero"`
 	Duration time.Duration `json:"duration_ns"`
 	// Strict makes a warn count as a failure (sioconform run --strict).
-	Strict  bool     `json:"strict,omitempty"`
-	Results []Result `json:"results"`
+	Strict bool `json:"strict,omitempty"`
+	// Interrupted is set when the run was stopped (Ctrl-C) before every
+	// selected case finished: Results hold only the cases that finished,
+	// and the report cannot say whether the target conforms.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// CasesTotal is how many cases were selected for the run (of which
+	// len(Results) finished when Interrupted); 0 when unknown.
+	CasesTotal int      `json:"cases_total,omitempty"`
+	Results    []Result `json:"results"`
+}
+
+// Interruption says how much of an interrupted run finished, e.g.
+// "interrupted: 190 of 251 cases finished"; it is "" when the run was not
+// interrupted. Every renderer shows it in place of a verdict, and
+// sioconform prints it on stderr.
+func (r *Report) Interruption() string {
+	if !r.Interrupted {
+		return ""
+	}
+	total := max(r.CasesTotal, len(r.Results))
+	noun := "cases"
+	if total == 1 {
+		noun = "case"
+	}
+	return fmt.Sprintf("interrupted: %d of %d %s finished", len(r.Results), total, noun)
 }
 
 // Counts returns how many results have each verdict.

@@ -141,7 +141,7 @@ func Run(ctx context.Context, cases []*Case, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Target: RedactURL(cfg.URL), EIO: cfg.EIO, Started: time.Now()}
+	rep := &Report{Target: RedactURL(cfg.URL), EIO: cfg.EIO, Started: time.Now(), CasesTotal: len(cases)}
 	if err := probe(ctx, base, cfg.EIO); err != nil {
 		return nil, err
 	}
