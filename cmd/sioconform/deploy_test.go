@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/siokit/siokit/internal/conform"
 	"github.com/siokit/siokit/internal/target"
 	"github.com/siokit/siokit/internal/testpeer"
+	"github.com/siokit/siokit/protocol/prototest"
 	"github.com/siokit/siokit/protocol/server"
 )
 
@@ -65,18 +65,11 @@ func TestRunUsageListsDeployChecks(t *testing.T) {
 // an error "interrupted". The cancel comes 3 s in: the CORS check needs a
 // few requests, the idle one 50 s.
 func TestRunDeploymentInterrupted(t *testing.T) {
-	tg := target.New(target.Options{Server: server.Options{CORSOrigin: "*"}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- tg.Serve(ln) }()
-	defer func() { tg.Close(); <-served }()
+	url := prototest.Serve(t, target.New(target.Options{Server: server.Options{CORSOrigin: "*"}}))
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	time.AfterFunc(3*time.Second, func() { cancel(cli.ErrInterrupted) })
-	r := runCLIWith(t, ctx, newFake(), nil, "run", "--url", "http://"+ln.Addr().String(), "--deployment", "--only", "deploy.idle,deploy.cors", "--format", "json")
+	r := runCLIWith(t, ctx, newFake(), nil, "run", "--url", url, "--deployment", "--only", "deploy.idle,deploy.cors", "--format", "json")
 	if r.code != cli.ExitFailed || r.stderr != "sioconform: interrupted: 1 of 2 cases finished\n" {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
