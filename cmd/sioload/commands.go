@@ -94,18 +94,24 @@ func masked(st *cli.State, m *redact.Masker) *cli.State {
 }
 
 // parse parses args with fs, allowing flags after positional arguments
-// ("run echo.yaml --clients 5"), and returns the positional ones. A
-// parse error becomes exit 2 (the flag package has printed it); -h
-// returns errHelp once the flag package has printed the usage.
+// ("run echo.yaml --clients 5"), and returns the positional ones. -h
+// prints the command's usage to stderr and returns errHelp; a bad flag is
+// a usage error (exit 2) that points at -h, as sioconform's are, rather
+// than the flag package's message followed by the whole usage.
 func parse(fs *flag.FlagSet, stderr io.Writer, args []string) ([]string, error) {
-	fs.SetOutput(stderr)
+	usage := fs.Usage
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	defer func() { fs.Usage = usage; fs.SetOutput(stderr) }()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(stderr)
+				usage()
 				return nil, errHelp
 			}
-			return nil, cli.WithExitCode(nil, cli.ExitUsage)
+			return nil, usageErr("%v (see '%s -h')", err, fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {

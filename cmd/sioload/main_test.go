@@ -125,3 +125,12 @@ max_error_rate: 0.5
 		}
 	}
 }
+
+// TestBadFlagShort: a bad flag is one line pointing at -h, as in
+// sioconform, not the flag package's message and then the whole usage.
+func TestBadFlagShort(t *testing.T) {
+	_, stderr, code := exec("run", "../../scenarios/echo.yaml", "--nope")
+	if code != cli.ExitUsage || strings.Contains(stderr, "Usage:") || !strings.Contains(stderr, "flag provided but not defined: -nope (see 'sioload run -h')") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
