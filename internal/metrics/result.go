@@ -394,8 +394,7 @@ func mergeHealth(dst, src *Health) {
 	}
 }
 
-// mergeCores sets h.Cores, h.Machine and h.MachineCPUs from the parts of
-// a merge. Parts on one machine add their cores (workers split them), up
+// mergeCores sets h's core and machine fields from the parts of a merge. Parts on one machine add their cores (workers split them), up
 // to the machine's CPUs (segments started side by side each count them
 // all); machines add up. Parts that name no machine (results written
 // before Machine was) count as one machine of their largest Cores, as
