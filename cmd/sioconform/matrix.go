@@ -237,7 +237,7 @@ func runMatrix(ctx context.Context, st *cli.State, dst *output, fm string, mts [
 		problems = append(problems, "failed or errored cases: "+strings.Join(res.Failed, ", "))
 	}
 	if res.Interrupted {
-		problems = append(problems, "interrupted")
+		problems = append(problems, res.Interruption())
 	}
 	if len(res.Unreachable) > 0 {
 		// Each was reported with its reason above.

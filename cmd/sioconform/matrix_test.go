@@ -67,7 +67,7 @@ func TestMatrixInterrupted(t *testing.T) {
 		}
 	}
 	r := runCLIWith(t, ctx, f, nil, "matrix", "--target", "a="+target1, "--target", "b="+target2)
-	if r.code != cli.ExitFailed || r.stderr != "sioconform: interrupted\n" {
+	if r.code != cli.ExitFailed || r.stderr != "sioconform: interrupted: 0 of 2 targets finished (a stopped after 1 of 4 cases)\n" {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	if len(f.runs()) != 1 || !strings.Contains(r.stdout, "passed 1/1 (interrupted: 1 of 4 cases finished)") || !strings.Contains(r.stdout, "passed 0/0") {

@@ -3,6 +3,7 @@ package conform
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -156,6 +157,34 @@ type MatrixResult struct {
 	// Interrupted is set when ctx ended before every case of every target
 	// finished.
 	Interrupted bool
+
+	names []string // the targets' names, for Interruption
+}
+
+// Interruption says how much of an interrupted matrix finished, e.g.
+// "interrupted: 1 of 3 targets finished (node4 stopped after 40 of 246
+// cases)"; it is "" when the matrix was not interrupted. A user who
+// stops a long matrix learns from it which columns are whole.
+func (m *MatrixResult) Interruption() string {
+	if !m.Interrupted {
+		return ""
+	}
+	whole, partial := 0, ""
+	for i, rep := range m.Reports {
+		switch {
+		case rep == nil:
+		case rep.Interrupted:
+			total := max(rep.CasesTotal, len(rep.Results))
+			partial = fmt.Sprintf(" (%s stopped after %d of %d cases)", m.names[i], len(rep.Results), total)
+		default:
+			whole++
+		}
+	}
+	noun := "targets"
+	if len(m.Reports) == 1 {
+		noun = "target"
+	}
+	return fmt.Sprintf("interrupted: %d of %d %s finished%s", whole, len(m.Reports), noun, partial)
 }
 
 // RunMatrix runs the cases against every target in turn. An unreachable
@@ -164,6 +193,9 @@ type MatrixResult struct {
 // running and nil for those after it.
 func RunMatrix(ctx context.Context, m Matrix) *MatrixResult {
 	res := &MatrixResult{Reports: make([]*Report, len(m.Targets))}
+	for _, t := range m.Targets {
+		res.names = append(res.names, t.Name)
+	}
 	for i, t := range m.Targets {
 		if ctx.Err() != nil {
 			res.Interrupted = true

@@ -60,6 +60,10 @@ func TestRunMatrix(t *testing.T) {
 	if !reflect.DeepEqual(seen, []string{"a", "b", "a"}) || !reflect.DeepEqual(finished, []int{0, 1}) {
 		t.Errorf("progress %v, finished %v", seen, finished)
 	}
+	// The unreachable target counts as finished: its column is whole.
+	if got, want := res.Interruption(), "interrupted: 2 of 4 targets finished (stop stopped after 1 of 2 cases)"; got != want {
+		t.Errorf("Interruption() = %q, want %q", got, want)
+	}
 }
 
 // TestRunMatrixClients: a client program's column is named by its command,
