@@ -101,6 +101,10 @@ func parseFlags(st *cli.State, fs *flag.FlagSet, text string, args []string) err
 		return errHelp
 	case err != nil:
 		return usageErr(fs, "%v", err)
+	case fs.NArg() > 0 && strings.Contains(fs.Arg(0), "://") && fs.Lookup("url") != nil:
+		// k6 and vegeta users type the target last; the flag package
+		// then stops there and ignores every flag after it, too.
+		return usageErr(fs, "unexpected argument %q: give the server as --url %s, before or among the other flags", fs.Arg(0), fs.Arg(0))
 	case fs.NArg() > 0:
 		return usageErr(fs, "unexpected argument %q", fs.Arg(0))
 	}

@@ -161,6 +161,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"run", "--url", target1, "--only", "nothing.matches"}, "no case of Engine.IO v4 matches"},
 		{[]string{"run", "--url", target1, "--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"run", "--url", target1, "stray"}, `unexpected argument "stray"`},
+		{[]string{"run", target1, "--only", "x"}, `unexpected argument "` + target1 + `": give the server as --url ` + target1},
 		{[]string{"run", "--url", target1, "--cases", "/no/such/dir"}, "--cases /no/such/dir: "},
 	} {
 		f := newFake()

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/siokit/siokit/internal/cli"
 	"github.com/siokit/siokit/internal/redact"
@@ -120,6 +121,29 @@ func parse(fs *flag.FlagSet, stderr io.Writer, args []string) ([]string, error) 
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// oneScenario returns the one scenario file of pos. With none, the usage
+// is shown (a first try wants it); with more, one line names what was
+// extra, and a URL among them is pointed at --target, where k6 and
+// vegeta users would put it last on the line.
+func oneScenario(fs *flag.FlagSet, pos []string) (string, error) {
+	cmd := strings.TrimPrefix(fs.Name(), "sioload ")
+	switch {
+	case len(pos) == 1:
+		return pos[0], nil
+	case len(pos) == 0:
+		fs.Usage()
+		return "", usageErr("%s takes one scenario file, got none", cmd)
+	}
+	hint := ""
+	for _, a := range pos[1:] {
+		if strings.Contains(a, "://") && fs.Lookup("target") != nil {
+			hint = fmt.Sprintf("; the server is --target %s", a)
+			break
+		}
+	}
+	return "", usageErr("%s takes one scenario file, got %d: %q%s (see '%s -h')", cmd, len(pos), pos, hint, fs.Name())
 }
 
 // flagErr is a usage error (exit 2) about flag name's value.

@@ -36,9 +36,8 @@ func compareCmd(st *cli.State, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usageErr("compare takes one scenario file, got %d arguments", len(pos))
+	if _, err := oneScenario(fs, pos); err != nil {
+		return err
 	}
 	if err := o.check(fs); err != nil {
 		return err

@@ -51,9 +51,8 @@ func k8sCmd(st *cli.State, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usageErr("k8s takes one scenario file, got %d arguments", len(pos))
+	if _, err := oneScenario(fs, pos); err != nil {
+		return err
 	}
 	if !isSet(fs, "parallelism") {
 		return flagErr("parallelism", "required: the number of parts (pods)")

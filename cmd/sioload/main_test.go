@@ -134,3 +134,17 @@ func TestBadFlagShort(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }
+
+// TestExtraArgumentShort: a second argument is one line naming it; a URL
+// (where k6 users put the target) is pointed at --target.
+func TestExtraArgumentShort(t *testing.T) {
+	_, stderr, code := exec("run", "../../scenarios/echo.yaml", "http://127.0.0.1:1")
+	if code != cli.ExitUsage || strings.Contains(stderr, "Usage:") ||
+		!strings.Contains(stderr, `got 2: ["../../scenarios/echo.yaml" "http://127.0.0.1:1"]; the server is --target http://127.0.0.1:1 (see 'sioload run -h')`) {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	_, stderr, code = exec("compare", "a.yaml", "b.yaml")
+	if code != cli.ExitUsage || strings.Contains(stderr, "--target") || !strings.Contains(stderr, `compare takes one scenario file, got 2: ["a.yaml" "b.yaml"]`) {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}

@@ -219,9 +219,8 @@ func runCmd(st *cli.State, args []string) error {
 	if *interval < 10*time.Millisecond {
 		return usageErr("--interval must be at least 10ms, got %s", *interval)
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usageErr("run takes one scenario file, got %d arguments", len(pos))
+	if _, err := oneScenario(fs, pos); err != nil {
+		return err
 	}
 	if err := o.check(fs); err != nil {
 		return err
