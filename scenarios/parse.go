@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -96,6 +97,10 @@ func compileValue(d *yamldoc.Decoder, field string, x any) *Value {
 	}
 	return v
 }
+
+// stepNames are the flow's step kinds, in the order errors list them.
+var stepNames = []string{string(StepConnect), string(StepEmit), string(StepEmitAck), string(StepWait), string(StepThink),
+	string(StepLoop), string(StepBroadcast), string(StepDisconnect), string(StepReconnect)}
 
 // UnmarshalYAMLDoc decodes one flow step, a mapping with a single key that
 // names the step's kind; the body's keys are those of that kind.
@@ -191,7 +196,12 @@ func (st *Step) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string)
 		d.Decode(v, f, &b)
 		st.Timeout = b.Timeout
 	default:
-		d.Errorf(k, field, "unknown step %q (want connect, emit, emit_ack, wait, think, loop, broadcast, disconnect or reconnect)", k.Value)
+		want := strings.Join(stepNames[:len(stepNames)-1], ", ") + " or " + stepNames[len(stepNames)-1]
+		if near := yamldoc.Suggest(k.Value, stepNames); near != "" {
+			d.Errorf(k, field, "unknown step %q: did you mean %q? (want %s)", k.Value, near, want)
+			return
+		}
+		d.Errorf(k, field, "unknown step %q (want %s)", k.Value, want)
 		return
 	}
 	if args != nil {

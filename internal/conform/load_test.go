@@ -80,6 +80,12 @@ func TestLoadErrors(t *testing.T) {
 	for _, tt := range tests {
 		wantLoadError(t, tt.name, tt.yaml, tt.want)
 	}
+	// A mistyped action is one line naming the action meant, not also
+	// "no action".
+	_, err := parseFile("f.yaml", []byte(head+"    steps:\n      - htp: {}\n"))
+	if err == nil || err.Error() != `f.yaml:6: eio4.a.b.steps[0].htp: unknown key (did you mean "http"?)` {
+		t.Errorf("mistyped action: err = %v", err)
+	}
 }
 
 func TestLoadDirDuplicate(t *testing.T) {
@@ -140,7 +146,7 @@ func TestLoadErrorsAll(t *testing.T) {
 		"      - sleep: soon\n      - http: {methd: GET}\n      - ws_expect: {text: a, within: 5}\n"
 	_, err := parseFile("f.yaml", []byte(src))
 	want := `f.yaml:6: eio4.a.b.steps[0].sleep: want a duration like 500ms, got "soon"` + "\n" +
-		`f.yaml:7: eio4.a.b.steps[1].http.methd: unknown key (allowed: abort_after, body, body_hex, headers, method, pad, pad_to, path, query)` + "\n" +
+		`f.yaml:7: eio4.a.b.steps[1].http.methd: unknown key (did you mean "method"? allowed: abort_after, body, body_hex, headers, method, pad, pad_to, path, query)` + "\n" +
 		`f.yaml:8: eio4.a.b.steps[2].ws_expect.within: want a duration like 500ms, got "5"`
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v\nwant %s", err, want)

@@ -145,9 +145,21 @@ func decodeSteps(d *yamldoc.Decoder, list *yaml.Node, field string) []*step {
 func (s *step) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) {
 	s.line = n.Line
 	nodes := map[string]*yaml.Node{}
-	if !d.Fields(n, field, func(key string, _, v *yaml.Node) bool {
+	unknown := false
+	if !d.Fields(n, field, func(key string, k, v *yaml.Node) bool {
 		nodes[key] = v
-		return findKind(key) != nil || slices.Contains(stepKeys, key)
+		if findKind(key) != nil || slices.Contains(stepKeys, key) {
+			return true
+		}
+		// A mistyped action (htp) is named once, with the action meant;
+		// "no action" after it would say the same again.
+		unknown = true
+		if near := yamldoc.Suggest(key, append(kindKeys(func(action) bool { return true }), stepKeys...)); near != "" {
+			d.Errorf(k, yamldoc.Join(field, key), "unknown key (did you mean %q?)", near)
+		} else {
+			d.Errorf(k, yamldoc.Join(field, key), "unknown key")
+		}
+		return true
 	}) {
 		return
 	}
@@ -162,7 +174,9 @@ func (s *step) UnmarshalYAMLDoc(d *yamldoc.Decoder, n *yaml.Node, field string) 
 		}
 	}
 	if kind == nil {
-		d.Errorf(n, field, "no action (one of: %v)", kindKeys(func(action) bool { return true }))
+		if !unknown {
+			d.Errorf(n, field, "no action (one of: %v)", kindKeys(func(action) bool { return true }))
+		}
 		return
 	}
 	field = yamldoc.Join(field, s.kind)

@@ -332,6 +332,10 @@ func (d *Decoder) structure(n *yaml.Node, field string, rv reflect.Value) {
 				names = append(names, name)
 			}
 			slices.Sort(names)
+			if near := Suggest(key, names); near != "" {
+				d.Errorf(k, Join(field, key), "unknown key (did you mean %q? allowed: %s)", near, strings.Join(names, ", "))
+				return true
+			}
 			d.Errorf(k, Join(field, key), "unknown key (allowed: %s)", strings.Join(names, ", "))
 			return true
 		}

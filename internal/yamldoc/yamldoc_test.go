@@ -104,6 +104,7 @@ load:
   rate: -1
   hold: 5
   colour: red
+  hodl: 1s
 query: {a: 1, a: 2}
 flow:
   - emit: {event: ping, extra: 1}
@@ -117,10 +118,11 @@ private: x
 		`s.yaml:5: load.rate: must not be negative, got -1`,
 		`s.yaml:6: load.hold: bad duration "5" (want e.g. 500ms, 5s, 1m)`,
 		`s.yaml:7: load.colour: unknown key (allowed: clients, hold, offset, rate)`,
-		`s.yaml:8: query.a: repeated key`,
-		`s.yaml:10: flow[0].emit.extra: unknown key (allowed: event)`,
-		`s.yaml:11: flow[1]: want one step such as {emit: {...}}, got "just-a-string"`,
-		`s.yaml:12: private: unknown key (allowed: addrs, auth, flow, load, name, on, opt, query, raw)`,
+		`s.yaml:8: load.hodl: unknown key (did you mean "hold"? allowed: clients, hold, offset, rate)`,
+		`s.yaml:9: query.a: repeated key`,
+		`s.yaml:11: flow[0].emit.extra: unknown key (allowed: event)`,
+		`s.yaml:12: flow[1]: want one step such as {emit: {...}}, got "just-a-string"`,
+		`s.yaml:13: private: unknown key (allowed: addrs, auth, flow, load, name, on, opt, query, raw)`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
