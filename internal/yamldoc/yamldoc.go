@@ -73,22 +73,75 @@ type Decoder struct {
 func Parse(file string, data []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line := 0
-		msg := err.Error()
-		// yaml's messages read "yaml: line N: problem".
-		if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
-			if n, after, ok := strings.Cut(rest, ": "); ok {
-				if l, err := strconv.Atoi(n); err == nil {
-					line, msg = l, after
-				}
-			}
+		line, msg := syntaxError(err)
+		// yaml's own line is where it began the block (sometimes a line
+		// or two before it), so it is not repeated next to the culprit.
+		if at := problemLine(data, line, msg); at > line {
+			line = at
 		}
-		return nil, &Error{File: file, Line: line, Problem: strings.TrimPrefix(msg, "yaml: ")}
+		return nil, &Error{File: file, Line: line, Problem: msg}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, &Error{File: file, Line: 1, Problem: "empty file"}
 	}
 	return doc.Content[0], nil
+}
+
+// syntaxError splits yaml's "yaml: line N: problem" into N and problem.
+func syntaxError(err error) (int, string) {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
+		if n, after, ok := strings.Cut(rest, ": "); ok {
+			if l, err := strconv.Atoi(n); err == nil {
+				return l, after
+			}
+		}
+	}
+	return 0, strings.TrimPrefix(msg, "yaml: ")
+}
+
+// problemLine finds the line a syntax error is on when yaml names only
+// the start of the block it was parsing: a line indented one space too
+// few on line 20 is "line 15: did not find expected key" for the mapping
+// that starts there. The first prefix of the file that fails the same way
+// ends at the culprit; prefixes shorter than it parse (a prefix cut at a
+// line end is valid YAML in block style). It returns 0 when no prefix
+// agrees, such as inside a flow list cut short.
+func problemLine(data []byte, line int, msg string) int {
+	if line <= 0 {
+		return 0
+	}
+	ends := []int{} // ends[i] is the end of line i+1, past its newline
+	for i, b := range data {
+		if b == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(ends) == 0 || ends[len(ends)-1] != len(data) {
+		ends = append(ends, len(data))
+	}
+	failsAlike := func(n int) bool {
+		var doc yaml.Node
+		err := yaml.Unmarshal(data[:ends[n-1]], &doc)
+		if err == nil {
+			return false
+		}
+		_, m := syntaxError(err)
+		return m == msg
+	}
+	lo, hi := line, len(ends) // the answer is in [lo, hi]; hi fails alike
+	if !failsAlike(hi) {
+		return 0
+	}
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if failsAlike(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }
 
 // Errorf records a problem at node n (its line; 0 when n is nil).

@@ -134,6 +134,12 @@ func TestParseErrors(t *testing.T) {
 		"a: [1,\n":    "s.yaml:",
 		"":            "s.yaml:1: empty file",
 		"a: b\nc d\n": "s.yaml:2: could not find expected ':'",
+		// yaml names the block's first line; the culprit is line 9, one
+		// space short.
+		"name: x\nload:\n  clients: 2\n  hold: 1s\nflow:\n  - connect: {}\n  - emit:\n      event: echo\n     args: [1]\n  - think: 1s\n": "s.yaml:9: did not find expected key",
+		"load:\n  clients: 2\n\thold: 1s\n": "s.yaml:3: found a tab character that violates indentation",
+		// A flow list left open: yaml says line 1; the list's last line.
+		"a: 1\nb: [1,\n  2\nc: 3\n": "s.yaml:3: did not find expected ',' or ']'",
 	} {
 		_, err := Parse("s.yaml", []byte(src))
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
