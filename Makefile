@@ -22,7 +22,7 @@ example: peers
 # fuzz runs every fuzz target briefly (FUZZTIME each).
 FUZZTIME ?= 10s
 fuzz:
-	@for pkg in ./protocol/engineio ./protocol/socketio; do \
+	@for pkg in ./protocol/engineio ./protocol/socketio ./internal/yamldoc; do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep ^Fuzz); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
