@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -95,6 +97,11 @@ func LoadSummary(w io.Writer, s *metrics.Summary) error {
 		}
 		fmt.Fprintf(bw, "reconnects: %d of %d lost sessions came back (success %s), %d recovered with state; round trips lost %d, duplicated %d\n",
 			rc, rc+rf, loadPct(ratio), r.Counters[metrics.Recovered.String()], r.Counters[metrics.Lost.String()], r.Counters[metrics.Duplicated.String()])
+	}
+	if fs := faultMarks(r.Timeline); len(fs) > 0 {
+		// Said in the summary, not only drawn in the HTML: a failover run
+		// whose reconnect thresholds fail must show whether its fault ran.
+		fmt.Fprintf(bw, "faults: %s\n", strings.Join(fs, "; "))
 	}
 	if h := r.Health; h != nil {
 		// Percent of all cores (100 % = every core busy), the unit of
@@ -313,6 +320,24 @@ func loadAny(ss []string) []any {
 }
 
 // loadDur formats a latency with three significant digits: 812µs, 1.23ms, 2.5s.
+// faultMarks lists the faults a run's timeline marked, "at 4.0s: exec
+// faults[0]", once each (the parts of a merged run mark the same fault).
+func faultMarks(tl *metrics.Timeline) []string {
+	if tl == nil {
+		return nil
+	}
+	var out []string
+	for _, m := range tl.Markers {
+		if m.Kind != metrics.MarkFault {
+			continue
+		}
+		if f := fmt.Sprintf("at %.1fs: %s", m.T, m.Text); !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 func loadDur(d time.Duration) string {
 	switch {
 	case d < time.Millisecond:

@@ -45,3 +45,24 @@ func TestLoadSummaryCauses(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadSummaryFaults: the faults the timeline marked are listed once
+// each (parts of a merged run mark the same one), phases are not.
+func TestLoadSummaryFaults(t *testing.T) {
+	rec := metrics.NewRecorder(1)
+	rec.Shard(0).Add(metrics.Operations, 1)
+	res := rec.Snapshot()
+	res.Timeline = &metrics.Timeline{Markers: []metrics.Marker{
+		{T: 0, Kind: metrics.MarkPhase, Text: "hold"},
+		{T: 1.5, Kind: metrics.MarkFault, Text: "exec faults[0]"},
+		{T: 1.5, Kind: metrics.MarkFault, Text: "exec faults[0]"},
+		{T: 3, Kind: metrics.MarkFault, Text: "restart target, down 1s"},
+	}}
+	var b strings.Builder
+	if err := LoadSummary(&b, res.Summarize()); err != nil {
+		t.Fatal(err)
+	}
+	if want := "\nfaults: at 1.5s: exec faults[0]; at 3.0s: restart target, down 1s\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, b.String())
+	}
+}

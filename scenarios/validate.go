@@ -96,6 +96,16 @@ func (s *Scenario) Validate() error {
 		if end := s.Load.Phase(); end > 0 && f.At >= end {
 			v.errf(fmt.Sprintf("faults[%d].at", i), "faults", "%v is not before the load ends, at %v (%s): the fault would never run", f.At, end, phaseText(s.Load))
 		}
+		// A restart holds the fault plan for its down time (the target is
+		// gone): a fault due meanwhile would run late, at a time the
+		// file does not say.
+		// Faults run in time order, file order among equals.
+		for j, g := range s.Faults {
+			after := f.At > g.At || f.At == g.At && j < i
+			if j != i && g.RestartTarget && after && f.At < g.At+g.Down {
+				v.errf(fmt.Sprintf("faults[%d].at", i), "faults", "%v falls in faults[%d]'s restart (at %v, down %v): the fault would run late, at %v; put it after", f.At, j, g.At, g.Down, g.At+g.Down)
+			}
+		}
 	}
 	if !(s.MaxErrorRate >= 0 && s.MaxErrorRate <= 1) { // NaN too
 		v.errf("max_error_rate", "", "want a fraction of operations from 0 to 1, got %v", s.MaxErrorRate)

@@ -1,11 +1,13 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os/exec"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,7 +24,15 @@ func (r *run) faults() (stop func()) {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for _, f := range r.s.Faults {
+		// In time order, whatever the file's: one listed after a later
+		// one would otherwise run late. i stays the file's index.
+		order := make([]int, len(r.s.Faults))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(r.s.Faults[a].At, r.s.Faults[b].At) })
+		for _, i := range order {
+			f := r.s.Faults[i]
 			if !sleepUntil(r.loadCtx, r.start.Add(f.At)) {
 				return
 			}
@@ -35,7 +45,13 @@ func (r *run) faults() (stop func()) {
 				r.restart(f.Down)
 			}
 			if f.Exec != "" {
-				r.exec(f.Exec, f.Down)
+				// Named by its place, not its words: a command may hold secrets.
+				r.tl.Mark(time.Now(), metrics.MarkFault, fmt.Sprintf("exec faults[%d]", i))
+				if settle := r.exec(i, f.Exec, f.Down); settle != nil {
+					// Its down window runs beside the schedule: a later
+					// fault (the restart of the node killed) is due on time.
+					wg.Go(settle)
+				}
 			}
 		}
 	})
@@ -89,8 +105,9 @@ const defaultExecDown = 5 * time.Second
 
 // exec runs an exec fault's command. Which sessions it ends (a killed node's, a reloaded
 // proxy's) is not known beforehand, so every connected client's next session end is deliberate
-// for down after the start; the mark is taken back from those still up then.
-func (r *run) exec(command string, down time.Duration) {
+// for down after the start; the returned func takes the mark back from those still up then
+// (nil when the load ended first).
+func (r *run) exec(i int, command string, down time.Duration) (settle func()) {
 	if down <= 0 {
 		down = defaultExecDown
 	}
@@ -104,16 +121,25 @@ func (r *run) exec(command string, down time.Duration) {
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
 	cmd.WaitDelay = time.Second
 	started := time.Now()
-	// Output is discarded: the command's words may hold secrets, and reports show the error kind.
+	// Output is discarded, as the command's words may hold secrets; the error ("exit status 1",
+	// "signal: killed", a timeout) holds none and says why the fault did nothing.
 	if err := cmd.Run(); err != nil {
-		shard.Error("exec_error")
+		if ctx.Err() == context.DeadlineExceeded {
+			err = fmt.Errorf("still running after %v, killed", execTimeout)
+		}
+		shard.ErrorCause("exec_error", fmt.Errorf("faults[%d].exec: %w", i, err))
 	}
-	if !sleepUntil(r.loadCtx, started.Add(down)) {
-		return
+	if r.loadCtx.Err() != nil {
+		return nil
 	}
-	for _, c := range cs {
-		if c.up.Load() {
-			c.expectDrop.Store(false)
+	return func() {
+		if !sleepUntil(r.loadCtx, started.Add(down)) {
+			return
+		}
+		for _, c := range cs {
+			if c.up.Load() {
+				c.expectDrop.Store(false)
+			}
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package load
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +90,45 @@ flow:
 	eq(t, "acks", res.Counters["acks"], 2)
 	if took := time.Since(start); took < 4*300*time.Millisecond {
 		t.Errorf("the run took %v: the void waits did not wait", took)
+	}
+}
+
+// TestFaultSchedule: faults run in time order whatever the file's, an
+// exec fault's down window does not hold back the next fault (a restart
+// listed first but due later used to be skipped), and a failed command
+// says why, by its place in the file.
+func TestFaultSchedule(t *testing.T) {
+	t.Parallel()
+	s := parseScenario(t, `name: fault-schedule
+load: {clients: 2, ramp: 0s, hold: 1500ms, grace: 2s}
+flow:
+  - connect: {}
+  - think: 3s
+faults:
+  - {at: 600ms, restart_target: true, down: 100ms}
+  - {at: 200ms, exec: "exit 3"}
+`)
+	b := startBuiltin(t, target.Options{})
+	res, err := Run(t.Context(), s, Options{Target: b.URL, Restart: b.Restart, Reconnect: fastReconnect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "restarts", res.Counters[metrics.Restarts.String()], 1)
+	eq(t, "exec_error", res.Errors["exec_error"], 1)
+	if c := res.Causes["exec_error"]; c == nil || c.First != "faults[1].exec: exit status 3" {
+		t.Errorf("exec_error cause %+v, want faults[1].exec: exit status 3", c)
+	}
+	var marks []string
+	for _, m := range res.Timeline.Markers {
+		if m.Kind == metrics.MarkFault {
+			marks = append(marks, m.Text)
+			// Due at 600 ms, after the exec's 5 s down window opened.
+			if strings.HasPrefix(m.Text, "restart") && (m.T < 0.55 || m.T > 1.2) {
+				t.Errorf("the restart ran at %.2fs, want at 0.6s", m.T)
+			}
+		}
+	}
+	if want := []string{"exec faults[1]", "restart target, down 100ms"}; !slices.Equal(marks, want) {
+		t.Errorf("fault marks %q, want %q", marks, want)
 	}
 }
