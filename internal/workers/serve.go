@@ -82,6 +82,17 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		}
 	}
 	addr := o.Addr
+	// SO_REUSEPORT lets a worker join any socket of this user on the port:
+	// a server left from an earlier run would silently take a share of
+	// the load. A plain listen fails on a port in use, so it is tried
+	// first.
+	if _, port, err := net.SplitHostPort(addr); err == nil && port != "0" {
+		probe, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("serve --workers: %s is in use (another server, perhaps an earlier sioload serve): %w", addr, err)
+		}
+		probe.Close()
+	}
 	for i := range n {
 		// Worker 0 first: with port 0 it picks the port the others share.
 		w, err := startServeWorker(o.Exe, append(append([]string(nil), o.Args...), "--addr", addr, "--worker", fmt.Sprintf("%d/%d", i, n)), n)
