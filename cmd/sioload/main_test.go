@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/siokit/siokit/internal/cli"
+	"github.com/siokit/siokit/internal/workers"
 	"github.com/siokit/siokit/internal/testpeer"
 )
 
@@ -146,5 +147,20 @@ func TestExtraArgumentShort(t *testing.T) {
 	_, stderr, code = exec("compare", "a.yaml", "b.yaml")
 	if code != cli.ExitUsage || strings.Contains(stderr, "--target") || !strings.Contains(stderr, `compare takes one scenario file, got 2: ["a.yaml" "b.yaml"]`) {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestWorkerTargetFromEnv: a worker of run --workers takes its target
+// from workers.TargetEnv (out of ps's sight), only with --segment and
+// without --target.
+func TestWorkerTargetFromEnv(t *testing.T) {
+	var o, e bytes.Buffer
+	env := map[string]string{workers.TargetEnv: "http://127.0.0.1:1"}
+	st := &cli.State{Stdout: &o, Stderr: &e, Env: func(k string) string { return env[k] },
+		Args: []string{"run", "../../scenarios/echo.yaml", "--segment", "0/2", "--duration", "1s", "--quiet"}}
+	err := dispatch(st)
+	cli.PrintError(&e, "sioload", err)
+	if !strings.Contains(o.String()+e.String(), "127.0.0.1:1") {
+		t.Errorf("the worker did not load the target of %s:\nstdout %s\nstderr %s", workers.TargetEnv, o.String(), e.String())
 	}
 }

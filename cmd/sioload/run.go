@@ -195,6 +195,9 @@ func runCmd(st *cli.State, args []string) error {
 	if err != nil {
 		return err
 	}
+	if v := st.Env(workers.TargetEnv); v != "" && isSet(fs, "segment") && !isSet(fs, "target") {
+		_ = fs.Set("target", v) // a worker of run --workers: its target, out of ps's sight
+	}
 	var seg load.Segment
 	if *segment != "" {
 		if seg, err = load.ParseSegment(*segment); err != nil {

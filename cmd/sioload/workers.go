@@ -65,9 +65,8 @@ func runWorkers(st *cli.State, m *redact.Masker, fs *flag.FlagSet, s *scenarios.
 			args = append(args, "--"+f.Name+"="+f.Value.String())
 		}
 	})
-	if targetURL != "" {
-		args = append(args, "--target", targetURL)
-	}
+	// The target goes to the workers in their environment
+	// (workers.TargetEnv), not their visible command line.
 	ctx, stop := cli.Signals(context.Background())
 	defer stop()
 	opts := workers.RunOptions{Exe: exe, Args: args, Workers: n, Target: targetURL, StartAt: at, Abort: cli.Abort(ctx), Log: st.Stderr}

@@ -146,6 +146,11 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts RunOptions) (*metrics.
 		w.cmd.Stderr = &w.tail
 		w.cmd.ExtraFiles = []*os.File{pw}
 		w.cmd.Env = childEnv(n)
+		if opts.Target != "" {
+			// Not on the command line, which every local user can read
+			// (ps): a target URL may carry a password or a token.
+			w.cmd.Env = append(w.cmd.Env, TargetEnv+"="+opts.Target)
+		}
 		// A process group of its own: a Ctrl-C at the terminal reaches the
 		// parent only, which forwards it once per press; and the worker
 		// dies with the parent rather than load on, unwatched.
@@ -383,6 +388,11 @@ func (t *tail) lastLine() string {
 	lines := strings.Split(strings.TrimSpace(string(t.b)), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
 }
+
+// TargetEnv names the environment variable that hands a worker its
+// target URL; sioload run reads it, with --segment, when --target is not
+// given.
+const TargetEnv = "SIOLOAD_WORKER_TARGET"
 
 // childEnv is the environment of one of n workers: this process's, with
 // GOMAXPROCS set to its share of the cores (at least 1) unless already
