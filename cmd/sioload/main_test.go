@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/siokit/siokit/internal/cli"
-	"github.com/siokit/siokit/internal/workers"
 	"github.com/siokit/siokit/internal/testpeer"
+	"github.com/siokit/siokit/internal/workers"
 )
 
 func exec(args ...string) (stdout, stderr string, code int) {
